@@ -1,0 +1,249 @@
+"""The base every Gessin grid stands on: login, roles, scope, and no N+1 queries.
+
+Flask-Admin's peewee backend reads rows with `Model.get` and deletes in bulk with
+its own query; both would step around the user's scope, so this class routes
+every read (list, count, detail, edit, delete, export, form pickers, filter
+options) through the scoped query of `workflows.access`.
+"""
+from __future__ import annotations
+
+import typing as t
+
+import peewee as pw
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.babel import ngettext
+from flask_admin.contrib.peewee import ModelView
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from flask_admin.contrib.peewee.tools import parse_like_term
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from models import Role
+
+
+class ScopedOptionsFilter(BasePeeweeFilter):
+    """Equality filter whose drop-down lists only what the current user may see."""
+
+    def __init__(self, column, name, options_for_user: t.Callable, **kwargs):
+        super().__init__(column, name, **kwargs)
+        self.options_for_user = options_for_user
+
+    def apply(self, query, value):
+        return query.where(self.column == value)
+
+    def clean(self, value):
+        return int(value)
+
+    def operation(self):
+        return _l("uguale a")
+
+    def current_options(self):
+        return [(str(row.id), str(row)) for row in self.options_for_user(current_user._get_current_object())]
+
+
+class ChoiceFilter(BasePeeweeFilter):
+    """Equality filter over a field with fixed choices (e.g. the claim's state)."""
+
+    def apply(self, query, value):
+        return query.where(self.column == value)
+
+    def operation(self):
+        return _l("uguale a")
+
+
+class DateBetweenFilter(BasePeeweeFilter):
+    def __init__(self, column, name, **kwargs):
+        super().__init__(column, name, data_type="daterangepicker", **kwargs)
+
+    def clean(self, value):
+        import datetime as dt
+        start, end = (part.strip() for part in value.split(" to "))
+        return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+
+    def validate(self, value):
+        try:
+            start, end = self.clean(value)
+        except ValueError:
+            return False
+        return start <= end
+
+    def apply(self, query, value):
+        import datetime as dt
+        start, end = value
+        return query.where(self.column >= start, self.column < end + dt.timedelta(days=1))
+
+    def operation(self):
+        return _l("tra")
+
+
+class GessinModelView(ModelView):
+    """A grid limited to the logged-in user's roles and scope."""
+
+    # Roles that may open this grid, and those that may change its rows.
+    roles: tuple[str, ...] = (Role.ADMIN,)
+    edit_roles: tuple[str, ...] = (Role.ADMIN,)
+    create_roles: tuple[str, ...] = (Role.ADMIN,)
+    delete_roles: tuple[str, ...] = ()
+
+    # Related models fetched in the same query as the rows (no N+1).
+    list_select_related: tuple = ()
+    # Foreign keys in forms: field name -> function(user) giving the allowed rows.
+    form_scopes: dict[str, t.Callable] = {}
+
+    form_base_class = FlaskForm
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    can_view_details = True
+    details_modal = False
+    export_types = ["csv"]
+
+    # ---- who may come in -------------------------------------------------
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.role in self.roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _role_in(self, roles) -> bool:
+        return current_user.is_authenticated and current_user.role in roles
+
+    @property
+    def can_edit(self):
+        return self._role_in(self.edit_roles)
+
+    @property
+    def can_create(self):
+        return self._role_in(self.create_roles)
+
+    @property
+    def can_delete(self):
+        return self._role_in(self.delete_roles)
+
+    @property
+    def can_export(self):
+        return current_user.is_authenticated
+
+    # ---- what they may see -----------------------------------------------
+    def scoped_query(self, user):
+        """The rows `user` may see; every grid overrides it."""
+        raise NotImplementedError
+
+    def get_query(self):
+        return self.scoped_query(current_user._get_current_object())
+
+    def get_one(self, id):
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            abort(404)
+        row = self.get_query().where(self.model._meta.primary_key == pk).first()
+        if row is None:
+            abort(404)
+        return row
+
+    def _with_related(self, query):
+        """Join each foreign key in `list_select_related` so rows carry their parties."""
+        for fk in self.list_select_related:
+            target = fk.rel_model.alias()
+            columns = [getattr(target, f.name) for f in fk.rel_model._meta.sorted_fields]
+            query = (query.select_extend(*columns).switch(self.model)
+                     .join(target, pw.JOIN.LEFT_OUTER, on=(fk == target.id), attr=fk.name))
+        return query
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        query = self.get_query()
+
+        if self._search_supported and search:
+            for word in filter(None, search.split(" ")):
+                term = parse_like_term(word)
+                clause = None
+                for field in self._search_fields:
+                    clause = field ** term if clause is None else clause | (field ** term)
+                query = query.where(clause)
+
+        for index, _name, value in filters or ():
+            flt = self._filters[index]
+            query = flt.apply(query, flt.clean(value))
+
+        count = query.order_by().count() if not self.simple_list_pager else None
+
+        query = self._with_related(query)
+        if sort_column is not None:
+            field = self._sortable_columns[sort_column]
+            query = query.order_by(field.desc() if sort_desc else field.asc(), self.model._meta.primary_key.desc())
+        else:
+            order = self._get_default_order()
+            if order:
+                query = query.order_by(*[
+                    (getattr(self.model, f) if isinstance(f, str) else f).desc() if desc
+                    else (getattr(self.model, f) if isinstance(f, str) else f).asc()
+                    for f, desc in order
+                ])
+
+        page_size = self.page_size if page_size is None else page_size
+        if page_size:
+            query = query.limit(page_size)
+            if page:
+                query = query.offset(page * page_size)
+
+        return count, (list(query) if execute else query)
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if isinstance(flt, ScopedOptionsFilter):
+                    item["options"] = flt.current_options()
+        return groups
+
+    # ---- forms: pickers list only what the user may see --------------------
+    def _limit_pickers(self, form):
+        user = current_user._get_current_object()
+        for name, scope in self.form_scopes.items():
+            field = getattr(form, name, None)
+            if field is not None and hasattr(field, "query"):
+                field.query = scope(user)
+        return form
+
+    def create_form(self, obj=None):
+        return self._limit_pickers(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._limit_pickers(super().edit_form(obj))
+
+    def on_model_change(self, form, model, is_created):
+        """Refuse a picked row outside the user's scope, even if posted by hand."""
+        user = current_user._get_current_object()
+        for name, scope in self.form_scopes.items():
+            value_id = getattr(model, f"{name}_id", None)
+            if value_id is not None and not scope(user).where(scope(user).model._meta.primary_key == value_id).exists():
+                raise ValueError(_("Valore non consentito nel campo %(field)s.", field=name))
+
+    def handle_view_exception(self, exc):
+        from models import InvalidValue
+        if isinstance(exc, InvalidValue):
+            flash(str(exc.message), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    # ---- bulk delete through the scope, not around it ----------------------
+    @action("delete", admin_lazy_gettext("Delete"), admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        if not self.can_delete:
+            abort(403)
+        pk = self.model._meta.primary_key
+        count = 0
+        for row in self.get_query().where(pk.in_([int(i) for i in ids])):
+            self.on_model_delete(row)
+            row.delete_instance()
+            count += 1
+        flash(ngettext("Record was successfully deleted.", "%(count)s records were successfully deleted.", count, count=count), "success")

@@ -1,0 +1,221 @@
+"""The claims grid and the claim page."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, flash, request, send_file, url_for
+from flask_admin import expose
+from flask_admin.babel import gettext as admin_gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from models import Attachment, Claim, ClaimStatus, InvalidValue, Role
+from workflows import access
+from workflows.attachments import storage_path
+from workflows.claims import open_claim
+
+from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
+from .formatters import column, days_since, euro, status_badge, when
+
+log = logging.getLogger("gessin.admin")
+
+STAFF = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
+
+
+class ClaimView(GessinModelView):
+    roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER, Role.REPAIRER)
+    edit_roles = STAFF
+    create_roles = (Role.ADMIN, Role.ASP_MANAGER)
+    delete_roles = ()
+
+    details_template = "admin/claim_details.html"
+    list_select_related = (Claim.repairer, Claim.asp_centre, Claim.lawyer, Claim.insurer)
+
+    column_list = ("number", "received_at", "repairer", "asp_centre", "lawyer", "status",
+                   "vehicle_a_plate", "insurer", "status_since")
+    column_labels = {
+        "number": _l("Numero"),
+        "received_at": _l("Ricevuta"),
+        "repairer": _l("Carrozzeria"),
+        "asp_centre": _l("Centro ASP"),
+        "lawyer": _l("Legale"),
+        "status": _l("Stato"),
+        "vehicle_a_plate": _l("Targa"),
+        "insurer": _l("Compagnia"),
+        "status_since": _l("Giorni nello stato"),
+        "customer_name": _l("Cliente"),
+        "wincar_ref": _l("Rif. WinCar"),
+    }
+    column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since")
+    column_default_sort = ("received_at", True)
+    column_searchable_list = ("number", "vehicle_a_plate", "vehicle_b_plate", "customer_name", "wincar_ref")
+    column_filters = (
+        ChoiceFilter(Claim.status, _l("Stato"), options=[(k, v) for k, v in ClaimStatus.CHOICES]),
+        ScopedOptionsFilter(Claim.asp_centre, _l("Centro ASP"), access.visible_centres),
+        ScopedOptionsFilter(Claim.lawyer, _l("Legale"), access.visible_lawyers),
+        ScopedOptionsFilter(Claim.repairer, _l("Carrozzeria"), access.visible_repairers),
+        ScopedOptionsFilter(Claim.insurer, _l("Compagnia"), access.visible_insurers),
+        DateBetweenFilter(Claim.received_at, _l("Ricevuta")),
+        DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
+    )
+    column_formatters = {
+        "status": lambda v, c, m, n: status_badge(m.status),
+        "status_since": column(days_since),
+        "received_at": column(when),
+    }
+    column_formatters_export = {
+        "status": lambda v, c, m, n: str(m.status_label),
+        "status_since": lambda v, c, m, n: m.days_in_status(),
+        "received_at": lambda v, c, m, n: m.received_at.strftime("%Y-%m-%d %H:%M"),
+    }
+    column_export_list = column_list + ("customer_name", "wincar_ref")
+    export_max_rows = 100_000
+
+    form_excluded_columns = (
+        "number", "status", "status_since", "version", "received_at", "source", "created_at",
+        "updated_at", "closed_at", "lawyer", "complete_since", "claim_filed_on",
+        "direct_compensation", "direct_compensation_reason", "wincar_assessment",
+        "attachments", "history", "payments", "emails", "intake_events",
+    )
+    form_scopes = {
+        "repairer": access.visible_repairers,
+        "asp_centre": access.visible_centres,
+        "insurer": access.visible_insurers,
+        "vehicle_a_insurer": access.visible_insurers,
+        "vehicle_b_insurer": access.visible_insurers,
+    }
+
+    def scoped_query(self, user):
+        return access.visible_claims(user)
+
+    # ---- create through the workflow, which gives the number and first state --
+    def create_model(self, form):
+        claim = Claim()
+        form.populate_obj(claim)
+        try:
+            self.on_model_change(form, claim, True)
+            open_claim(claim, current_user._get_current_object(), source="web")
+        except (InvalidValue, ValueError) as exc:
+            flash(str(getattr(exc, "message", exc)), "error")
+            return False
+        flash(_("Pratica %(number)s inserita.", number=claim.number), "success")
+        return claim
+
+    def update_model(self, form, model):
+        """Save data fields only if nobody changed the claim since the form was read."""
+        read_version = model.version
+        try:
+            form.populate_obj(model)
+            self.on_model_change(form, model, False)
+            model.validate()
+        except (InvalidValue, ValueError) as exc:
+            flash(str(getattr(exc, "message", exc)), "error")
+            return False
+        data = {field: getattr(model, field.name) for field in self._form_fields()}
+        data[Claim.version] = read_version + 1
+        data[Claim.updated_at] = model.updated_at
+        updated = (Claim.update(data)
+                   .where(Claim.id == model.id, Claim.version == read_version).execute())
+        if not updated:
+            flash(_("La pratica %(number)s è stata modificata da un altro utente nel frattempo: ricarica la pagina.",
+                    number=model.number), "error")
+            return False
+        log.info("claim %s data edited by %s", model.number, current_user.login)
+        return True
+
+    def _form_fields(self):
+        excluded = set(self.form_excluded_columns) | {"id"}
+        return [f for f in Claim._meta.sorted_fields if f.name not in excluded]
+
+    # ---- the claim page ------------------------------------------------------
+    def claim_sections(self, claim):
+        """The claim's data, grouped as a clerk reads it."""
+        yes_no = lambda v: _("Sì") if v else _("No")  # noqa: E731
+        side = lambda s: [  # noqa: E731
+            (_("Targa"), getattr(claim, f"vehicle_{s}_plate")),
+            (_("Nazione"), getattr(claim, f"vehicle_{s}_country")),
+            (_("Compagnia"), getattr(claim, f"vehicle_{s}_insurer")),
+            (_("Polizza"), getattr(claim, f"vehicle_{s}_policy")),
+            (_("Conducente"), getattr(claim, f"vehicle_{s}_driver")),
+            (_("Circostanze"), getattr(claim, f"vehicle_{s}_circumstances")),
+        ]
+        return [
+            (_("Pratica"), [
+                (_("Numero denuncia web"), claim.number),
+                (_("Stato"), status_badge(claim.status)),
+                (_("Nello stato da"), days_since(claim.status_since)),
+                (_("Ricevuta il"), when(claim.received_at)),
+                (_("Origine"), dict(Claim.SOURCES).get(claim.source, claim.source)),
+                (_("Riferimento WinCar"), claim.wincar_ref),
+            ]),
+            (_("Soggetti"), [
+                (_("Carrozzeria"), claim.repairer),
+                (_("Centro ASP"), claim.asp_centre),
+                (_("Legale"), claim.lawyer),
+                (_("Compagnia debitrice"), claim.insurer),
+            ]),
+            (_("Cliente"), [
+                (_("Nome"), claim.customer_name),
+                (_("Codice fiscale"), claim.customer_fiscal_code),
+                (_("Telefono"), claim.customer_phone),
+                (_("E-mail"), claim.customer_email),
+                (_("Indirizzo"), claim.customer_address),
+            ]),
+            (_("Sinistro (Modulo Blu)"), [
+                (_("Data"), when(claim.accident_date)),
+                (_("Ora"), claim.accident_time.strftime("%H:%M") if claim.accident_time else ""),
+                (_("Luogo"), claim.accident_place),
+                (_("Veicoli coinvolti"), claim.vehicle_count),
+                (_("Feriti"), yes_no(claim.injuries)),
+                (_("Persone ferite"), claim.injured_persons),
+                (_("Testimoni"), claim.witnesses),
+                (_("Firmato da entrambi i conducenti"), yes_no(claim.signed_by_both)),
+            ]),
+            (_("Veicolo A"), side("a")),
+            (_("Veicolo B"), side("b")),
+            (_("Importi e date"), [
+                (_("Preventivo"), euro(claim.estimate_amount)),
+                (_("Importo richiesto"), euro(claim.claimed_amount)),
+                (_("Documentazione completa dal"), when(claim.complete_since)),
+                (_("Richiesta danni ricevuta dalla compagnia il"), when(claim.claim_filed_on)),
+                (_("Offerta accettata o rifiutata il"), when(claim.offer_answered_on)),
+                (_("Prescrizione interrotta il"), when(claim.prescription_interrupted_on)),
+            ]),
+            (_("Indennizzo diretto (art. 149)"), [
+                (_("Valutazione del portale"), "" if claim.direct_compensation is None else yes_no(claim.direct_compensation)),
+                (_("Motivo"), claim.direct_compensation_reason),
+                (_("Valutazione WinCar"), claim.wincar_assessment),
+            ]),
+            (_("Note"), [(_("Note"), claim.notes)]),
+        ]
+
+    def claim_attachments(self, claim):
+        return list(claim.attachments.order_by(Attachment.kind, Attachment.version.desc()))
+
+    def claim_history(self, claim):
+        return list(claim.history.order_by(claim.history.model.at.desc(), claim.history.model.id.desc()))
+
+    def claim_payments(self, claim):
+        return list(claim.payments.order_by(claim.payments.model.on_date.desc()))
+
+    @expose("/attachment/<int:attachment_id>")
+    def download(self, attachment_id: int):
+        user = current_user._get_current_object()
+        attachment = access.visible_attachments(user).where(Attachment.id == attachment_id).first()
+        if attachment is None:
+            abort(404)
+        path = storage_path(current_app.config["STORAGE_DIR"], attachment.stored_name)
+        if not path.exists():
+            log.error("attachment %s of claim %s missing on disk", attachment.id, attachment.claim_id)
+            abort(404)
+        log.info("attachment %s of claim %s downloaded by %s", attachment.id, attachment.claim_id, user.login)
+        return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name)
+
+    def status_filter_url(self, status: str) -> str:
+        """Link to this grid filtered on one state (used by the home page)."""
+        return url_for(f"{self.endpoint}.index_view", flt0_0=status)
+
+    def get_save_return_url(self, model, is_created=False):
+        return self.get_url(".details_view", id=model.id)

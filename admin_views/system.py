@@ -1,0 +1,125 @@
+"""Users, the e-mail outbox, the history log, queue limits and the WinCar intake log."""
+from __future__ import annotations
+
+import logging
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import PasswordField
+from wtforms.validators import Optional
+
+from models import ClaimStatus, IntakeEvent, InvalidValue, OutboundEmail, QueueLimit, Role, StatusChange, User
+from workflows import access
+
+from .base import GessinModelView
+from .formatters import column, status_badge, when
+
+log = logging.getLogger("gessin.admin")
+
+
+class ReadOnlyView(GessinModelView):
+    edit_roles = create_roles = delete_roles = ()
+    can_view_details = True
+
+
+class UserView(GessinModelView):
+    roles = (Role.ADMIN,)
+    column_list = ("login", "full_name", "role", "asp_centre", "lawyer", "repairer", "active", "language", "last_login_at")
+    column_labels = {"login": _l("Nome utente"), "full_name": _l("Nome e cognome"), "role": _l("Ruolo"),
+                     "asp_centre": _l("Centro ASP"), "lawyer": _l("Legale"), "repairer": _l("Carrozzeria"),
+                     "active": _l("Attivo"), "language": _l("Lingua"), "last_login_at": _l("Ultimo accesso"),
+                     "new_password": _l("Nuova password")}
+    column_searchable_list = ("login", "full_name", "email")
+    column_sortable_list = ("login", "role", "last_login_at")
+    column_default_sort = "login"
+    column_filters = ("role", "active")
+    column_exclude_list = column_details_exclude_list = column_export_exclude_list = ("password_hash",)
+    column_formatters = {"role": lambda v, c, m, n: Role.LABELS.get(m.role, m.role),
+                         "last_login_at": column(when)}
+    list_select_related = (User.asp_centre, User.lawyer, User.repairer)
+    form_excluded_columns = ("password_hash", "created_at", "last_login_at")
+    form_extra_fields = {"new_password": PasswordField(_l("Nuova password"), validators=[Optional()])}
+    delete_roles = ()
+
+    def scoped_query(self, user):
+        return access.visible_users(user)
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+        elif is_created:
+            raise InvalidValue("new_password", _l("Indica una password per il nuovo utente."))
+        if model.id == current_user.id and (not model.active or model.role != Role.ADMIN):
+            raise InvalidValue("role", _l("Non puoi togliere a te stesso l'accesso da amministratore."))
+
+    def after_model_change(self, form, model, is_created):
+        log.info("user %s %s by %s", model.login, "created" if is_created else "changed", current_user.login)
+
+
+class OutboundEmailView(ReadOnlyView):
+    roles = (Role.ADMIN, Role.ASP_MANAGER)
+    list_select_related = (OutboundEmail.claim,)
+    column_list = ("created_at", "claim", "recipients", "subject", "status", "attempts", "last_error", "sent_at")
+    column_labels = {"created_at": _l("Creata il"), "claim": _l("Pratica"), "recipients": _l("Destinatari"),
+                     "subject": _l("Oggetto"), "status": _l("Stato"), "attempts": _l("Tentativi"),
+                     "last_error": _l("Ultimo errore"), "sent_at": _l("Inviata il"), "body": _l("Testo")}
+    column_sortable_list = ("created_at", "status", "sent_at")
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ("recipients", "subject")
+    column_filters = ("status",)
+    column_formatters = {"created_at": column(when), "sent_at": column(when),
+                         "status": lambda v, c, m, n: dict(m.STATUSES).get(m.status, m.status)}
+
+    def scoped_query(self, user):
+        return access.visible_emails(user)
+
+
+class HistoryView(ReadOnlyView):
+    list_select_related = (StatusChange.claim,)
+    roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER, Role.REPAIRER)
+    column_list = ("at", "claim", "actor_label", "event", "from_status", "to_status", "note")
+    column_labels = {"at": _l("Quando"), "claim": _l("Pratica"), "actor_label": _l("Chi"), "event": _l("Evento"),
+                     "from_status": _l("Da"), "to_status": _l("A"), "note": _l("Nota")}
+    column_sortable_list = ("at",)
+    column_default_sort = ("at", True)
+    column_formatters = {
+        "at": column(when),
+        "from_status": lambda v, c, m, n: status_badge(m.from_status) if m.from_status else "",
+        "to_status": lambda v, c, m, n: status_badge(m.to_status),
+        "claim": lambda v, c, m, n: m.claim.number,
+    }
+    column_formatters_export = {"claim": lambda v, c, m, n: m.claim.number}
+
+    def scoped_query(self, user):
+        return access.visible_history(user)
+
+
+class QueueLimitView(GessinModelView):
+    roles = (Role.ADMIN,)
+    delete_roles = (Role.ADMIN,)
+    column_list = ("status", "warning_days", "breach_days")
+    column_labels = {"status": _l("Stato"), "warning_days": _l("Preavviso dopo (giorni)"),
+                     "breach_days": _l("Scadenza dopo (giorni)")}
+    column_formatters = {"status": lambda v, c, m, n: status_badge(m.status)}
+    form_excluded_columns = ("created_at",)
+    form_choices = {"status": [(k, str(v)) for k, v in ClaimStatus.CHOICES]}
+
+    def scoped_query(self, user):
+        return QueueLimit.select()
+
+
+class IntakeEventView(ReadOnlyView):
+    roles = (Role.ADMIN,)
+    list_select_related = (IntakeEvent.claim,)
+    column_list = ("received_at", "wincar_user", "event", "wincar_ref", "http_status", "claim", "error", "duration_ms")
+    column_labels = {"received_at": _l("Ricevuto il"), "wincar_user": _l("UserID"), "event": _l("Evento"),
+                     "wincar_ref": _l("Rif. WinCar"), "http_status": _l("Esito HTTP"), "claim": _l("Pratica"),
+                     "error": _l("Errore"), "duration_ms": _l("Durata (ms)")}
+    column_default_sort = ("received_at", True)
+    column_sortable_list = ("received_at", "http_status")
+    column_filters = ("http_status", "wincar_user")
+    column_formatters = {"received_at": column(when)}
+
+    def scoped_query(self, user):
+        return IntakeEvent.select()

@@ -1,0 +1,86 @@
+"""Gessin: the claims back office of the RESTART network.
+
+`create_app` builds the application; `flask --app app run` serves it and the
+commands in `commands/` manage it (create-user, seed-demo, db-upgrade).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, redirect, session, url_for
+from flask_login import current_user
+
+import config as gessin_config
+from extensions import babel, csrf, login_manager, mail
+from models import User, bind_database, db
+
+ROOT = Path(__file__).resolve().parent
+
+
+def select_locale() -> str:
+    """The user's preferred language, else the one chosen this session, else Italian."""
+    languages = ("it", "en")
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("language") in languages:
+        return session["language"]
+    return "it"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(gessin_config.DEFAULTS)
+    app.config.update(gessin_config.from_environment())
+    app.config.update(config or {})
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    bind_database(app.config["DATABASE_URL"])
+    _connect_per_request(app)
+
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from admin_views import init_admin
+    from admin_views.auth import bp as auth_bp
+    from commands import register_commands
+
+    app.register_blueprint(auth_bp)
+    init_admin(app)
+    register_commands(app)
+
+    from flask_babel import get_locale
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.route("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    return app
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        user = User.get_or_none(User.id == int(user_id))
+    except ValueError:
+        return None
+    return user if user and user.active else None
+
+
+def _connect_per_request(app: Flask) -> None:
+    @app.before_request
+    def _open():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()

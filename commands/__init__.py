@@ -1,0 +1,10 @@
+"""Command-line tools: `flask --app app <command>`."""
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from .db import db_upgrade
+    from .users import create_user
+
+    for command in (db_upgrade, create_user):
+        app.cli.add_command(command)

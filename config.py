@@ -1,0 +1,54 @@
+"""Configuration from the environment, with safe defaults for a development machine."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment() -> dict:
+    env = os.environ
+    instance = Path(env.get("GESSIN_INSTANCE", DEFAULT_INSTANCE))
+    return {
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'gessin.db'}"),
+        "REDIS_URL": env.get("REDIS_URL"),
+        "STORAGE_DIR": env.get("STORAGE_DIR", str(instance / "storage")),
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "MAIL_SERVER": env.get("MAIL_SERVER"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "") in ("1", "true", "yes"),
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "") in ("1", "true", "yes"),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Gessin RESTART <noreply@gessin.local>"),
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
+    }
+
+
+DEFAULTS = {
+    "BABEL_DEFAULT_LOCALE": "it",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
+    "LANGUAGES": ("it", "en"),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "FLASK_ADMIN_FLUID_LAYOUT": True,
+    "GRID_PAGE_SIZE": 20,
+}

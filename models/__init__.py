@@ -1,0 +1,38 @@
+"""Gessin's data model. Imports nothing else of the project."""
+from .base import BaseModel, bind_database, db, is_postgres, utcnow
+from .claims import (
+    Attachment,
+    AttachmentKind,
+    Claim,
+    ClaimCounter,
+    ClaimStatus,
+    Payment,
+    StatusChange,
+    allocate_number,
+)
+from .operations import IntakeEvent, OutboundEmail, QueueLimit
+from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
+from .users import Role, User
+from .validators import InvalidValue
+
+ALL_MODELS = [
+    AspCentre,
+    Repairer,
+    Lawyer,
+    LawyerCentre,
+    InsuranceCompany,
+    User,
+    ClaimCounter,
+    Claim,
+    Attachment,
+    StatusChange,
+    Payment,
+    OutboundEmail,
+    QueueLimit,
+    IntakeEvent,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role",
+    "allocate_number", "bind_database", "db", "is_postgres", "utcnow",
+]

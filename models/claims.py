@@ -1,0 +1,263 @@
+"""The claim file (pratica) and what hangs off it: attachments, history, payments."""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from . import validators
+from .base import BaseModel, db, utcnow
+from .parties import AspCentre, InsuranceCompany, Lawyer, Repairer, ValidatedModel
+from .users import User
+
+
+class ClaimStatus:
+    RECEIVED = "received"
+    INCOMPLETE = "incomplete"
+    VALIDATED = "validated"
+    ASSIGNED = "assigned"
+    FILED = "filed"
+    PARTIALLY_REIMBURSED = "partially_reimbursed"
+    REIMBURSED = "reimbursed"
+    CLOSED = "closed"
+    DROPPED = "dropped"
+
+    LABELS = {
+        RECEIVED: _l("Ricevuta"),
+        INCOMPLETE: _l("Incompleta"),
+        VALIDATED: _l("Validata"),
+        ASSIGNED: _l("Affidata"),
+        FILED: _l("Richiesta inviata"),
+        PARTIALLY_REIMBURSED: _l("Rimborso parziale"),
+        REIMBURSED: _l("Rimborsato chiuso"),
+        CLOSED: _l("Chiuso"),
+        DROPPED: _l("Senza seguito"),
+    }
+    # Bootstrap 4 badge colours, one per state.
+    BADGES = {
+        RECEIVED: "primary",
+        INCOMPLETE: "warning",
+        VALIDATED: "info",
+        ASSIGNED: "secondary",
+        FILED: "dark",
+        PARTIALLY_REIMBURSED: "light",
+        REIMBURSED: "success",
+        CLOSED: "success",
+        DROPPED: "danger",
+    }
+    ALL = tuple(LABELS)
+    CHOICES = tuple(LABELS.items())
+    FINAL = (REIMBURSED, CLOSED, DROPPED)
+
+
+class AttachmentKind:
+    LABELS = {
+        "denuncia": _l("Denuncia (Modulo Blu)"),
+        "mandato": _l("Mandato"),
+        "cessione_credito": _l("Cessione del credito"),
+        "richiesta_danni": _l("Richiesta danni"),
+        "documento_identita": _l("Documento d'identità"),
+        "preventivo": _l("Preventivo"),
+        "fattura": _l("Fattura di riparazione"),
+        "foto": _l("Foto"),
+        "perizia": _l("Perizia"),
+        "altro": _l("Altro"),
+    }
+    ALL = tuple(LABELS)
+    CHOICES = tuple(LABELS.items())
+
+
+class ClaimCounter(pw.Model):
+    """Last portal number handed out in a year; the row lock serialises allocation."""
+
+    year = pw.IntegerField(primary_key=True)
+    last = pw.IntegerField(default=0)
+
+    class Meta:
+        database = db
+        table_name = "claim_counter"
+
+
+def allocate_number(year: int) -> str:
+    """Next portal number of `year`, e.g. 2026/000123. Call inside the claim's transaction.
+
+    The UPDATE takes the counter row's write lock until commit, so two concurrent
+    intakes never read the same value, on PostgreSQL and on SQLite alike.
+    """
+    ClaimCounter.insert(year=year, last=0).on_conflict_ignore().execute()
+    ClaimCounter.update(last=ClaimCounter.last + 1).where(ClaimCounter.year == year).execute()
+    last = ClaimCounter.select(ClaimCounter.last).where(ClaimCounter.year == year).scalar()
+    return f"{year}/{last:06d}"
+
+
+class Claim(ValidatedModel):
+    SOURCES = (("wincar", "WinCar"), ("web", _l("Portale")))
+
+    number = pw.CharField(max_length=12, unique=True, verbose_name=_l("Numero denuncia web"))
+    wincar_ref = pw.CharField(max_length=64, null=True, verbose_name=_l("Riferimento WinCar"))
+    source = pw.CharField(max_length=10, choices=SOURCES, default="web", verbose_name=_l("Origine"))
+    received_at = pw.DateTimeField(default=utcnow, index=True, verbose_name=_l("Ricevuta il"))
+
+    repairer = pw.ForeignKeyField(Repairer, backref="claims", on_delete="RESTRICT", verbose_name=_l("Carrozzeria"))
+    asp_centre = pw.ForeignKeyField(AspCentre, backref="claims", on_delete="RESTRICT", verbose_name=_l("Centro ASP"))
+    lawyer = pw.ForeignKeyField(Lawyer, null=True, backref="claims", on_delete="RESTRICT", verbose_name=_l("Legale"))
+    insurer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="claims", on_delete="RESTRICT", verbose_name=_l("Compagnia debitrice"))
+
+    # Changed only by workflows/, never by a form.
+    status = pw.CharField(max_length=24, choices=ClaimStatus.CHOICES, default=ClaimStatus.RECEIVED, verbose_name=_l("Stato"))
+    status_since = pw.DateTimeField(default=utcnow, verbose_name=_l("Nello stato dal"))
+    version = pw.IntegerField(default=1)
+
+    # Customer (the damaged party)
+    customer_name = pw.CharField(max_length=200, null=True, verbose_name=_l("Cliente"))
+    customer_fiscal_code = pw.CharField(max_length=16, null=True, verbose_name=_l("Codice fiscale cliente"))
+    customer_phone = pw.CharField(max_length=40, null=True, verbose_name=_l("Telefono cliente"))
+    customer_email = pw.CharField(max_length=254, null=True, verbose_name=_l("E-mail cliente"))
+    customer_address = pw.CharField(max_length=300, null=True, verbose_name=_l("Indirizzo cliente"))
+
+    # Modulo Blu (constatazione amichevole di incidente)
+    accident_date = pw.DateField(null=True, verbose_name=_l("Data sinistro"))
+    accident_time = pw.TimeField(null=True, verbose_name=_l("Ora sinistro"))
+    accident_place = pw.CharField(max_length=300, null=True, verbose_name=_l("Luogo sinistro"))
+    vehicle_count = pw.SmallIntegerField(default=2, verbose_name=_l("Veicoli coinvolti"))
+    vehicle_a_plate = pw.CharField(max_length=12, null=True, verbose_name=_l("Targa veicolo A"))
+    vehicle_a_country = pw.CharField(max_length=3, default="I", verbose_name=_l("Nazione targa A"))
+    vehicle_a_insurer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Compagnia veicolo A"))
+    vehicle_a_policy = pw.CharField(max_length=40, null=True, verbose_name=_l("Polizza veicolo A"))
+    vehicle_a_driver = pw.CharField(max_length=200, null=True, verbose_name=_l("Conducente veicolo A"))
+    vehicle_a_circumstances = pw.CharField(max_length=60, null=True, verbose_name=_l("Circostanze veicolo A"))
+    vehicle_b_plate = pw.CharField(max_length=12, null=True, verbose_name=_l("Targa veicolo B"))
+    vehicle_b_country = pw.CharField(max_length=3, default="I", verbose_name=_l("Nazione targa B"))
+    vehicle_b_insurer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Compagnia veicolo B"))
+    vehicle_b_policy = pw.CharField(max_length=40, null=True, verbose_name=_l("Polizza veicolo B"))
+    vehicle_b_driver = pw.CharField(max_length=200, null=True, verbose_name=_l("Conducente veicolo B"))
+    vehicle_b_circumstances = pw.CharField(max_length=60, null=True, verbose_name=_l("Circostanze veicolo B"))
+    injuries = pw.BooleanField(default=False, verbose_name=_l("Feriti"))
+    injured_persons = pw.TextField(null=True, verbose_name=_l("Persone ferite"))
+    witnesses = pw.TextField(null=True, verbose_name=_l("Testimoni"))
+    signed_by_both = pw.BooleanField(default=False, verbose_name=_l("Firmato da entrambi i conducenti"))
+
+    # Amounts (euro, never float)
+    estimate_amount = pw.DecimalField(max_digits=12, decimal_places=2, null=True, verbose_name=_l("Importo preventivo"))
+    claimed_amount = pw.DecimalField(max_digits=12, decimal_places=2, null=True, verbose_name=_l("Importo richiesto"))
+
+    # Dates the deadlines need
+    complete_since = pw.DateField(null=True, verbose_name=_l("Documentazione completa dal"))
+    claim_filed_on = pw.DateField(null=True, verbose_name=_l("Richiesta danni ricevuta dalla compagnia il"))
+    offer_answered_on = pw.DateField(null=True, verbose_name=_l("Offerta accettata o rifiutata il"))
+    prescription_interrupted_on = pw.DateField(null=True, verbose_name=_l("Prescrizione interrotta il"))
+    closed_at = pw.DateTimeField(null=True, verbose_name=_l("Chiusa il"))
+
+    # Direct compensation (art. 149 CdA)
+    direct_compensation = pw.BooleanField(null=True, verbose_name=_l("Indennizzo diretto"))
+    direct_compensation_reason = pw.TextField(null=True, verbose_name=_l("Motivo valutazione indennizzo diretto"))
+    wincar_assessment = pw.CharField(max_length=200, null=True, verbose_name=_l("Valutazione WinCar"))
+
+    notes = pw.TextField(null=True, verbose_name=_l("Note"))
+    updated_at = pw.DateTimeField(default=utcnow, verbose_name=_l("Aggiornata il"))
+
+    class Meta:
+        indexes = (
+            (("repairer", "wincar_ref"), True),
+            (("status", "received_at"), False),
+            (("asp_centre", "status", "received_at"), False),
+            (("lawyer", "status", "received_at"), False),
+            (("repairer", "status", "received_at"), False),
+            (("insurer", "status"), False),
+            (("vehicle_a_plate", "accident_date"), False),
+            (("vehicle_b_plate", "accident_date"), False),
+            (("customer_name",), False),
+            (("status_since",), False),
+        )
+
+    def validate(self) -> None:
+        for side in ("a", "b"):
+            value = getattr(self, f"vehicle_{side}_plate")
+            if value:
+                country = getattr(self, f"vehicle_{side}_country")
+                setattr(self, f"vehicle_{side}_plate", validators.plate(value, country, f"vehicle_{side}_plate"))
+        if self.customer_fiscal_code:
+            self.customer_fiscal_code = validators.fiscal_code(self.customer_fiscal_code, "customer_fiscal_code")
+        if self.customer_email:
+            self.customer_email = validators.email(self.customer_email, "customer_email")
+        for name in ("estimate_amount", "claimed_amount"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise validators.InvalidValue(name, _l("L'importo non può essere negativo."))
+        self.updated_at = utcnow()
+
+    @property
+    def status_label(self):
+        return ClaimStatus.LABELS.get(self.status, self.status)
+
+    def days_in_status(self, now: dt.datetime | None = None) -> int:
+        return ((now or utcnow()) - self.status_since).days
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Attachment(BaseModel):
+    SOURCES = (("wincar", "WinCar"), ("web", _l("Portale")))
+
+    claim = pw.ForeignKeyField(Claim, backref="attachments", on_delete="CASCADE")
+    kind = pw.CharField(max_length=24, choices=AttachmentKind.CHOICES, verbose_name=_l("Tipo"))
+    original_name = pw.CharField(max_length=255, verbose_name=_l("Nome file"))
+    stored_name = pw.CharField(max_length=80, unique=True)
+    content_type = pw.CharField(max_length=100, verbose_name=_l("Formato"))
+    size = pw.IntegerField(verbose_name=_l("Dimensione (byte)"))
+    sha256 = pw.CharField(max_length=64, verbose_name=_l("Impronta SHA-256"))
+    version = pw.IntegerField(default=1, verbose_name=_l("Versione"))
+    source = pw.CharField(max_length=10, choices=SOURCES, default="web", verbose_name=_l("Origine"))
+    uploaded_at = pw.DateTimeField(default=utcnow, verbose_name=_l("Caricato il"))
+    uploaded_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("claim", "kind", "version"), True),)
+
+    @property
+    def kind_label(self):
+        return AttachmentKind.LABELS.get(self.kind, self.kind)
+
+
+class StatusChange(BaseModel):
+    """One row per applied event: the claim's append-only history."""
+
+    claim = pw.ForeignKeyField(Claim, backref="history", on_delete="CASCADE")
+    at = pw.DateTimeField(default=utcnow, verbose_name=_l("Quando"))
+    actor = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Chi"))
+    actor_label = pw.CharField(max_length=200, verbose_name=_l("Eseguito da"))
+    event = pw.CharField(max_length=30, verbose_name=_l("Evento"))
+    from_status = pw.CharField(max_length=24, null=True, verbose_name=_l("Da"))
+    to_status = pw.CharField(max_length=24, verbose_name=_l("A"))
+    note = pw.TextField(null=True, verbose_name=_l("Nota"))
+
+    class Meta:
+        indexes = ((("claim", "at"), False),)
+
+    def save(self, *args, **kwargs):
+        if self.id is not None and not kwargs.get("force_insert"):
+            raise PermissionError("the claim history is append-only")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise PermissionError("the claim history is append-only")
+
+
+class Payment(BaseModel):
+    """An insurer's offer or a reimbursement received."""
+
+    KINDS = (("offer", _l("Offerta")), ("reimbursement", _l("Rimborso")))
+
+    claim = pw.ForeignKeyField(Claim, backref="payments", on_delete="CASCADE")
+    kind = pw.CharField(max_length=16, choices=KINDS, verbose_name=_l("Tipo"))
+    amount = pw.DecimalField(max_digits=12, decimal_places=2, verbose_name=_l("Importo"))
+    on_date = pw.DateField(verbose_name=_l("Data"))
+    payer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Pagatore"))
+    note = pw.TextField(null=True, verbose_name=_l("Nota"))
+    recorded_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("claim", "on_date"), False),)
+        constraints = [pw.Check("amount > 0")]

@@ -1,0 +1,52 @@
+"""Operational tables: the e-mail outbox, queue limits, the intake log."""
+from __future__ import annotations
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from .base import BaseModel, utcnow
+from .claims import Claim, ClaimStatus
+
+
+class OutboundEmail(BaseModel):
+    STATUSES = (
+        ("pending", _l("In attesa")),
+        ("sent", _l("Inviata")),
+        ("failed", _l("Non inviata")),
+    )
+
+    claim = pw.ForeignKeyField(Claim, null=True, backref="emails", on_delete="SET NULL", verbose_name=_l("Pratica"))
+    recipients = pw.TextField(verbose_name=_l("Destinatari"))
+    subject = pw.CharField(max_length=300, verbose_name=_l("Oggetto"))
+    body = pw.TextField(verbose_name=_l("Testo"))
+    status = pw.CharField(max_length=10, choices=STATUSES, default="pending", index=True, verbose_name=_l("Stato"))
+    attempts = pw.IntegerField(default=0, verbose_name=_l("Tentativi"))
+    last_error = pw.TextField(null=True, verbose_name=_l("Ultimo errore"))
+    sent_at = pw.DateTimeField(null=True, verbose_name=_l("Inviata il"))
+
+
+class QueueLimit(BaseModel):
+    """The longest a claim may stay in a state, set by the call centre."""
+
+    status = pw.CharField(max_length=24, unique=True, choices=ClaimStatus.CHOICES, verbose_name=_l("Stato"))
+    warning_days = pw.IntegerField(verbose_name=_l("Preavviso dopo (giorni)"))
+    breach_days = pw.IntegerField(verbose_name=_l("Scadenza dopo (giorni)"))
+
+    class Meta:
+        constraints = [pw.Check("warning_days >= 0"), pw.Check("breach_days >= warning_days")]
+
+
+class IntakeEvent(BaseModel):
+    """Raw log of each WinCar request, for audit; never the documents' content."""
+
+    received_at = pw.DateTimeField(default=utcnow, index=True)
+    remote_addr = pw.CharField(max_length=64, null=True)
+    wincar_user = pw.CharField(max_length=64, null=True, index=True)
+    event = pw.CharField(max_length=16, null=True)
+    wincar_ref = pw.CharField(max_length=64, null=True)
+    idempotency_key = pw.CharField(max_length=128, null=True)
+    http_status = pw.IntegerField()
+    claim = pw.ForeignKeyField(Claim, null=True, backref="intake_events", on_delete="SET NULL")
+    payload = pw.TextField(null=True)
+    error = pw.TextField(null=True)
+    duration_ms = pw.IntegerField(null=True)

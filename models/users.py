@@ -1,0 +1,93 @@
+"""People who log in to the portal."""
+from __future__ import annotations
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .parties import AspCentre, Lawyer, Repairer, ValidatedModel
+from .validators import InvalidValue
+
+
+class Role:
+    ADMIN = "admin"
+    ASP_MANAGER = "asp_manager"
+    LAWYER = "lawyer"
+    REPAIRER = "repairer"
+
+    LABELS = {
+        ADMIN: _l("Call center / amministratore"),
+        ASP_MANAGER: _l("Responsabile Centro ASP"),
+        LAWYER: _l("Legale"),
+        REPAIRER: _l("Carrozzeria"),
+    }
+    CHOICES = tuple(LABELS.items())
+    ALL = tuple(LABELS)
+
+
+class User(ValidatedModel):
+    LANGUAGES = (("it", "Italiano"), ("en", "English"))
+
+    login = pw.CharField(max_length=64, unique=True, verbose_name=_l("Nome utente"))
+    full_name = pw.CharField(max_length=200, null=True, verbose_name=_l("Nome e cognome"))
+    email = pw.CharField(max_length=254, null=True, verbose_name=_l("E-mail"))
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=20, choices=Role.CHOICES, index=True, verbose_name=_l("Ruolo"))
+    asp_centre = pw.ForeignKeyField(AspCentre, null=True, backref="users", on_delete="RESTRICT", verbose_name=_l("Centro ASP"))
+    lawyer = pw.ForeignKeyField(Lawyer, null=True, backref="users", on_delete="RESTRICT", verbose_name=_l("Legale"))
+    repairer = pw.ForeignKeyField(Repairer, null=True, backref="users", on_delete="RESTRICT", verbose_name=_l("Carrozzeria"))
+    active = pw.BooleanField(default=True, verbose_name=_l("Attivo"))
+    language = pw.CharField(max_length=2, choices=LANGUAGES, default="it", verbose_name=_l("Lingua"))
+    last_login_at = pw.DateTimeField(null=True, verbose_name=_l("Ultimo accesso"))
+
+    # The one party each role must be linked to, and only that one.
+    LINK_FOR_ROLE = {
+        Role.ADMIN: None,
+        Role.ASP_MANAGER: "asp_centre",
+        Role.LAWYER: "lawyer",
+        Role.REPAIRER: "repairer",
+    }
+
+    def validate(self) -> None:
+        if self.role not in Role.ALL:
+            raise InvalidValue("role", _l("Ruolo sconosciuto: %(value)s", value=self.role))
+        wanted = self.LINK_FOR_ROLE[self.role]
+        for link in ("asp_centre", "lawyer", "repairer"):
+            linked = getattr(self, f"{link}_id") is not None
+            if link == wanted and not linked:
+                raise InvalidValue(link, _l("Questo ruolo richiede il collegamento indicato."))
+            if link != wanted and linked:
+                raise InvalidValue(link, _l("Questo ruolo non può essere collegato a questa anagrafica."))
+        if self.email:
+            self._clean_contacts()
+
+    def set_password(self, password: str) -> None:
+        if not password or len(password) < 8:
+            raise InvalidValue("password", _l("La password deve avere almeno 8 caratteri."))
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def __str__(self) -> str:
+        return self.full_name or self.login

@@ -1,0 +1,130 @@
+"""Who may see what: every query a user's screen runs starts from one of these.
+
+An ASP manager sees its centre's claims and the parties on them, a lawyer the
+claims entrusted to it, a repairer its own claims; the call centre sees all.
+"""
+from __future__ import annotations
+
+import peewee as pw
+
+from models import (
+    AspCentre,
+    Attachment,
+    Claim,
+    InsuranceCompany,
+    Lawyer,
+    LawyerCentre,
+    OutboundEmail,
+    Payment,
+    Repairer,
+    Role,
+    StatusChange,
+    User,
+)
+
+_NOTHING = pw.SQL("1 = 0")
+
+
+def claim_scope(user: User) -> pw.Expression:
+    """The WHERE clause that limits claims to those `user` may see."""
+    if user is None or not user.is_active:
+        return _NOTHING
+    if user.role == Role.ADMIN:
+        return pw.SQL("1 = 1")
+    if user.role == Role.ASP_MANAGER:
+        return Claim.asp_centre == user.asp_centre_id
+    if user.role == Role.LAWYER:
+        return Claim.lawyer == user.lawyer_id
+    if user.role == Role.REPAIRER:
+        return Claim.repairer == user.repairer_id
+    return _NOTHING
+
+
+def visible_claims(user: User, *fields) -> pw.ModelSelect:
+    return Claim.select(*fields).where(claim_scope(user))
+
+
+def get_claim(user: User, claim_id) -> Claim | None:
+    """The claim with `claim_id` if `user` may see it, else None (never someone else's)."""
+    try:
+        claim_id = int(claim_id)
+    except (TypeError, ValueError):
+        return None
+    return visible_claims(user).where(Claim.id == claim_id).first()
+
+
+def visible_repairers(user: User) -> pw.ModelSelect:
+    query = Repairer.select()
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.REPAIRER:
+        return query.where(Repairer.id == user.repairer_id)
+    return query.where(Repairer.id.in_(visible_claims(user, Claim.repairer)))
+
+
+def visible_centres(user: User) -> pw.ModelSelect:
+    query = AspCentre.select()
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.ASP_MANAGER:
+        return query.where(AspCentre.id == user.asp_centre_id)
+    if user.role == Role.LAWYER:
+        return query.where(AspCentre.id.in_(
+            LawyerCentre.select(LawyerCentre.asp_centre).where(LawyerCentre.lawyer == user.lawyer_id)))
+    return query.where(AspCentre.id.in_(visible_claims(user, Claim.asp_centre)))
+
+
+def visible_lawyers(user: User) -> pw.ModelSelect:
+    """Lawyers a user may see: for a centre, those who work for it and its own desk."""
+    query = Lawyer.select()
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.ASP_MANAGER:
+        return query.where(
+            Lawyer.id.in_(LawyerCentre.select(LawyerCentre.lawyer).where(LawyerCentre.asp_centre == user.asp_centre_id))
+            | (Lawyer.own_centre == user.asp_centre_id)
+        )
+    if user.role == Role.LAWYER:
+        return query.where(Lawyer.id == user.lawyer_id)
+    return query.where(Lawyer.id.in_(visible_claims(user, Claim.lawyer).where(Claim.lawyer.is_null(False))))
+
+
+def visible_insurers(user: User) -> pw.ModelSelect:
+    """Insurers are public reference data: everyone may read the list."""
+    return InsuranceCompany.select()
+
+
+def visible_users(user: User) -> pw.ModelSelect:
+    if user.role == Role.ADMIN:
+        return User.select()
+    return User.select().where(User.id == user.id)
+
+
+def visible_history(user: User) -> pw.ModelSelect:
+    return StatusChange.select().join(Claim).where(claim_scope(user))
+
+
+def visible_emails(user: User) -> pw.ModelSelect:
+    if user.role == Role.ADMIN:
+        return OutboundEmail.select()
+    return OutboundEmail.select().join(Claim).where(claim_scope(user))
+
+
+def visible_attachments(user: User) -> pw.ModelSelect:
+    return Attachment.select().join(Claim).where(claim_scope(user))
+
+
+def visible_payments(user: User) -> pw.ModelSelect:
+    return Payment.select().join(Claim).where(claim_scope(user))
+
+
+def may_edit_claims(user: User) -> bool:
+    """Repairers only read; centre managers, lawyers and the call centre edit data."""
+    return user.role in (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
+
+
+def status_counts(user: User) -> dict[str, int]:
+    """Claims per state among those `user` may see."""
+    rows = (visible_claims(user, Claim.status, pw.fn.COUNT(Claim.id).alias("n"))
+            .group_by(Claim.status).tuples())
+    return dict(rows)

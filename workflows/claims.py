@@ -1,0 +1,33 @@
+"""Opening a claim file: its portal number, first state and first history row."""
+from __future__ import annotations
+
+import logging
+
+from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, utcnow
+
+log = logging.getLogger("gessin.workflows")
+
+OPEN_EVENT = "open"
+
+
+def actor_label(user: User | None, fallback: str = "WinCar") -> str:
+    return str(user) if user is not None else fallback
+
+
+def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str | None = None) -> Claim:
+    """Save a new claim as Ricevuta with the next portal number, in one transaction."""
+    now = utcnow()
+    with db.atomic():
+        claim.number = allocate_number(now.year)
+        claim.source = source
+        claim.received_at = now
+        claim.status = ClaimStatus.RECEIVED
+        claim.status_since = now
+        claim.version = 1
+        claim.save(force_insert=True)
+        StatusChange.create(
+            claim=claim, at=now, actor=actor, actor_label=actor_label(actor),
+            event=OPEN_EVENT, from_status=None, to_status=ClaimStatus.RECEIVED, note=note,
+        )
+    log.info("claim %s opened by %s (source %s)", claim.number, actor_label(actor), source)
+    return claim
