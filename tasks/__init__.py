@@ -1,0 +1,41 @@
+"""Background work on huey: SQLite storage by default, Redis when REDIS_URL is set.
+
+Run the worker with `huey_consumer tasks.huey`. Tasks take ids, re-read what they
+need, and are safe to run twice.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from huey import RedisHuey, SqliteHuey
+
+import config as gessin_config
+
+
+def make_huey():
+    immediate = os.environ.get("HUEY_IMMEDIATE", "") in ("1", "true", "yes")
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        return RedisHuey("gessin", url=redis_url, immediate=immediate)
+    instance = Path(os.environ.get("GESSIN_INSTANCE", gessin_config.DEFAULT_INSTANCE))
+    instance.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("gessin", filename=str(instance / "huey.db"), immediate=immediate)
+
+
+huey = make_huey()
+_app = None
+
+
+def flask_app():
+    """The Flask app the worker runs tasks in (database, mail and translations bound)."""
+    global _app
+    if _app is None:
+        from app import create_app
+        _app = create_app()
+    return _app
+
+
+@huey.on_startup()
+def _bind_app():
+    flask_app()
