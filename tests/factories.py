@@ -1,6 +1,7 @@
 """Small builders of valid rows for tests: real models, real database."""
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 
@@ -59,10 +60,18 @@ def insurer(**kw) -> InsuranceCompany:
     return InsuranceCompany.create(**data)
 
 
+@functools.cache
+def _hash(password: str) -> str:
+    """Hashing is slow on purpose; tests hash each password once."""
+    u = User()
+    u.set_password(password)
+    return u.password_hash
+
+
 def user(role: str = Role.ADMIN, password: str = PASSWORD, **kw) -> User:
     n = next(_seq)
     u = User(login=kw.pop("login", f"utente{n}"), role=role, full_name=kw.pop("full_name", f"Utente {n}"), **kw)
-    u.set_password(password)
+    u.password_hash = _hash(password)
     u.save()
     return u
 

@@ -1,0 +1,143 @@
+"""The data model's own constraints, on the real database."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import peewee as pw
+import pytest
+
+from models import (
+    AspCentre, Attachment, Claim, ClaimStatus, InvalidValue, Payment, QueueLimit, Repairer, Role,
+    StatusChange, User, allocate_number, db,
+)
+
+
+def test_a_malformed_vat_number_is_refused(f):
+    with pytest.raises(InvalidValue) as error:
+        AspCentre.create(name="Centro", vat_number="12345678901", email="a@example.it")
+    assert error.value.field == "vat_number"
+    assert "Partita IVA non valida" in str(error.value.message)
+    assert AspCentre.select().count() == 0
+
+
+def test_vat_numbers_are_unique(f):
+    centre = f.centre()
+    with pytest.raises(pw.IntegrityError):
+        with db.atomic():
+            AspCentre.create(name="Copia", vat_number=centre.vat_number, email="b@example.it")
+
+
+def test_a_wrong_fiscal_code_and_email_are_refused(f):
+    with pytest.raises(InvalidValue, match="Codice fiscale"):
+        f.repairer(fiscal_code="RSSMRA80A01H501X")
+    with pytest.raises(InvalidValue, match="e-mail"):
+        f.repairer(email="not-an-address")
+    assert f.repairer(fiscal_code="RSSMRA80A01H501U").fiscal_code == "RSSMRA80A01H501U"
+
+
+def test_plates_are_normalised_and_checked(f):
+    claim = f.claim(f.repairer(), f.centre(), vehicle_a_plate="ab 123 cd", vehicle_b_plate="EF-456-GH")
+    assert (claim.vehicle_a_plate, claim.vehicle_b_plate) == ("AB123CD", "EF456GH")
+    with pytest.raises(InvalidValue, match="Targa"):
+        f.claim(claim.repairer, claim.asp_centre, vehicle_a_plate="12-XYZ-??")
+
+
+def test_portal_numbers_are_progressive_per_year(f):
+    repairer, centre = f.repairer(), f.centre()
+    first, second = f.claim(repairer, centre), f.claim(repairer, centre)
+    year = first.received_at.year
+    assert first.number == f"{year}/000001"
+    assert second.number == f"{year}/000002"
+    assert allocate_number(year + 1) == f"{year + 1}/000001"
+
+
+def test_opening_a_claim_writes_its_first_history_row(f):
+    admin = f.user()
+    claim = f.claim(f.repairer(), f.centre(), actor=admin)
+    rows = list(StatusChange.select().where(StatusChange.claim == claim))
+    assert claim.status == ClaimStatus.RECEIVED
+    assert [(r.from_status, r.to_status, r.actor_id) for r in rows] == [(None, "received", admin.id)]
+
+
+def test_history_is_append_only(f):
+    claim = f.claim(f.repairer(), f.centre())
+    row = claim.history.get()
+    row.note = "changed"
+    with pytest.raises(PermissionError):
+        row.save()
+    with pytest.raises(PermissionError):
+        row.delete_instance()
+
+
+def test_a_wincar_reference_is_unique_per_repairer(f):
+    repairer, other, centre = f.repairer(), f.repairer(), f.centre()
+    f.claim(repairer, centre, wincar_ref="WC-1")
+    f.claim(other, centre, wincar_ref="WC-1")
+    with pytest.raises(pw.IntegrityError):
+        with db.atomic():
+            f.claim(repairer, centre, wincar_ref="WC-1")
+
+
+def test_money_is_decimal_and_positive(f):
+    claim = f.claim(f.repairer(), f.centre(), estimate_amount=Decimal("1234.56"))
+    assert Claim.get_by_id(claim.id).estimate_amount == Decimal("1234.56")
+    Payment.create(claim=claim, kind="offer", amount=Decimal("0.10"), on_date="2026-01-10")
+    assert isinstance(Payment.get().amount, Decimal)
+    with pytest.raises(pw.IntegrityError):
+        with db.atomic():
+            Payment.create(claim=claim, kind="offer", amount=Decimal("-1"), on_date="2026-01-10")
+    with pytest.raises(InvalidValue):
+        f.claim(claim.repairer, claim.asp_centre, claimed_amount=Decimal("-5"))
+
+
+def test_queue_limits_check_their_days(f):
+    QueueLimit.create(status="received", warning_days=1, breach_days=2)
+    with pytest.raises(pw.IntegrityError):
+        with db.atomic():
+            QueueLimit.create(status="validated", warning_days=3, breach_days=2)
+
+
+def test_a_user_is_linked_to_the_party_of_its_role(f):
+    centre = f.centre()
+    with pytest.raises(InvalidValue):
+        f.user(role=Role.ASP_MANAGER)
+    with pytest.raises(InvalidValue):
+        f.user(role=Role.ADMIN, asp_centre=centre)
+    manager = f.user(role=Role.ASP_MANAGER, asp_centre=centre)
+    assert manager.check_password(f.PASSWORD)
+    assert not manager.check_password("wrong")
+    assert "password" not in manager.password_hash
+
+
+def test_attachment_versions_are_unique_per_type(f, app):
+    from workflows.attachments import storage_path, store_attachment
+    claim = f.claim(f.repairer(), f.centre())
+    pdf = b"%PDF-1.4 test"
+    first = store_attachment(claim, "denuncia", "a.pdf", pdf, storage_dir=app.config["STORAGE_DIR"])
+    second = store_attachment(claim, "denuncia", "b.pdf", pdf, storage_dir=app.config["STORAGE_DIR"])
+    assert (first.version, second.version) == (1, 2)
+    assert storage_path(app.config["STORAGE_DIR"], second.stored_name).read_bytes() == pdf
+    with pytest.raises(ValueError):
+        store_attachment(claim, "foto", "x.exe", b"MZ\x90\x00", storage_dir=app.config["STORAGE_DIR"])
+    assert Attachment.select().count() == 2
+
+
+def test_concurrent_intakes_never_share_a_number(f):
+    repairer, centre = f.repairer(), f.centre()
+    numbers, errors = [], []
+
+    def open_one():
+        try:
+            with db.connection_context():
+                numbers.append(f.claim(repairer, centre).number)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(set(numbers)) == 20
