@@ -178,6 +178,7 @@ class GessinModelView(ModelView):
         query = self._with_related(query)
         if sort_column is not None:
             field = self._sortable_columns[sort_column]
+            field = getattr(self.model, field) if isinstance(field, str) else field
             query = query.order_by(field.desc() if sort_desc else field.asc(), self.model._meta.primary_key.desc())
         else:
             order = self._get_default_order()

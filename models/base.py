@@ -46,3 +46,21 @@ def bind_database(url: str) -> pw.Database:
 
 def is_postgres() -> bool:
     return isinstance(db.obj, pw.PostgresqlDatabase)
+
+
+class MoneyField(pw.DecimalField):
+    """Euro amounts: Decimal with two places on every backend.
+
+    SQLite keeps DECIMAL columns with numeric affinity, so 1520.40 reads back as
+    1520.4; quantizing on the way out gives the same value PostgreSQL returns.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("auto_round", True)
+        super().__init__(*args, **kwargs)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        return value.quantize(self._exp) if value is not None else None

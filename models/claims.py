@@ -7,7 +7,7 @@ import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from . import validators
-from .base import BaseModel, db, utcnow
+from .base import BaseModel, MoneyField, db, utcnow
 from .parties import AspCentre, InsuranceCompany, Lawyer, Repairer, ValidatedModel
 from .users import User
 
@@ -139,8 +139,8 @@ class Claim(ValidatedModel):
     signed_by_both = pw.BooleanField(default=False, verbose_name=_l("Firmato da entrambi i conducenti"))
 
     # Amounts (euro, never float)
-    estimate_amount = pw.DecimalField(max_digits=12, decimal_places=2, null=True, verbose_name=_l("Importo preventivo"))
-    claimed_amount = pw.DecimalField(max_digits=12, decimal_places=2, null=True, verbose_name=_l("Importo richiesto"))
+    estimate_amount = MoneyField(null=True, verbose_name=_l("Importo preventivo"))
+    claimed_amount = MoneyField(null=True, verbose_name=_l("Importo richiesto"))
 
     # Dates the deadlines need
     complete_since = pw.DateField(null=True, verbose_name=_l("Documentazione completa dal"))
@@ -252,7 +252,7 @@ class Payment(BaseModel):
 
     claim = pw.ForeignKeyField(Claim, backref="payments", on_delete="CASCADE")
     kind = pw.CharField(max_length=16, choices=KINDS, verbose_name=_l("Tipo"))
-    amount = pw.DecimalField(max_digits=12, decimal_places=2, verbose_name=_l("Importo"))
+    amount = MoneyField(verbose_name=_l("Importo"))
     on_date = pw.DateField(verbose_name=_l("Data"))
     payer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Pagatore"))
     note = pw.TextField(null=True, verbose_name=_l("Nota"))

@@ -11,7 +11,6 @@ import pytest
 
 import tempfile
 
-os.environ.setdefault("HUEY_IMMEDIATE", "1")
 os.environ.setdefault("GESSIN_INSTANCE", tempfile.mkdtemp(prefix="gessin-instance-"))
 
 import models  # noqa: E402

@@ -1,0 +1,60 @@
+# Gessin: `make run` for a working back office, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: run test test-postgres install install-test translations migrate demo chromium bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations chromium
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d translations
+
+migrate: install
+	$(BIN)/flask --app app db-upgrade
+
+demo: migrate
+	$(BIN)/flask --app app seed-demo --if-empty
+
+run: demo
+	@echo ""
+	@echo "  Gessin: http://127.0.0.1:$(PORT)/"
+	@echo "  Accessi demo (utente / password):"
+	@echo "    call center      callcenter  / demo-callcenter"
+	@echo "    centro ASP       asp         / demo-asp"
+	@echo "    legale           legale      / demo-legale"
+	@echo "    carrozzeria      carrozzeria / demo-carrozzeria"
+	@echo "  Ctrl-C ferma server web e worker."
+	@echo ""
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+# Debian's Chromium for the browser tests, installed when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installo chromium (Debian)..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium non installato: i test nel browser non possono girare" >&2; exit 1; }
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/grid.py
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache

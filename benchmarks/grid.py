@@ -1,0 +1,396 @@
+"""Benchmark of the claims grid (/admin/claim/) on a large database.
+
+What it measures, per backend (SQLite file in a temp directory, PostgreSQL
+database `gessin_bench`):
+
+1. the time to load N claims (default 200,000) with `insert_many` in batches,
+   spread realistically over states, centres, repairers, lawyers, insurers and
+   two years of received dates, then ANALYZE;
+2. for a few first pages of the grid as the admin sees them (unfiltered default
+   order, filtered on a state, filtered on an ASP centre, each sorted by received
+   date, newest first): the median and p95 wall time in milliseconds of `--runs`
+   GET requests through the Flask test client, after two warm-up requests. The
+   time includes everything the request does: login check, scoped count, rows
+   with their parties, filter drop-downs, template rendering, and on PostgreSQL
+   the connection opened per request;
+3. the number of SQL statements one request runs at page size 20 and 100: it
+   must not grow with the page size (no N+1 queries).
+
+Target (product issue): median under 150 ms and the same query count at page
+size 20 and 100. Over target is reported, not an error: the exit status is
+non-zero only when something fails (PostgreSQL unreachable, a page not 200...).
+
+Usage:
+    .venv/bin/python benchmarks/grid.py [--claims 200000] [--runs 30]
+        [--backend sqlite|postgres|both] [--pg-url postgresql://...] [--explain]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK_DIR = Path(tempfile.mkdtemp(prefix="gessin-bench-"))
+# Before importing the app: config.py writes its generated secret in the instance dir.
+os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
+
+import psycopg2  # noqa: E402
+
+from app import create_app  # noqa: E402
+from models import AspCentre, Claim, ClaimCounter, ClaimStatus, InsuranceCompany, Lawyer, Role, db, is_postgres  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+from tests import factories  # noqa: E402
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/gessin_bench"
+TARGET_MS = 150.0
+NUMBER_RE = re.compile(r"\b20\d\d/\d{6}\b")
+S = ClaimStatus
+
+# State weights by the claim's age: new claims are still open, old ones mostly closed.
+STATUS_WEIGHTS = (
+    (30, {S.RECEIVED: 25, S.INCOMPLETE: 20, S.VALIDATED: 20, S.ASSIGNED: 20, S.FILED: 10, S.DROPPED: 5}),
+    (180, {S.INCOMPLETE: 5, S.VALIDATED: 5, S.ASSIGNED: 15, S.FILED: 35, S.PARTIALLY_REIMBURSED: 15,
+           S.REIMBURSED: 15, S.CLOSED: 5, S.DROPPED: 5}),
+    (None, {S.FILED: 5, S.PARTIALLY_REIMBURSED: 5, S.REIMBURSED: 40, S.CLOSED: 40, S.DROPPED: 10}),
+)
+assert set().union(*(w for _, w in STATUS_WEIGHTS)) == set(S.ALL), "every state must be loaded"
+
+FIRST_NAMES = ("Mario", "Luca", "Giulia", "Francesca", "Marco", "Anna", "Paolo", "Sara", "Andrea",
+               "Chiara", "Giuseppe", "Elena", "Stefano", "Laura", "Alessandro", "Valentina")
+LAST_NAMES = ("Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
+              "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano")
+PLATE_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"
+
+CLAIM_FIELDS = (
+    Claim.number, Claim.source, Claim.wincar_ref, Claim.received_at, Claim.repairer, Claim.asp_centre,
+    Claim.lawyer, Claim.insurer, Claim.status, Claim.status_since, Claim.version, Claim.customer_name,
+    Claim.accident_date, Claim.vehicle_count, Claim.vehicle_a_plate, Claim.vehicle_a_country,
+    Claim.vehicle_a_insurer, Claim.vehicle_b_plate, Claim.vehicle_b_country, Claim.injuries,
+    Claim.signed_by_both, Claim.estimate_amount, Claim.closed_at, Claim.created_at, Claim.updated_at,
+)
+
+
+class QueryCounter(logging.Handler):
+    """Collects the SQL statements peewee runs while active (as tests/conftest.QueryCounter)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.statements: list = []
+
+    def emit(self, record):
+        self.statements.append(record.msg)
+
+    def __enter__(self):
+        logger = logging.getLogger("peewee")
+        self._saved = logger.level, logger.propagate
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # keep the SQL off the console
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logger = logging.getLogger("peewee")
+        logger.removeHandler(self)
+        logger.level, logger.propagate = self._saved
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+# ---- databases ----------------------------------------------------------------
+
+def prepare_postgres(url: str) -> None:
+    """Create the benchmark database if missing; refuse any database not meant for it."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(f"error: refusing to wipe PostgreSQL database {name!r}: its name must contain 'bench'")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        conn = psycopg2.connect(admin_url, connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        sys.exit(f"error: PostgreSQL not reachable at {admin_url}: {str(exc).strip()}")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def build_app(url: str):
+    """The application on an empty, migrated database at `url`."""
+    app = create_app({
+        "DATABASE_URL": url,
+        "STORAGE_DIR": str(WORK_DIR / "storage"),
+        "SECRET_KEY": "benchmark-secret",
+        "TESTING": True,
+        "MAIL_SERVER": None,
+    })
+    for name in ("gessin", "peewee_migrate"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with app.app_context(), db.connection_context():
+        if is_postgres():
+            db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        upgrade()
+    return app
+
+
+# ---- data -----------------------------------------------------------------------
+
+def seed_parties() -> dict:
+    """3 centres (with their own desks), 12 repairers, 6 lawyers, 8 insurers, an admin."""
+    centres = [factories.centre() for _ in range(3)]
+    lawyers = [factories.lawyer(*centres) for _ in range(6)]
+    desks = {c.id: Lawyer.get(Lawyer.own_centre == c).id for c in centres}
+    repairers = [factories.repairer() for _ in range(12)]
+    insurers = [factories.insurer() for _ in range(8)]
+    admin = factories.user(Role.ADMIN, login="bench-admin")
+    return {
+        "centres": [c.id for c in centres],
+        "repairer_centre": {r.id: centres[i % len(centres)].id for i, r in enumerate(repairers)},
+        "lawyers": [law.id for law in lawyers],
+        "desks": desks,
+        "insurers": [i.id for i in insurers],
+        "admin": admin,
+    }
+
+
+def pick_status(rng: random.Random, age_days: int) -> str:
+    for max_age, weights in STATUS_WEIGHTS:
+        if max_age is None or age_days < max_age:
+            return rng.choices(tuple(weights), weights=tuple(weights.values()))[0]
+    raise AssertionError("unreachable")
+
+
+def plate(rng: random.Random) -> str:
+    letters = PLATE_LETTERS
+    return (rng.choice(letters) + rng.choice(letters) + f"{rng.randrange(1000):03d}"
+            + rng.choice(letters) + rng.choice(letters))
+
+
+def claim_row(rng: random.Random, parties: dict, number: str, seq: int, received: dt.datetime,
+              now: dt.datetime) -> tuple:
+    """One claim as a tuple in CLAIM_FIELDS order."""
+    age = (now - received).days
+    status = pick_status(rng, age)
+    since = received + dt.timedelta(seconds=rng.randrange(max(1, int((now - received).total_seconds()))))
+    repairer = rng.choice(tuple(parties["repairer_centre"]))
+    centre = parties["repairer_centre"][repairer]
+    early = status in (S.RECEIVED, S.INCOMPLETE, S.VALIDATED)
+    lawyer = None if early else (parties["desks"][centre] if rng.random() < 0.3 else rng.choice(parties["lawyers"]))
+    insurer = None if status == S.RECEIVED else rng.choice(parties["insurers"])
+    wincar = rng.random() < 0.4
+    return (
+        number, "wincar" if wincar else "web", f"WC{seq:08d}" if wincar else None, received,
+        repairer, centre, lawyer, insurer, status, since, rng.randint(1, 6),
+        f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        (received - dt.timedelta(days=rng.randrange(30))).date(), 2, plate(rng), "I",
+        rng.choice(parties["insurers"]), plate(rng), "I", rng.random() < 0.08, rng.random() < 0.7,
+        Decimal(rng.randrange(30_000, 900_000)).scaleb(-2), since if status in S.FINAL else None,
+        received, since,
+    )
+
+
+def claim_batches(n: int, parties: dict, batch_size: int, seed: int = 20260101):
+    """Lists of claim tuples, received over two years in order, numbered per year."""
+    rng = random.Random(seed)
+    now = dt.datetime.utcnow().replace(microsecond=0)
+    span = 2 * 365 * 86_400
+    offsets = sorted(rng.sample(range(span), n), reverse=True)  # distinct received times
+    seq_by_year: dict[int, int] = {}
+    batch = []
+    for i, offset in enumerate(offsets):
+        received = now - dt.timedelta(seconds=offset + 60)
+        seq_by_year[received.year] = seq_by_year.get(received.year, 0) + 1
+        number = f"{received.year}/{seq_by_year[received.year]:06d}"
+        batch.append(claim_row(rng, parties, number, i, received, now))
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+    yield seq_by_year  # last item: the counters to store
+
+
+def load_claims(n: int, parties: dict) -> tuple[float, float]:
+    """Insert `n` claims and ANALYZE; returns (insert seconds, analyze seconds)."""
+    batch_size = 5000 if is_postgres() else 30_000 // len(CLAIM_FIELDS)  # SQLite: 32766 parameters
+    started = time.perf_counter()
+    for batch in claim_batches(n, parties, batch_size):
+        if isinstance(batch, dict):
+            for year, last in batch.items():
+                ClaimCounter.insert(year=year, last=last).execute()
+            break
+        with db.atomic():
+            Claim.insert_many(batch, fields=CLAIM_FIELDS).execute()
+    inserted = time.perf_counter()
+    # PostgreSQL: VACUUM too, as autovacuum would soon do, so index-only scans work
+    # and autovacuum does not start in the middle of the timings.
+    db.execute_sql("VACUUM ANALYZE" if is_postgres() else "ANALYZE")
+    return inserted - started, time.perf_counter() - inserted
+
+
+# ---- requests ---------------------------------------------------------------------
+
+def login(client, user) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    if not match:
+        raise RuntimeError("no CSRF token on /login")
+    response = client.post("/login", data={"login": user.login, "password": factories.PASSWORD,
+                                           "csrf_token": match.group(1)})
+    if response.status_code != 302:
+        raise RuntimeError(f"login failed: HTTP {response.status_code}")
+
+
+def grid_pages(app, parties: dict) -> list[tuple[str, dict, str | None]]:
+    """(label, URL arguments, number expected first on the page) of each page to time.
+
+    Sort and filter indices are looked up in the view, not hard-coded: `sort` is an
+    index into column_list, `fltN_<key>` a key of the filter in column_filters.
+    """
+    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", None) == "claim")
+    sort = [name for name, _label in view._list_columns].index("received_at")
+    keys = {flt.column.name: view.get_filter_arg(i, flt) for i, flt in enumerate(view._filters)}
+    centre = parties["centres"][0]
+    centre_name = AspCentre.get_by_id(centre).name
+
+    def first(*where):
+        row = (Claim.select(Claim.number).where(*where)
+               .order_by(Claim.received_at.desc(), Claim.id.desc()).first())
+        return row.number if row else None
+
+    newest = {"sort": sort, "desc": 1}
+    return [
+        ("unfiltered, default order", {}, first(True)),
+        (f"state={S.RECEIVED}, newest first", {f"flt0_{keys['status']}": S.RECEIVED, **newest},
+         first(Claim.status == S.RECEIVED)),
+        (f"state={S.CLOSED}, newest first", {f"flt0_{keys['status']}": S.CLOSED, **newest},
+         first(Claim.status == S.CLOSED)),
+        (f"centre={centre_name}, newest first", {f"flt0_{keys['asp_centre']}": centre, **newest},
+         first(Claim.asp_centre == centre)),
+    ]
+
+
+def get_page(client, url: str, expected: str | None) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
+    html = response.get_data(as_text=True)
+    if not NUMBER_RE.search(html):
+        raise RuntimeError(f"GET {url}: no claim number on the page")
+    if expected and expected not in html:
+        raise RuntimeError(f"GET {url}: expected claim {expected} missing (filter or sort ignored?)")
+
+
+def time_page(client, url: str, expected: str | None, runs: int) -> tuple[float, float]:
+    """Median and p95 milliseconds of `runs` requests after two warm-ups."""
+    for _ in range(2):
+        get_page(client, url, expected)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        get_page(client, url, expected)
+        times.append((time.perf_counter() - started) * 1000)
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[18] if runs > 1 else times[0]
+    return statistics.median(times), p95
+
+
+def count_queries(client, url: str, expected: str | None) -> QueryCounter:
+    with QueryCounter() as counter:
+        get_page(client, url, expected)
+    return counter
+
+
+def explain(statements: list) -> None:
+    """Print the plan of each SELECT on the claim table (for --explain)."""
+    db.connect(reuse_if_open=True)
+    prefix = "EXPLAIN ANALYZE " if is_postgres() else "EXPLAIN QUERY PLAN "
+    for sql, params in statements:
+        if sql.startswith("SELECT") and '"claim"' in sql:
+            print(f"    SQL: {sql % tuple(repr(p) for p in params) if is_postgres() else sql} {'' if is_postgres() else params}")
+            for row in db.execute_sql(prefix + sql, params).fetchall():
+                print("      ", row[-1] if not is_postgres() else row[0])
+    db.close()
+
+
+# ---- one backend ------------------------------------------------------------------
+
+def run_backend(name: str, url: str, args) -> bool:
+    """Load, time, count and print one backend; True if within target."""
+    print(f"\n== {name}: {url}")
+    app = build_app(url)
+    with app.app_context():
+        with db.connection_context():
+            parties = seed_parties()
+            insert_s, analyze_s = load_claims(args.claims, parties)
+            pages = grid_pages(app, parties)
+        print(f"loaded {args.claims:,} claims in {insert_s:.1f} s (+ {analyze_s:.1f} s "
+              f"{'VACUUM ANALYZE' if name == 'postgres' else 'ANALYZE'})")
+
+    client = app.test_client()
+    login(client, parties["admin"])
+    print(f"{'page':<40} {'median ms':>10} {'p95 ms':>8} {'q@20':>5} {'q@100':>6}  same")
+    ok = True
+    for label, params, expected in pages:
+        url = "/admin/claim/" + (f"?{urlencode(params)}" if params else "")
+        median, p95 = time_page(client, url, expected, args.runs)
+        sep = "&" if params else "?"
+        at20 = count_queries(client, f"{url}{sep}page_size=20", expected)
+        at100 = count_queries(client, f"{url}{sep}page_size=100", expected)
+        same = at20.count == at100.count
+        ok = ok and same and median < TARGET_MS
+        print(f"{label:<40} {median:>10.1f} {p95:>8.1f} {at20.count:>5} {at100.count:>6}  {'yes' if same else 'NO'}")
+        print(f"  {url}")
+        if args.explain:
+            explain(at20.statements)
+    db.close()
+    return ok
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=200_000, help="claims to load (default 200000)")
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (default 30)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"default {DEFAULT_PG_URL}")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the grid's claim queries")
+    args = parser.parse_args(argv)
+    if args.claims < 1 or args.runs < 1:
+        parser.error("--claims and --runs must be positive")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    backends = []
+    if args.backend in ("sqlite", "both"):
+        backends.append(("sqlite", f"sqlite:///{WORK_DIR / 'bench.db'}"))
+    if args.backend in ("postgres", "both"):
+        prepare_postgres(args.pg_url)  # before any long work: fail fast if unreachable
+        backends.append(("postgres", args.pg_url))
+    print(f"work dir {WORK_DIR}; {args.claims:,} claims, {args.runs} runs per page; "
+          f"target median < {TARGET_MS:.0f} ms and same query count at page size 20 and 100")
+    verdicts = [(name, run_backend(name, url, args)) for name, url in backends]
+    print()
+    for name, ok in verdicts:
+        print(f"{name}: {'OK' if ok else 'OVER TARGET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
