@@ -9,6 +9,7 @@ from flask_admin.babel import gettext as admin_gettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from models import Attachment, Claim, ClaimStatus, InvalidValue, Role
 from workflows import access
@@ -60,11 +61,14 @@ class ClaimView(GessinModelView):
         DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
     )
     column_formatters = {
+        "number": lambda v, c, m, n: Markup(
+            f'<a class="claim-number" href="{escape(v.get_url(".details_view", id=m.id))}">{escape(m.number)}</a>'),
         "status": lambda v, c, m, n: status_badge(m.status),
         "status_since": column(days_since),
         "received_at": column(when),
     }
     column_formatters_export = {
+        "number": lambda v, c, m, n: m.number,
         "status": lambda v, c, m, n: str(m.status_label),
         "status_since": lambda v, c, m, n: m.days_in_status(),
         "received_at": lambda v, c, m, n: m.received_at.strftime("%Y-%m-%d %H:%M"),

@@ -49,7 +49,7 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 import psycopg2  # noqa: E402
 
 from app import create_app  # noqa: E402
-from models import AspCentre, Claim, ClaimCounter, ClaimStatus, InsuranceCompany, Lawyer, Role, db, is_postgres  # noqa: E402
+from models import AspCentre, Claim, ClaimCounter, ClaimStatus, Lawyer, Role, db, is_postgres, utcnow  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -103,7 +103,8 @@ class QueryCounter(logging.Handler):
     def __exit__(self, *exc):
         logger = logging.getLogger("peewee")
         logger.removeHandler(self)
-        logger.level, logger.propagate = self._saved
+        level, logger.propagate = self._saved
+        logger.setLevel(level)  # setLevel, not .level =: it clears the isEnabledFor cache
 
     @property
     def count(self) -> int:
@@ -161,6 +162,7 @@ def seed_parties() -> dict:
     admin = factories.user(Role.ADMIN, login="bench-admin")
     return {
         "centres": [c.id for c in centres],
+        "repairers": [r.id for r in repairers],
         "repairer_centre": {r.id: centres[i % len(centres)].id for i, r in enumerate(repairers)},
         "lawyers": [law.id for law in lawyers],
         "desks": desks,
@@ -188,7 +190,7 @@ def claim_row(rng: random.Random, parties: dict, number: str, seq: int, received
     age = (now - received).days
     status = pick_status(rng, age)
     since = received + dt.timedelta(seconds=rng.randrange(max(1, int((now - received).total_seconds()))))
-    repairer = rng.choice(tuple(parties["repairer_centre"]))
+    repairer = rng.choice(parties["repairers"])
     centre = parties["repairer_centre"][repairer]
     early = status in (S.RECEIVED, S.INCOMPLETE, S.VALIDATED)
     lawyer = None if early else (parties["desks"][centre] if rng.random() < 0.3 else rng.choice(parties["lawyers"]))
@@ -205,38 +207,38 @@ def claim_row(rng: random.Random, parties: dict, number: str, seq: int, received
     )
 
 
-def claim_batches(n: int, parties: dict, batch_size: int, seed: int = 20260101):
-    """Lists of claim tuples, received over two years in order, numbered per year."""
+def claim_batches(n: int, parties: dict, batch_size: int, counters: dict, seed: int = 20260101):
+    """Lists of claim tuples, received over two years in order, numbered per year.
+
+    `counters` receives the last number of each year, for the claim_counter table.
+    """
     rng = random.Random(seed)
-    now = dt.datetime.utcnow().replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     span = 2 * 365 * 86_400
     offsets = sorted(rng.sample(range(span), n), reverse=True)  # distinct received times
-    seq_by_year: dict[int, int] = {}
     batch = []
     for i, offset in enumerate(offsets):
         received = now - dt.timedelta(seconds=offset + 60)
-        seq_by_year[received.year] = seq_by_year.get(received.year, 0) + 1
-        number = f"{received.year}/{seq_by_year[received.year]:06d}"
+        counters[received.year] = counters.get(received.year, 0) + 1
+        number = f"{received.year}/{counters[received.year]:06d}"
         batch.append(claim_row(rng, parties, number, i, received, now))
         if len(batch) == batch_size:
             yield batch
             batch = []
     if batch:
         yield batch
-    yield seq_by_year  # last item: the counters to store
 
 
 def load_claims(n: int, parties: dict) -> tuple[float, float]:
     """Insert `n` claims and ANALYZE; returns (insert seconds, analyze seconds)."""
     batch_size = 5000 if is_postgres() else 30_000 // len(CLAIM_FIELDS)  # SQLite: 32766 parameters
+    counters: dict[int, int] = {}
     started = time.perf_counter()
-    for batch in claim_batches(n, parties, batch_size):
-        if isinstance(batch, dict):
-            for year, last in batch.items():
-                ClaimCounter.insert(year=year, last=last).execute()
-            break
+    for batch in claim_batches(n, parties, batch_size, counters):
         with db.atomic():
             Claim.insert_many(batch, fields=CLAIM_FIELDS).execute()
+    for year, last in counters.items():  # so a claim opened later gets the next number
+        ClaimCounter.insert(year=year, last=last).execute()
     inserted = time.perf_counter()
     # PostgreSQL: VACUUM too, as autovacuum would soon do, so index-only scans work
     # and autovacuum does not start in the middle of the timings.
@@ -270,13 +272,13 @@ def grid_pages(app, parties: dict) -> list[tuple[str, dict, str | None]]:
     centre_name = AspCentre.get_by_id(centre).name
 
     def first(*where):
-        row = (Claim.select(Claim.number).where(*where)
-               .order_by(Claim.received_at.desc(), Claim.id.desc()).first())
+        query = Claim.select(Claim.number).order_by(Claim.received_at.desc(), Claim.id.desc())
+        row = (query.where(*where) if where else query).first()
         return row.number if row else None
 
     newest = {"sort": sort, "desc": 1}
     return [
-        ("unfiltered, default order", {}, first(True)),
+        ("unfiltered, default order", {}, first()),
         (f"state={S.RECEIVED}, newest first", {f"flt0_{keys['status']}": S.RECEIVED, **newest},
          first(Claim.status == S.RECEIVED)),
         (f"state={S.CLOSED}, newest first", {f"flt0_{keys['status']}": S.CLOSED, **newest},
@@ -322,9 +324,9 @@ def explain(statements: list) -> None:
     prefix = "EXPLAIN ANALYZE " if is_postgres() else "EXPLAIN QUERY PLAN "
     for sql, params in statements:
         if sql.startswith("SELECT") and '"claim"' in sql:
-            print(f"    SQL: {sql % tuple(repr(p) for p in params) if is_postgres() else sql} {'' if is_postgres() else params}")
+            print(f"    {re.sub(r'^SELECT .*? FROM ', 'SELECT ... FROM ', sql)}  {params}")
             for row in db.execute_sql(prefix + sql, params).fetchall():
-                print("      ", row[-1] if not is_postgres() else row[0])
+                print(f"      {row[-1]}")
     db.close()
 
 

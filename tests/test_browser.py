@@ -1,0 +1,86 @@
+"""Journeys a clerk takes, in a real headless Chromium against a live server."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from models import ClaimStatus, Role
+
+from .conftest import OUTPUT_DIR
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="it-IT", viewport={"width": 1400, "height": 1000})
+        yield context.new_page()
+        browser.close()
+
+
+def advance(claim, status):
+    """Put a test claim in a later state (test data only; the workflow owns real changes)."""
+    from models import Claim
+    Claim.update(status=status).where(Claim.id == claim.id).execute()
+
+
+def test_an_asp_manager_filters_the_grid_and_opens_a_claim(live_server, page, f):
+    own, other = f.centre(name="Centro Alfa"), f.centre(name="Centro Beta")
+    repairer = f.repairer(name="Carrozzeria Rossi")
+    mine = [f.claim(repairer, own, customer_name=f"Cliente Alfa {i}") for i in range(4)]
+    theirs = f.claim(f.repairer(name="Carrozzeria Beta"), other, customer_name="Cliente Beta")
+    for claim in mine[:2]:
+        advance(claim, ClaimStatus.VALIDATED)
+    advance(theirs, ClaimStatus.VALIDATED)
+    manager = f.user(Role.ASP_MANAGER, asp_centre=own, login="manager.alfa")
+
+    page.goto(f"{live_server}/admin/claim/")
+    assert "/login" in page.url
+    page.get_by_label("Nome utente").fill(manager.login)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/admin/claim/**")
+    grid = page.content()
+    assert all(c.number in grid for c in mine)
+    assert theirs.number not in grid and "Centro Beta" not in grid
+
+    page.get_by_role("link", name="Aggiungi filtro").click()
+    page.locator("a.filter", has_text="Stato").click()
+    page.locator("td:has(select.filter-val) .select2-container").last.click()  # the value picker is a select2 box
+    page.locator(".select2-result-label", has_text="Validata").click()
+    page.get_by_role("button", name="Applica").click()
+    page.wait_for_url("**flt*")
+    rows = page.locator("table.model-list tbody tr")
+    assert rows.count() == 2
+    for claim in mine[:2]:
+        assert page.get_by_text(claim.number).count() == 1
+    assert page.get_by_text(mine[2].number).count() == 0
+
+    page.get_by_role("link", name=mine[0].number).click()
+    page.wait_for_url("**/details/**")
+    body = page.content()
+    for label in ("Pratica", "Soggetti", "Cliente", "Sinistro (Modulo Blu)", "Veicolo A", "Allegati", "Storico",
+                  "Validata", "Carrozzeria Rossi", mine[0].number, "Cliente Alfa 0"):
+        assert label in body, label
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "asp-manager-claim.png"), full_page=True)
+    assert (OUTPUT_DIR / "asp-manager-claim.png").stat().st_size > 10_000
