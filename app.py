@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, redirect, session, url_for
+from flask import Flask, has_request_context, redirect, session, url_for
 from flask_login import current_user
 
 import config as gessin_config
@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent
 def select_locale() -> str:
     """The user's preferred language, else the one chosen this session, else Italian."""
     languages = ("it", "en")
+    if not has_request_context():
+        return "it"
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     if session.get("language") in languages:

@@ -1,0 +1,65 @@
+"""The command-line tools: migrations and create-user."""
+from __future__ import annotations
+
+import pytest
+
+from models import ALL_MODELS, Role, User
+from models.migrate import router
+
+
+def test_migrations_describe_exactly_the_models(app):
+    pending = router().diff
+    assert pending == [], f"models changed without a migration: {pending}"
+    from models import db
+    assert set(db.get_tables()) >= {m._meta.table_name for m in ALL_MODELS}
+
+
+def test_db_upgrade_is_idempotent(app):
+    result = app.test_cli_runner().invoke(args=["db-upgrade"])
+    assert result.exit_code == 0
+    assert "già aggiornato" in result.output
+
+
+def test_create_user_makes_an_admin_with_a_hashed_password(app):
+    result = app.test_cli_runner().invoke(args=["create-user", "primo.admin", "--role", "admin",
+                                                "--password", "una-password-lunga"])
+    assert result.exit_code == 0, result.output
+    user = User.get(User.login == "primo.admin")
+    assert user.role == Role.ADMIN and user.check_password("una-password-lunga")
+    assert "una-password-lunga" not in user.password_hash
+
+
+def test_create_user_prompts_for_the_password_when_not_given(app):
+    result = app.test_cli_runner().invoke(args=["create-user", "chiede", "--role", "admin"],
+                                          input="segreta-123\nsegreta-123\n")
+    assert result.exit_code == 0, result.output
+    assert User.get(User.login == "chiede").check_password("segreta-123")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--role", "asp_manager", "--centre", "99999999999"], "non trovata"),
+    (["--role", "asp_manager"], "richiede"),
+    (["--role", "admin", "--password", "corta"], "almeno 8"),
+])
+def test_create_user_refuses_bad_input_in_italian(app, args, message):
+    if "--password" not in args:
+        args = args + ["--password", "password-valida"]
+    result = app.test_cli_runner().invoke(args=["create-user", "nuovo"] + args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not User.select().where(User.login == "nuovo").exists()
+
+
+def test_create_user_links_a_repairer_by_vat_number(app, f):
+    repairer = f.repairer()
+    result = app.test_cli_runner().invoke(args=["create-user", "officina", "--role", "repairer",
+                                                "--repairer", repairer.vat_number, "--password", "password-valida"])
+    assert result.exit_code == 0, result.output
+    assert User.get(User.login == "officina").repairer_id == repairer.id
+
+
+def test_create_user_refuses_a_duplicate_login(app, f):
+    existing = f.user()
+    result = app.test_cli_runner().invoke(args=["create-user", existing.login, "--role", "admin",
+                                                "--password", "password-valida"])
+    assert result.exit_code != 0 and "Esiste già" in result.output
