@@ -7,6 +7,7 @@ options) through the scoped query of `workflows.access`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 import peewee as pw
@@ -23,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from models import Role
+from models import InvalidValue, Role
 
 
 class ScopedOptionsFilter(BasePeeweeFilter):
@@ -61,7 +62,6 @@ class DateBetweenFilter(BasePeeweeFilter):
         super().__init__(column, name, data_type="daterangepicker", **kwargs)
 
     def clean(self, value):
-        import datetime as dt
         start, end = (part.strip() for part in value.split(" to "))
         return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
 
@@ -73,7 +73,6 @@ class DateBetweenFilter(BasePeeweeFilter):
         return start <= end
 
     def apply(self, query, value):
-        import datetime as dt
         start, end = value
         return query.where(self.column >= start, self.column < end + dt.timedelta(days=1))
 
@@ -230,7 +229,6 @@ class GessinModelView(ModelView):
                 raise ValueError(_("Valore non consentito nel campo %(field)s.", field=name))
 
     def handle_view_exception(self, exc):
-        from models import InvalidValue
         if isinstance(exc, InvalidValue):
             flash(str(exc.message), "error")
             return True

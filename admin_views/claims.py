@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, flash, request, send_file, url_for
+from flask import abort, current_app, flash, send_file, url_for
 from flask_admin import expose
-from flask_admin.babel import gettext as admin_gettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
