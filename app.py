@@ -50,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
+    _wire_workflows(app)
+
     from admin_views import init_admin
     from admin_views.auth import bp as auth_bp
     from commands import register_commands
@@ -75,6 +77,15 @@ def load_user(user_id: str) -> User | None:
     except ValueError:
         return None
     return user if user and user.active else None
+
+
+def _wire_workflows(app: Flask) -> None:
+    """Give the plain-Python workflows what they need from the app: settings, e-mail."""
+    from tasks import mail as mail_tasks
+    from workflows import checklist, notify
+
+    checklist.configure(app.config["REQUIRED_DOCUMENTS"])
+    notify.configure(render=mail_tasks.render, dispatch=mail_tasks.dispatch, public_url=app.config["PUBLIC_URL"])
 
 
 def _connect_per_request(app: Flask) -> None:

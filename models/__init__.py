@@ -10,7 +10,7 @@ from .claims import (
     StatusChange,
     allocate_number,
 )
-from .operations import IntakeEvent, OutboundEmail, QueueLimit
+from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import Role, User
 from .validators import InvalidValue
@@ -30,6 +30,7 @@ ALL_MODELS = [
     OutboundEmail,
     QueueLimit,
     IntakeEvent,
+    BulkJob,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -154,6 +154,12 @@ class Claim(ValidatedModel):
     direct_compensation_reason = pw.TextField(null=True, verbose_name=_l("Motivo valutazione indennizzo diretto"))
     wincar_assessment = pw.CharField(max_length=200, null=True, verbose_name=_l("Valutazione WinCar"))
 
+    # What a repairer must still send (codes of workflows.checklist), and why a file ended.
+    missing_items = pw.TextField(null=True, verbose_name=_l("Documenti o dati mancanti"))
+    missing_note = pw.TextField(null=True, verbose_name=_l("Nota sui mancanti"))
+    outcome_reason = pw.CharField(max_length=30, null=True, verbose_name=_l("Motivo di chiusura"))
+    outcome_note = pw.TextField(null=True, verbose_name=_l("Nota di chiusura"))
+
     notes = pw.TextField(null=True, verbose_name=_l("Note"))
     updated_at = pw.DateTimeField(default=utcnow, verbose_name=_l("Aggiornata il"))
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .base import BaseModel, utcnow
 from .claims import Claim, ClaimStatus
+from .users import User
 
 
 class OutboundEmail(BaseModel):
@@ -23,6 +24,9 @@ class OutboundEmail(BaseModel):
     attempts = pw.IntegerField(default=0, verbose_name=_l("Tentativi"))
     last_error = pw.TextField(null=True, verbose_name=_l("Ultimo errore"))
     sent_at = pw.DateTimeField(null=True, verbose_name=_l("Inviata il"))
+    next_attempt_at = pw.DateTimeField(null=True, index=True, verbose_name=_l("Prossimo tentativo"))
+    # Set while one worker is talking to the SMTP server, so no other sends the same row.
+    locked_until = pw.DateTimeField(null=True)
 
 
 class QueueLimit(BaseModel):
@@ -50,3 +54,26 @@ class IntakeEvent(BaseModel):
     payload = pw.TextField(null=True)
     error = pw.TextField(null=True)
     duration_ms = pw.IntegerField(null=True)
+
+
+class BulkJob(BaseModel):
+    """A bulk action on many claims, run in the worker when it is large; shows progress."""
+
+    STATUSES = (
+        ("queued", _l("In coda")),
+        ("running", _l("In corso")),
+        ("done", _l("Completato")),
+        ("failed", _l("Interrotto")),
+    )
+
+    user = pw.ForeignKeyField(User, backref="bulk_jobs", on_delete="CASCADE", verbose_name=_l("Utente"))
+    event = pw.CharField(max_length=30, verbose_name=_l("Azione"))
+    params = pw.TextField(default="{}")
+    claim_ids = pw.TextField(verbose_name=_l("Pratiche"))
+    total = pw.IntegerField(default=0, verbose_name=_l("Totale"))
+    processed = pw.IntegerField(default=0, verbose_name=_l("Elaborate"))
+    succeeded = pw.IntegerField(default=0, verbose_name=_l("Riuscite"))
+    skipped = pw.TextField(default="[]", verbose_name=_l("Saltate"))
+    status = pw.CharField(max_length=10, choices=STATUSES, default="queued", verbose_name=_l("Stato"))
+    error = pw.TextField(null=True)
+    finished_at = pw.DateTimeField(null=True, verbose_name=_l("Terminato il"))

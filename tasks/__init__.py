@@ -6,6 +6,7 @@ need, and are safe to run twice.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey
@@ -39,3 +40,17 @@ def flask_app():
 @huey.on_startup()
 def _bind_app():
     flask_app()
+
+
+@contextmanager
+def database():
+    """A connection for a task: opened if needed, closed only if this opened it."""
+    from models import db
+    opened = db.is_closed()
+    if opened:
+        db.connect()
+    try:
+        yield
+    finally:
+        if opened:
+            db.close()

@@ -62,3 +62,13 @@ def store_attachment(claim: Claim, kind: str, original_name: str, data: bytes, *
         raise
     log.info("claim %s: attachment %s v%d stored (%d bytes)", claim.number, kind, attachment.version, len(data))
     return attachment
+
+
+def add_document(claim: Claim, kind: str, original_name: str, data: bytes, *, storage_dir: str | Path,
+                 source: str = "web", actor: User | None = None) -> Attachment:
+    """Store a document; if it completes an incomplete claim, the claim goes back to validation."""
+    from . import engine
+    attachment = store_attachment(claim, kind, original_name, data, storage_dir=storage_dir,
+                                  source=source, actor=actor)
+    engine.complete_if_ready(Claim.get_by_id(claim.id), actor)
+    return attachment

@@ -5,6 +5,8 @@ import logging
 
 from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, utcnow
 
+from . import notify
+
 log = logging.getLogger("gessin.workflows")
 
 OPEN_EVENT = "open"
@@ -29,5 +31,9 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
             claim=claim, at=now, actor=actor, actor_label=actor_label(actor),
             event=OPEN_EVENT, from_status=None, to_status=ClaimStatus.RECEIVED, note=note,
         )
+        notify.queue(claim, [claim.repairer.email], "new_claim_repairer")
+        if claim.asp_centre.email.lower() != claim.repairer.email.lower():
+            notify.queue(claim, [claim.asp_centre.email], "new_claim_centre")
+    notify.flush()
     log.info("claim %s opened by %s (source %s)", claim.number, actor_label(actor), source)
     return claim

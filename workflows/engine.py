@@ -1,0 +1,337 @@
+"""Applying an event of the transition table to a claim.
+
+`can` answers the UI (which buttons to show); `apply` checks role, state, scope and
+data, then changes the claim only if it is still in the state and version it was
+read in, writes one history row and the e-mails in the same transaction, and hands
+the e-mails to the sender after the commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from models import (
+    Claim, ClaimStatus, InsuranceCompany, Lawyer, LawyerCentre, Payment, Role, StatusChange, User, db, utcnow,
+)
+
+from . import checklist, notify
+from .errors import Conflict, InvalidData, NotAllowed
+from .parties import ensure_own_desk
+from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
+
+log = logging.getLogger("gessin.workflows")
+
+
+@dataclass
+class Change:
+    """What an event does to a claim, worked out before anything is written."""
+
+    target: str | None = None
+    updates: dict = field(default_factory=dict)
+    note: str | None = None
+    after: Callable[[Claim], None] | None = None
+
+
+def in_scope(claim: Claim, user: User) -> bool:
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.ASP_MANAGER:
+        return claim.asp_centre_id == user.asp_centre_id
+    if user.role == Role.LAWYER:
+        return claim.lawyer_id is not None and claim.lawyer_id == user.lawyer_id
+    return False
+
+
+def can(event: str, claim: Claim, user: User | None) -> bool:
+    """May `user` apply `event` to `claim` now? (Its data is checked only by `apply`.)"""
+    t = TRANSITIONS.get(event)
+    return bool(t and user is not None and user.is_active and user.role in t.roles
+                and claim.status in t.sources and in_scope(claim, user))
+
+
+def available(claim: Claim, user: User) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if can(t.event, claim, user)]
+
+
+def apply(event: str, claim: Claim, user: User, *, version: int | None = None, **data) -> Claim:
+    """Apply `event` to `claim` as `user`; returns the claim as saved.
+
+    `version` is the version the user saw (the claim page sends it): if the claim
+    has changed since, nothing is written and `Conflict` is raised.
+    """
+    t = TRANSITIONS.get(event)
+    if t is None:
+        raise NotAllowed(_l("Azione sconosciuta: %(event)s", event=event))
+    _check_allowed(t, claim, user)
+    read_version = claim.version if version is None else int(version)
+    if read_version != claim.version:
+        raise Conflict(_conflict_message(claim))
+    change = PREPARE[event](claim, user, **data)
+    saved = _commit(t, claim, user, change, read_version)
+    notify.flush()
+    return saved
+
+
+def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
+    """Put an incomplete claim back in the validation queue once nothing is missing.
+
+    Run after a document arrives (an upload, a WinCar seguito): no one has to press
+    a button, so no role is checked; the history names who sent the document.
+    """
+    if claim.status != ClaimStatus.INCOMPLETE or checklist.missing_items(claim):
+        return claim
+    t = TRANSITIONS["complete"]
+    change = Change(updates={"missing_items": None, "missing_note": None, "complete_since": dt.date.today()},
+                    note="Documentazione completata: la pratica torna in validazione.")
+    try:
+        saved = _commit(t, claim, actor, change, claim.version)
+    except Conflict:
+        return Claim.get_by_id(claim.id)  # someone acted on it meanwhile: their change stands
+    notify.flush()
+    return saved
+
+
+def _check_allowed(t: Transition, claim: Claim, user: User) -> None:
+    if user is None or not user.is_active or user.role not in t.roles or not in_scope(claim, user):
+        raise NotAllowed(_l("Non sei autorizzato a eseguire «%(action)s» sulla pratica %(number)s.",
+                            action=t.label, number=claim.number))
+    if claim.status not in t.sources:
+        raise NotAllowed(_l("«%(action)s» non è possibile su una pratica nello stato «%(status)s».",
+                            action=t.label, status=ClaimStatus.LABELS[claim.status]))
+
+
+def _conflict_message(claim: Claim):
+    return _l("La pratica %(number)s è stata modificata da un altro utente nel frattempo: ricarica la pagina.",
+              number=claim.number)
+
+
+def _commit(t: Transition, claim: Claim, user: User, change: Change, read_version: int) -> Claim:
+    now = utcnow()
+    source, target = claim.status, change.target or t.target or claim.status
+    values = {Claim.status: target, Claim.version: Claim.version + 1, Claim.updated_at: now}
+    if target != source:
+        values[Claim.status_since] = now
+    values.update({getattr(Claim, name): value for name, value in change.updates.items()})
+    with db.atomic():
+        updated = (Claim.update(values)
+                   .where(Claim.id == claim.id, Claim.status == source, Claim.version == read_version)
+                   .execute())
+        if updated != 1:
+            raise Conflict(_conflict_message(claim))
+        StatusChange.create(claim=claim, at=now, actor=user, actor_label=str(user) if user else "Gessin", event=t.event,
+                            from_status=source, to_status=target, note=change.note)
+        if change.after:
+            change.after(claim)
+        saved = Claim.get_by_id(claim.id)
+        notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
+                     old_status=source, new_status=target, note=change.note, actor=str(user) if user else "Gessin",
+                     missing=[checklist.describe(code) for code in json.loads(saved.missing_items or "[]")]
+                     if target == ClaimStatus.INCOMPLETE else [])
+    log.info("claim %s: %s by %s (%s -> %s)", claim.number, t.event, user.login if user else "system", source, target)
+    return saved
+
+
+# ---- reading the data that comes with an event ------------------------------------
+
+def _text(value) -> str | None:
+    value = (value or "").strip() if isinstance(value, str) else value
+    return value or None
+
+
+def _date(value, name: str, label) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str) and value.strip():
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidData(_l("%(field)s: data non valida.", field=label), name)
+    if not isinstance(value, dt.date):
+        raise InvalidData(_l("%(field)s: indica la data.", field=label), name)
+    if value > dt.date.today():
+        raise InvalidData(_l("%(field)s: la data non può essere nel futuro.", field=label), name)
+    return value
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace("€", "").replace(" ", "").replace(",", ".")) if value not in (None, "") else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise InvalidData(_l("Importo non valido."), "amount")
+    if amount <= 0:
+        raise InvalidData(_l("L'importo deve essere maggiore di zero."), "amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidData(_l("L'importo può avere al massimo due decimali."), "amount")
+    return amount
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "y", "yes", "on", "true", "si", "sì")
+    return bool(value)
+
+
+def _lawyer_for(claim: Claim, lawyer) -> Lawyer:
+    lawyer_id = getattr(lawyer, "id", lawyer)
+    try:
+        chosen = Lawyer.get_or_none(Lawyer.id == int(lawyer_id)) if lawyer_id not in (None, "") else None
+    except (TypeError, ValueError):
+        chosen = None
+    if chosen is None:
+        raise InvalidData(_l("Scegli il legale a cui affidare la pratica."), "lawyer")
+    works_here = (chosen.own_centre_id == claim.asp_centre_id or LawyerCentre.select().where(
+        LawyerCentre.lawyer == chosen, LawyerCentre.asp_centre == claim.asp_centre_id).exists())
+    if not chosen.active or not works_here:
+        raise InvalidData(_l("%(lawyer)s non lavora per il centro %(centre)s.",
+                             lawyer=chosen.name, centre=claim.asp_centre.name), "lawyer")
+    return chosen
+
+
+def _reason(reason, note) -> tuple[str, str | None]:
+    if reason not in OUTCOME_REASONS:
+        raise InvalidData(_l("Scegli il motivo dall'elenco."), "reason")
+    if reason == "other" and not _text(note):
+        raise InvalidData(_l("Con il motivo «Altro» scrivi una nota."), "note")
+    return reason, _text(note)
+
+
+# ---- one preparer per event ----------------------------------------------------------
+
+def _validate(claim, user, note=None):
+    missing = checklist.missing_items(claim)
+    if missing:
+        raise InvalidData(_l("La pratica non è completa: mancano %(items)s.",
+                             items="; ".join(checklist.describe(code) for code in missing)), "missing")
+    return Change(updates={"missing_items": None, "missing_note": None,
+                           "complete_since": claim.complete_since or dt.date.today()}, note=_text(note))
+
+
+def _mark_incomplete(claim, user, missing=(), note=None):
+    known = dict(checklist.all_items())
+    codes = [code for code in dict.fromkeys(missing or ()) if code]
+    if not codes:
+        raise InvalidData(_l("Indica almeno un documento o dato mancante."), "missing")
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InvalidData(_l("Elemento mancante sconosciuto: %(code)s", code=", ".join(unknown)), "missing")
+    words = "; ".join(known[code] for code in codes)
+    note = _text(note)
+    return Change(updates={"missing_items": json.dumps(codes), "missing_note": note, "complete_since": None},
+                  note=f"Mancano: {words}." + (f" {note}" if note else ""))
+
+
+def _complete(claim, user, note=None):
+    change = _validate(claim, user, note)
+    change.note = _text(note) or "Documentazione completata: la pratica torna in validazione."
+    return change
+
+
+def _assign(claim, user, lawyer=None, note=None):
+    chosen = _lawyer_for(claim, lawyer)
+    return Change(updates={"lawyer": chosen.id}, note=_text(note) or f"Affidata a {chosen.name}.")
+
+
+def _self_assign(claim, user, note=None):
+    desk = ensure_own_desk(claim.asp_centre)
+    return Change(updates={"lawyer": desk.id}, note=_text(note) or f"Auto-affidata a {desk.name}.")
+
+
+def _reassign(claim, user, lawyer=None, note=None):
+    chosen = ensure_own_desk(claim.asp_centre) if lawyer == "self" else _lawyer_for(claim, lawyer)
+    if chosen.id == claim.lawyer_id:
+        raise InvalidData(_l("La pratica è già affidata a %(lawyer)s.", lawyer=chosen.name), "lawyer")
+    return Change(updates={"lawyer": chosen.id}, note=_text(note) or f"Nuovo affidamento a {chosen.name}.")
+
+
+def _file_claim(claim, user, filed_on=None, signed_by_both=False, injuries=False, note=None):
+    filed = _date(filed_on, "filed_on", _l("Data di ricezione della richiesta danni"))
+    if claim.accident_date and filed < claim.accident_date:
+        raise InvalidData(_l("La richiesta danni non può precedere la data del sinistro."), "filed_on")
+    return Change(updates={"claim_filed_on": filed, "signed_by_both": _flag(signed_by_both),
+                           "injuries": _flag(injuries)},
+                  note=_text(note) or f"Richiesta danni ricevuta dalla compagnia il {filed:%d/%m/%Y}.")
+
+
+def _payer(claim, payer):
+    if payer in (None, ""):
+        return claim.insurer_id
+    insurer = InsuranceCompany.get_or_none(InsuranceCompany.id == int(getattr(payer, "id", payer)))
+    if insurer is None:
+        raise InvalidData(_l("Compagnia pagatrice sconosciuta."), "payer")
+    return insurer.id
+
+
+def _money_record(kind, claim, user, amount, on_date, payer, note):
+    value = _amount(amount)
+    day = _date(on_date, "on_date", _l("Data"))
+    payer_id = _payer(claim, payer)
+
+    def write(saved_claim):
+        Payment.create(claim=saved_claim, kind=kind, amount=value, on_date=day, payer=payer_id,
+                       note=_text(note), recorded_by=user)
+    return value, day, write
+
+
+def _record_offer(claim, user, amount=None, on_date=None, payer=None, note=None):
+    value, day, write = _money_record("offer", claim, user, amount, on_date, payer, note)
+    return Change(after=write, note=f"Offerta di € {value:.2f} del {day:%d/%m/%Y}." + (f" {_text(note)}" if _text(note) else ""))
+
+
+def _record_payment(claim, user, amount=None, on_date=None, payer=None, note=None, final=False):
+    if checklist.has_document(claim, "cessione_credito") and not checklist.has_document(claim, "fattura"):
+        raise InvalidData(_l("Con la cessione del credito la compagnia rimborsa solo contro la fattura di "
+                             "riparazione (art. 149-bis CdA): carica prima la fattura."), "fattura")
+    value, day, write = _money_record("reimbursement", claim, user, amount, on_date, payer, note)
+    paid = (Payment.select(pw.fn.COALESCE(pw.fn.SUM(Payment.amount), 0))
+            .where(Payment.claim == claim, Payment.kind == "reimbursement").scalar())
+    total = Decimal(str(paid)) + value
+    full = _flag(final) or (claim.claimed_amount is not None and total >= claim.claimed_amount)
+    target = ClaimStatus.REIMBURSED if full else ClaimStatus.PARTIALLY_REIMBURSED
+    updates = {"closed_at": utcnow(), "outcome_reason": "paid"} if full else {}
+    return Change(target=target, updates=updates, after=write,
+                  note=f"Rimborso di € {value:.2f} del {day:%d/%m/%Y} (totale rimborsato € {total:.2f})."
+                  + (f" {_text(note)}" if _text(note) else ""))
+
+
+def _close(claim, user, reason=None, note=None):
+    reason, note = _reason(reason, note)
+    return Change(updates={"outcome_reason": reason, "outcome_note": note, "closed_at": utcnow()},
+                  note=f"{OUTCOME_REASONS[reason]}." + (f" {note}" if note else ""))
+
+
+def _reopen(claim, user, note=None):
+    if not _text(note):
+        raise InvalidData(_l("Indica il motivo della riapertura."), "note")
+    closing = (StatusChange.select().where(StatusChange.claim == claim, StatusChange.to_status == claim.status)
+               .order_by(StatusChange.id.desc()).first())
+    previous = closing.from_status if closing and closing.from_status not in ClaimStatus.FINAL else None
+    fallback = ClaimStatus.ASSIGNED if claim.lawyer_id else ClaimStatus.RECEIVED
+    return Change(target=previous or fallback,
+                  updates={"closed_at": None, "outcome_reason": None, "outcome_note": None},
+                  note=f"Riaperta: {_text(note)}")
+
+
+PREPARE = {
+    "validate": _validate,
+    "mark_incomplete": _mark_incomplete,
+    "complete": _complete,
+    "assign": _assign,
+    "self_assign": _self_assign,
+    "reassign": _reassign,
+    "file_claim": _file_claim,
+    "record_offer": _record_offer,
+    "record_payment": _record_payment,
+    "close": _close,
+    "drop": _close,
+    "reopen": _reopen,
+}
+assert set(PREPARE) == set(TRANSITIONS), "every event of the table needs a preparer"

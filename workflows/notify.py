@@ -1,0 +1,77 @@
+"""E-mails to everyone linked to a claim, written to the outbox inside the caller's
+transaction and handed to the sender only once that transaction has committed.
+
+The app wires two plain callables at start-up (`configure`): `render(template, **context)`
+giving (subject, body), and `dispatch(email_ids)` that queues the sending. Workflows
+never render a template or talk to SMTP themselves.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable
+
+from models import Claim, OutboundEmail, db, utcnow
+
+_render: Callable[..., tuple[str, str]] | None = None
+_dispatch: Callable[[list[int]], None] | None = None
+_settings = {"public_url": "http://127.0.0.1:5000"}
+_pending = threading.local()
+
+
+def configure(render, dispatch, public_url: str) -> None:
+    global _render, _dispatch
+    _render, _dispatch = render, dispatch
+    _settings["public_url"] = public_url.rstrip("/")
+
+
+def claim_url(claim: Claim) -> str:
+    return f"{_settings['public_url']}/admin/claim/details/?id={claim.id}"
+
+
+def recipients(claim: Claim) -> list[str]:
+    """Repairer, ASP centre and lawyer (when there is one), each address once."""
+    addresses = []
+    for party in (claim.repairer, claim.asp_centre, claim.lawyer):
+        if party is not None and party.email and party.email.lower() not in (a.lower() for a in addresses):
+            addresses.append(party.email)
+    return addresses
+
+
+def queue(claim: Claim | None, to: Iterable[str], template: str, **context) -> list[int]:
+    """Write one outbox row per address; call inside the transaction of the change."""
+    if _render is None:
+        raise RuntimeError("workflows.notify is not configured")
+    subject, body = _render(template, claim=claim, claim_url=claim_url(claim) if claim else None, **context)
+    now = utcnow()
+    ids = []
+    for address in to:
+        row = OutboundEmail.create(claim=claim, recipients=address, subject=subject, body=body,
+                                   status="pending", next_attempt_at=now)
+        ids.append(row.id)
+    _remember(ids)
+    return ids
+
+
+def _remember(ids: list[int]) -> None:
+    if not hasattr(_pending, "ids"):
+        _pending.ids = []
+    _pending.ids.extend(ids)
+
+
+def flush() -> list[int]:
+    """Hand the e-mails written so far to the sender, once no transaction is open.
+
+    Inside an open transaction this does nothing: the outer caller flushes after its
+    commit. Anything never flushed (a crash) is picked up by the outbox sweep.
+    """
+    if db.in_transaction():
+        return []
+    ids, _pending.ids = list(getattr(_pending, "ids", [])), []
+    if ids and _dispatch is not None:
+        _dispatch(ids)
+    return ids
+
+
+def discard() -> None:
+    """Forget e-mails of a transaction that rolled back (their rows are gone too)."""
+    _pending.ids = []

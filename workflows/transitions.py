@@ -1,0 +1,62 @@
+"""The claim's lifecycle, declared once: every event, its source states, target and roles.
+
+`TRANSITIONS` is the one table the engine (`workflows.engine`), the claim page's
+buttons and the tests all read. A target of None means the event keeps the state
+(an offer, a change of lawyer) or computes it (a payment, a reopening).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from models import ClaimStatus as S
+from models import Role
+
+CENTRE = (Role.ADMIN, Role.ASP_MANAGER)
+RECOVERY = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
+OPEN_STATES = (S.RECEIVED, S.INCOMPLETE, S.VALIDATED, S.ASSIGNED, S.FILED, S.PARTIALLY_REIMBURSED)
+IN_RECOVERY = (S.ASSIGNED, S.FILED, S.PARTIALLY_REIMBURSED)
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: str
+    label: object
+    sources: tuple[str, ...]
+    target: str | None
+    roles: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    bulk: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
+    Transition("validate", _l("Valida"), (S.RECEIVED,), S.VALIDATED, CENTRE, bulk=True),
+    Transition("mark_incomplete", _l("Segna incompleta"), (S.RECEIVED, S.VALIDATED), S.INCOMPLETE, CENTRE,
+               needs=("missing",)),
+    Transition("complete", _l("Rimetti in validazione"), (S.INCOMPLETE,), S.RECEIVED, CENTRE),
+    Transition("assign", _l("Affida a un legale"), (S.VALIDATED,), S.ASSIGNED, CENTRE, needs=("lawyer",), bulk=True),
+    Transition("self_assign", _l("Auto-affida al centro"), (S.VALIDATED,), S.ASSIGNED, CENTRE, bulk=True),
+    Transition("reassign", _l("Cambia legale"), IN_RECOVERY, None, CENTRE, needs=("lawyer",)),
+    Transition("file_claim", _l("Registra invio richiesta danni"), (S.ASSIGNED,), S.FILED, RECOVERY,
+               needs=("filed_on", "signed_by_both", "injuries")),
+    Transition("record_offer", _l("Registra offerta"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
+               needs=("amount", "on_date")),
+    Transition("record_payment", _l("Registra rimborso"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
+               needs=("amount", "on_date")),
+    Transition("close", _l("Chiudi"), OPEN_STATES, S.CLOSED, RECOVERY, needs=("reason",)),
+    Transition("drop", _l("Senza seguito"), OPEN_STATES, S.DROPPED, RECOVERY, needs=("reason",), bulk=True),
+    Transition("reopen", _l("Riapri"), S.FINAL, None, (Role.ADMIN,), needs=("note",)),
+)}
+
+OUTCOME_REASONS = {
+    "settled": _l("Transatta"),
+    "withdrawn": _l("Ritirata dal cliente"),
+    "duplicate": _l("Pratica duplicata"),
+    "liability_refused": _l("Responsabilità contestata"),
+    "no_cover": _l("Assenza di copertura assicurativa"),
+    "prescribed": _l("Diritto prescritto"),
+    "other": _l("Altro (vedi nota)"),
+}
+
+EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {"open": _l("Pratica ricevuta")}
