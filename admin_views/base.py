@@ -162,11 +162,7 @@ class GessinModelView(ModelView):
 
         if self._search_supported and search:
             for word in filter(None, search.split(" ")):
-                term = parse_like_term(word)
-                clause = None
-                for field in self._search_fields:
-                    clause = field ** term if clause is None else clause | (field ** term)
-                query = query.where(clause)
+                query = query.where(self.search_clause(word))
 
         for index, _name, value in filters or ():
             flt = self._filters[index]
@@ -175,11 +171,11 @@ class GessinModelView(ModelView):
         count = query.order_by().count() if not self.simple_list_pager else None
 
         query = self._with_related(query)
-        if sort_column is not None:
+        if sort_column is not None and sort_column in self._sortable_columns:
             field = self._sortable_columns[sort_column]
             field = getattr(self.model, field) if isinstance(field, str) else field
             query = query.order_by(field.desc() if sort_desc else field.asc(), self.model._meta.primary_key.desc())
-        else:
+        else:  # no sort asked for, or a column that cannot be sorted
             order = self._get_default_order()
             if order:
                 query = query.order_by(*[
@@ -195,6 +191,14 @@ class GessinModelView(ModelView):
                 query = query.offset(page * page_size)
 
         return count, (list(query) if execute else query)
+
+    def search_clause(self, word: str):
+        """Rows matching one searched word: any searchable column contains it."""
+        term = parse_like_term(word)
+        clause = None
+        for field in self._search_fields:
+            clause = field ** term if clause is None else clause | (field ** term)
+        return clause
 
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()

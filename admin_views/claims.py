@@ -1,20 +1,26 @@
 """The claims grid and the claim page."""
 from __future__ import annotations
 
+import json
 import logging
+import re
 
-from flask import abort, current_app, flash, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from models import Attachment, Claim, ClaimStatus, InvalidValue, Role
+from models import Attachment, Claim, ClaimStatus, InvalidValue, Role, validators
 from workflows import access
 from workflows.attachments import storage_path
+from workflows import checklist, engine
 from workflows.claims import open_claim
+from workflows.errors import WorkflowError
+from workflows.transitions import TRANSITIONS
 
+from .claim_actions import fields_for, read_form
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
 from .formatters import column, days_since, euro, status_badge, when
 
@@ -91,6 +97,17 @@ class ClaimView(GessinModelView):
 
     def scoped_query(self, user):
         return access.visible_claims(user)
+
+    def search_clause(self, word: str):
+        """A claim number or a whole plate is looked up exactly (by index); other words by substring."""
+        number = re.fullmatch(r"(\d{4})/(\d{1,6})", word)
+        if number:
+            return Claim.number == f"{number.group(1)}/{int(number.group(2)):06d}"
+        try:
+            plate = validators.plate(word)
+        except validators.InvalidValue:
+            return super().search_clause(word)
+        return (Claim.vehicle_a_plate == plate) | (Claim.vehicle_b_plate == plate) | (Claim.wincar_ref == word)
 
     # ---- create through the workflow, which gives the number and first state --
     def create_model(self, form):
@@ -193,6 +210,9 @@ class ClaimView(GessinModelView):
             (_("Note"), [(_("Note"), claim.notes)]),
         ]
 
+    def claim_missing(self, claim):
+        return [checklist.describe(code) for code in json.loads(claim.missing_items or "[]")]
+
     def claim_attachments(self, claim):
         return list(claim.attachments.order_by(Attachment.kind, Attachment.version.desc()))
 
@@ -201,6 +221,29 @@ class ClaimView(GessinModelView):
 
     def claim_payments(self, claim):
         return list(claim.payments.order_by(claim.payments.model.on_date.desc()))
+
+    # ---- workflow buttons ----------------------------------------------------
+    def claim_actions(self, claim):
+        """The events the current user may apply now, each with its form fields."""
+        user = current_user._get_current_object()
+        return [(t, fields_for(t.event, claim)) for t in engine.available(claim, user)]
+
+    @expose("/act/<int:claim_id>/<event>", methods=["POST"])
+    def act(self, claim_id: int, event: str):
+        claim = self.get_one(claim_id)
+        user = current_user._get_current_object()
+        details = self.get_url(".details_view", id=claim.id)
+        if event not in TRANSITIONS:
+            abort(404)
+        try:
+            saved = engine.apply(event, claim, user, version=request.form.get("version", claim.version),
+                                 **read_form(event, claim, request.form))
+        except WorkflowError as exc:
+            flash(str(exc.message), "error")
+            return redirect(details)
+        flash(_("Pratica %(number)s: %(action)s eseguita. Stato: %(status)s.", number=saved.number,
+                action=TRANSITIONS[event].label, status=saved.status_label), "success")
+        return redirect(details)
 
     @expose("/attachment/<int:attachment_id>")
     def download(self, attachment_id: int):

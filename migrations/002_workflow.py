@@ -44,6 +44,13 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         outcome_reason=pw.CharField(max_length=30, null=True),
         outcome_note=pw.TextField(null=True))
 
+    # Grids of one party sorted by date, and "which repairers work with this centre".
+    migrator.add_index('claim', 'asp_centre', 'received_at', unique=False)
+    migrator.add_index('claim', 'lawyer', 'received_at', unique=False)
+    migrator.add_index('claim', 'repairer', 'received_at', unique=False)
+    migrator.add_index('claim', 'repairer', 'asp_centre', unique=False)
+    migrator.add_index('claim', 'repairer', 'lawyer', unique=False)
+
     migrator.add_fields(
         'outbound_email',
         next_attempt_at=pw.DateTimeField(null=True, index=True),
@@ -75,5 +82,9 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.remove_fields('claim', 'missing_items', 'missing_note', 'outcome_reason', 'outcome_note')
 
     migrator.remove_model('bulk_job')
+
+    for columns in (('asp_centre', 'received_at'), ('lawyer', 'received_at'), ('repairer', 'received_at'),
+                    ('repairer', 'asp_centre'), ('repairer', 'lawyer')):
+        migrator.drop_index('claim', *columns)
 
     migrator.remove_fields('outbound_email', 'next_attempt_at', 'locked_until')

@@ -167,6 +167,11 @@ class Claim(ValidatedModel):
         indexes = (
             (("repairer", "wincar_ref"), True),
             (("status", "received_at"), False),
+            (("asp_centre", "received_at"), False),
+            (("lawyer", "received_at"), False),
+            (("repairer", "received_at"), False),
+            (("repairer", "asp_centre"), False),
+            (("repairer", "lawyer"), False),
             (("asp_centre", "status", "received_at"), False),
             (("lawyer", "status", "received_at"), False),
             (("repairer", "status", "received_at"), False),

@@ -68,6 +68,24 @@ def test_filters_search_and_sort(client, f, desk):
     assert page.index(other.number) < page.index(plain.number)
 
 
+def test_a_claim_number_or_a_whole_plate_is_found_exactly(client, f, desk):
+    centre, repairer, *_ = desk
+    first = f.claim(repairer, centre, vehicle_b_plate="KL456MN")
+    second = f.claim(repairer, centre)
+    year, seq = first.number.split("/")
+    page = client.get(f"/admin/claim/?search={year}/{int(seq)}").get_data(as_text=True)
+    assert first.number in page and second.number not in page
+    page = client.get("/admin/claim/?search=kl456mn").get_data(as_text=True)
+    assert first.number in page and second.number not in page
+
+
+def test_an_unsortable_column_falls_back_to_the_default_order(client, f, desk):
+    centre, repairer, *_ = desk
+    claim = f.claim(repairer, centre)
+    response = client.get("/admin/claim/?sort=2")
+    assert response.status_code == 200 and claim.number in response.get_data(as_text=True)
+
+
 def test_date_range_filter_on_received(client, f, desk):
     centre, repairer, *_ = desk
     old, new = f.claim(repairer, centre), f.claim(repairer, centre)

@@ -59,7 +59,9 @@ def visible_repairers(user: User) -> pw.ModelSelect:
         return query
     if user.role == Role.REPAIRER:
         return query.where(Repairer.id == user.repairer_id)
-    return query.where(Repairer.id.in_(visible_claims(user, Claim.repairer)))
+    # EXISTS over the (repairer, centre|lawyer) index: one probe per repairer, not a claim scan.
+    return query.where(pw.fn.EXISTS(
+        Claim.select(pw.SQL("1")).where(Claim.repairer == Repairer.id, claim_scope(user))))
 
 
 def visible_centres(user: User) -> pw.ModelSelect:

@@ -1,0 +1,94 @@
+"""The small form behind each workflow button on the claim page.
+
+Each event of the transition table gets its fields here (the table says which
+data it needs; this says how a clerk enters it). The form posts to
+`ClaimView.act`, which hands the values to `workflows.engine.apply`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from models import Claim, InsuranceCompany, Lawyer, LawyerCentre
+from workflows import checklist
+from workflows.parties import ensure_own_desk
+from workflows.transitions import OUTCOME_REASONS
+
+
+@dataclass
+class Field:
+    name: str
+    label: object
+    kind: str = "text"  # text, textarea, date, money, checkbox, select, checklist
+    required: bool = False
+    choices: list = field(default_factory=list)
+    value: object = None
+
+
+def _note(required=False, label=None):
+    return Field("note", label or _l("Nota"), "textarea", required=required)
+
+
+def _lawyers(claim: Claim, include_desk: bool) -> list[tuple[str, str]]:
+    lawyers = (Lawyer.select().join(LawyerCentre)
+               .where(LawyerCentre.asp_centre == claim.asp_centre_id, Lawyer.active == True)  # noqa: E712
+               .order_by(Lawyer.name))
+    choices = [(str(lw.id), lw.name) for lw in lawyers if lw.id != claim.lawyer_id]
+    if include_desk:
+        desk = ensure_own_desk(claim.asp_centre)
+        if desk.id != claim.lawyer_id:
+            choices.insert(0, ("self", f"{desk.name} ({_l('auto-affidamento')})"))
+    return choices
+
+
+def _insurers(claim: Claim) -> list[tuple[str, str]]:
+    rows = InsuranceCompany.select().where(InsuranceCompany.active == True).order_by(InsuranceCompany.name)  # noqa: E712
+    return [(str(i.id), i.name) for i in rows]
+
+
+def _reasons():
+    return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
+
+
+def fields_for(event: str, claim: Claim) -> list[Field]:
+    today = dt.date.today().isoformat()
+    if event == "mark_incomplete":
+        missing = set(checklist.missing_items(claim))
+        return [Field("missing", _l("Cosa manca"), "checklist", required=True,
+                      choices=checklist.all_items(), value=missing), _note(label=_l("Nota per la carrozzeria"))]
+    if event == "assign":
+        return [Field("lawyer", _l("Legale"), "select", True, _lawyers(claim, include_desk=False)), _note()]
+    if event == "reassign":
+        return [Field("lawyer", _l("Nuovo legale"), "select", True, _lawyers(claim, include_desk=True)), _note()]
+    if event == "file_claim":
+        return [Field("filed_on", _l("Richiesta danni ricevuta dalla compagnia il"), "date", True, value=today),
+                Field("signed_by_both", _l("Modulo Blu firmato da entrambi i conducenti"), "checkbox",
+                      value=claim.signed_by_both),
+                Field("injuries", _l("Ci sono feriti"), "checkbox", value=claim.injuries), _note()]
+    if event in ("record_offer", "record_payment"):
+        fields = [Field("amount", _l("Importo (€)"), "money", True),
+                  Field("on_date", _l("Data"), "date", True, value=today),
+                  Field("payer", _l("Compagnia"), "select", False, _insurers(claim), value=str(claim.insurer_id or ""))]
+        if event == "record_payment":
+            fields.append(Field("final", _l("Rimborso a saldo: chiude la pratica"), "checkbox"))
+        return fields + [_note()]
+    if event in ("close", "drop"):
+        return [Field("reason", _l("Motivo"), "select", True, _reasons()), _note()]
+    if event == "reopen":
+        return [_note(required=True, label=_l("Motivo della riapertura"))]
+    return [_note()]
+
+
+def read_form(event: str, claim: Claim, form) -> dict:
+    """The values `engine.apply` takes, from a posted form."""
+    data = {}
+    for spec in fields_for(event, claim):
+        if spec.kind == "checklist":
+            data[spec.name] = form.getlist(spec.name)
+        elif spec.kind == "checkbox":
+            data[spec.name] = form.get(spec.name) == "y"
+        elif form.get(spec.name, "").strip():
+            data[spec.name] = form.get(spec.name).strip()
+    return data
