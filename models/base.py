@@ -39,7 +39,7 @@ def bind_database(url: str) -> pw.Database:
             },
         )
     else:
-        database = connect(url, autorollback=True)
+        database = connect(url)
     db.initialize(database)
     return database
 
