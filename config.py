@@ -52,5 +52,6 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "FLASK_ADMIN_FLUID_LAYOUT": True,
-    "GRID_PAGE_SIZE": 20,
+    # Bulk actions on more claims than this run in the worker, with a progress page.
+    "BULK_INLINE_LIMIT": 300,
 }

@@ -6,23 +6,28 @@ import logging
 import re
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from urllib.parse import parse_qsl
+
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 
-from models import Attachment, Claim, ClaimStatus, InvalidValue, Role, validators
+from models import Attachment, BulkJob, Claim, ClaimStatus, InvalidValue, Lawyer, Role, validators
+from tasks import bulk as bulk_jobs
 from workflows import access
 from workflows.attachments import storage_path
-from workflows import checklist, engine
+from workflows import bulk, checklist, engine
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
-from workflows.transitions import TRANSITIONS
+from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
 from .claim_actions import fields_for, read_form
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
-from .formatters import column, days_since, euro, status_badge, when
+from .formatters import column, days_since, euro, flash_bulk_result, status_badge, when
 
 log = logging.getLogger("gessin.admin")
 
@@ -36,6 +41,7 @@ class ClaimView(GessinModelView):
     delete_roles = ()
 
     details_template = "admin/claim_details.html"
+    list_template = "admin/claim_list.html"
     list_select_related = (Claim.repairer, Claim.asp_centre, Claim.lawyer, Claim.insurer)
 
     column_list = ("number", "received_at", "repairer", "asp_centre", "lawyer", "status",
@@ -221,6 +227,79 @@ class ClaimView(GessinModelView):
 
     def claim_payments(self, claim):
         return list(claim.payments.order_by(claim.payments.model.on_date.desc()))
+
+    # ---- bulk actions on the grid ---------------------------------------------
+    def is_action_allowed(self, name):
+        t = TRANSITIONS.get(name)
+        if t is None or not t.bulk:
+            return super().is_action_allowed(name)
+        return current_user.is_authenticated and current_user.role in t.roles and current_user.role in BULK_ROLES
+
+    @action("validate", _l("Valida"), _l("Validare le pratiche scelte?"))
+    def action_validate(self, ids):
+        return self._bulk("validate", ids)
+
+    @action("assign", _l("Affida al legale scelto"), _l("Affidare le pratiche scelte al legale indicato?"))
+    def action_assign(self, ids):
+        return self._bulk("assign", ids)
+
+    @action("self_assign", _l("Auto-affida al centro"), _l("Auto-affidare le pratiche scelte al centro?"))
+    def action_self_assign(self, ids):
+        return self._bulk("self_assign", ids)
+
+    @action("drop", _l("Senza seguito"), _l("Chiudere senza seguito le pratiche scelte?"))
+    def action_drop(self, ids):
+        return self._bulk("drop", ids)
+
+    def bulk_lawyers(self):
+        user = current_user._get_current_object()
+        return list(access.visible_lawyers(user).where(Lawyer.own_centre.is_null(), Lawyer.active == True)  # noqa: E712
+                    .order_by(Lawyer.name))
+
+    def bulk_reasons(self):
+        return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
+
+    def _bulk(self, event: str, ids):
+        user = current_user._get_current_object()
+        form = request.form
+        params = {key: form[key] for key in ("lawyer", "reason", "note") if form.get(key)}
+        if form.get("bulk_scope") == "filtered":
+            ids = self._filtered_ids(form.get("bulk_query", ""))
+        ids = [int(i) for i in ids]
+        if len(ids) > current_app.config["BULK_INLINE_LIMIT"]:
+            job = bulk_jobs.start(event, ids, user, params)
+            flash(_("%(count)d pratiche: l'azione prosegue in background.", count=len(ids)), "info")
+            return redirect(url_for(".bulk_progress", job_id=job.id, url=request.form.get("url")))
+        try:
+            result = bulk.apply_many(event, ids, user, **params)
+        except WorkflowError as exc:
+            flash(str(exc.message), "error")
+            return None
+        flash_bulk_result(TRANSITIONS[event].label, result)
+        return None  # back to the grid, filters kept
+
+    def _filtered_ids(self, query_string: str) -> list[int]:
+        """Ids of every claim matching the grid's filters and search (all pages)."""
+        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
+        filters = []
+        for key, value in args.items(multi=True):
+            match = re.fullmatch(r"flt(\d+)_(.*)", key)
+            if match and self._filter_args and match.group(2) in self._filter_args:
+                index, flt = self._filter_args[match.group(2)]
+                if flt.validate(value):
+                    filters.append((int(match.group(1)), index, flt.name, value))
+        filters = [(index, name, value) for _pos, index, name, value in sorted(filters)]
+        _count, query = self.get_list(0, None, False, args.get("search"), filters, execute=False, page_size=0)
+        return [row.id for row in query.select(Claim.id).order_by(Claim.id)]
+
+    @expose("/bulk/<int:job_id>")
+    def bulk_progress(self, job_id: int):
+        job = BulkJob.get_or_none(BulkJob.id == job_id, BulkJob.user == current_user.id)
+        if job is None:
+            abort(404)
+        return self.render("admin/bulk_progress.html", job=job, skipped=json.loads(job.skipped),
+                           label=TRANSITIONS[job.event].label, return_url=request.args.get("url") or
+                           self.get_url(".index_view"))
 
     # ---- workflow buttons ----------------------------------------------------
     def claim_actions(self, claim):

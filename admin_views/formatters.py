@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import format_date, format_datetime, format_decimal, ngettext
+from flask import flash
+from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 from models import ClaimStatus, utcnow
@@ -39,3 +40,18 @@ def when(moment) -> str:
 def column(fn):
     """Adapt a value formatter to Flask-Admin's (view, context, model, name) signature."""
     return lambda view, context, model, name: fn(getattr(model, name))
+
+
+def flash_bulk_result(label, result, shown: int = 10) -> None:
+    """Say how many claims took a bulk action, and which were skipped and why."""
+    if result.succeeded:
+        flash(ngettext("%(action)s: %(num)d pratica aggiornata.", "%(action)s: %(num)d pratiche aggiornate.",
+                       len(result.succeeded), action=label), "success")
+    if result.skipped:
+        lines = "; ".join(f"{number}: {reason}" for number, reason in result.skipped[:shown])
+        more = len(result.skipped) - shown
+        tail = gettext(" … e altre %(num)d.", num=more) if more > 0 else ""
+        flash(ngettext("%(num)d pratica saltata: %(lines)s", "%(num)d pratiche saltate: %(lines)s",
+                       len(result.skipped), lines=lines) + tail, "warning")
+    if not result.succeeded and not result.skipped:
+        flash(gettext("Nessuna pratica scelta."), "warning")

@@ -91,6 +91,8 @@ def csrf_token(client, path="/login") -> str:
 
 
 def login(client, user, password=factories.PASSWORD):
+    if client.get("/login").status_code == 302:  # someone is logged in on this client: log out first
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
     response = client.post("/login", data={"login": user.login, "password": password,
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

@@ -67,7 +67,7 @@ def test_an_asp_manager_filters_the_grid_and_opens_a_claim(live_server, page, f)
     page.locator("a.filter", has_text="Stato").click()
     page.locator("td:has(select.filter-val) .select2-container").last.click()  # the value picker is a select2 box
     page.locator(".select2-result-label", has_text="Validata").click()
-    page.get_by_role("button", name="Applica").click()
+    page.get_by_role("button", name="Applica", exact=True).click()
     page.wait_for_url("**flt*")
     rows = page.locator("table.model-list tbody tr")
     assert rows.count() == 2

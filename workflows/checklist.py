@@ -61,7 +61,10 @@ def describe(code: str) -> str:
 
 def missing_items(claim: Claim) -> list[str]:
     """Codes of what the claim still lacks, data first, then documents."""
-    present = {kind for (kind,) in Attachment.select(Attachment.kind).where(Attachment.claim == claim).distinct().tuples()}
+    present = getattr(claim, "_present_kinds", None)  # set by a bulk action that read them all at once
+    if present is None:
+        present = {kind for (kind,) in Attachment.select(Attachment.kind)
+                   .where(Attachment.claim == claim).distinct().tuples()}
     missing = [f"data:{code}" for code, (check, _) in REQUIRED_DATA.items() if not check(claim)]
     missing += [f"doc:{kind}" for kind in _required_documents if kind not in present]
     return missing

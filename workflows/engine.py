@@ -69,7 +69,7 @@ def apply(event: str, claim: Claim, user: User, *, version: int | None = None, *
     t = TRANSITIONS.get(event)
     if t is None:
         raise NotAllowed(_l("Azione sconosciuta: %(event)s", event=event))
-    _check_allowed(t, claim, user)
+    check_allowed(t, claim, user)
     read_version = claim.version if version is None else int(version)
     if read_version != claim.version:
         raise Conflict(_conflict_message(claim))
@@ -98,7 +98,7 @@ def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
     return saved
 
 
-def _check_allowed(t: Transition, claim: Claim, user: User) -> None:
+def check_allowed(t: Transition, claim: Claim, user: User) -> None:
     if user is None or not user.is_active or user.role not in t.roles or not in_scope(claim, user):
         raise NotAllowed(_l("Non sei autorizzato a eseguire «%(action)s» sulla pratica %(number)s.",
                             action=t.label, number=claim.number))

@@ -37,22 +37,27 @@ def recipients(claim: Claim) -> list[str]:
     return addresses
 
 
-def queue(claim: Claim | None, to: Iterable[str], template: str, **context) -> list[int]:
-    """Write one outbox row per address; call inside the transaction of the change."""
+def render(template: str, **context) -> tuple[str, str]:
     if _render is None:
         raise RuntimeError("workflows.notify is not configured")
-    subject, body = _render(template, claim=claim, claim_url=claim_url(claim) if claim else None, **context)
+    return _render(template, **context)
+
+
+def queue(claim: Claim | None, to: Iterable[str], template: str, **context) -> list[int]:
+    """Write one outbox row per address; call inside the transaction of the change."""
+    subject, body = render(template, claim=claim, claim_url=claim_url(claim) if claim else None, **context)
     now = utcnow()
     ids = []
     for address in to:
         row = OutboundEmail.create(claim=claim, recipients=address, subject=subject, body=body,
                                    status="pending", next_attempt_at=now)
         ids.append(row.id)
-    _remember(ids)
+    remember(ids)
     return ids
 
 
-def _remember(ids: list[int]) -> None:
+def remember(ids: list[int]) -> None:
+    """E-mails written in the current transaction, to hand to the sender after commit."""
     if not hasattr(_pending, "ids"):
         _pending.ids = []
     _pending.ids.extend(ids)

@@ -49,6 +49,9 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("reopen", _l("Riapri"), S.FINAL, None, (Role.ADMIN,), needs=("note",)),
 )}
 
+# Who may act on many claims at once: the centres' managers and the call centre.
+BULK_ROLES = CENTRE
+
 OUTCOME_REASONS = {
     "settled": _l("Transatta"),
     "withdrawn": _l("Ritirata dal cliente"),

@@ -1,0 +1,155 @@
+"""One event on many claims at once, in batches: the ASP managers' bulk actions.
+
+The rules are the engine's (`can`, the preparers); what changes is the cost: each
+batch reads its claims in one query, updates each group of alike claims in one
+UPDATE that still checks state and version, and writes history and e-mails with
+multi-row INSERTs. A claim that cannot take the event is skipped with the reason.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from models import (
+    AspCentre, Attachment, Claim, ClaimStatus, Lawyer, OutboundEmail, Repairer, StatusChange, User, db, utcnow,
+)
+
+from . import access, checklist, notify
+from .engine import PREPARE, Change, can, check_allowed
+from .errors import NotAllowed, WorkflowError
+from .transitions import BULK_ROLES, TRANSITIONS
+
+log = logging.getLogger("gessin.workflows")
+
+BATCH = 500
+
+
+@dataclass
+class BulkResult:
+    succeeded: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (claim number or id, reason)
+
+    def merge(self, other: "BulkResult") -> None:
+        self.succeeded += other.succeeded
+        self.skipped += other.skipped
+
+
+def apply_many(event: str, claim_ids: list[int], user: User, *,
+               progress: Callable[[int, BulkResult], None] | None = None, **data) -> BulkResult:
+    """Apply `event` to every claim of `claim_ids` that `user` may see and act on."""
+    if event not in TRANSITIONS or not TRANSITIONS[event].bulk:
+        raise WorkflowError(f"{event} is not a bulk action")
+    if user.role not in BULK_ROLES:
+        raise NotAllowed(_l("Le azioni di gruppo sono riservate ai centri ASP e al call center."))
+    result = BulkResult()
+    ids = list(dict.fromkeys(int(i) for i in claim_ids))
+    for start in range(0, len(ids), BATCH):
+        batch = _apply_batch(event, ids[start:start + BATCH], user, data)
+        notify.flush()
+        result.merge(batch)
+        if progress:
+            progress(min(start + BATCH, len(ids)), result)
+    log.info("bulk %s by %s: %d done, %d skipped", event, user.login, len(result.succeeded), len(result.skipped))
+    return result
+
+
+def _load(ids: list[int], user: User) -> list[Claim]:
+    """The batch's claims with their parties, in one query, limited to the user's scope."""
+    C, R, L = AspCentre.alias(), Repairer.alias(), Lawyer.alias()
+    rows = (access.visible_claims(user, Claim, C, R, L)
+            .join_from(Claim, C, on=(Claim.asp_centre == C.id), attr="asp_centre")
+            .join_from(Claim, R, on=(Claim.repairer == R.id), attr="repairer")
+            .join_from(Claim, L, pw.JOIN.LEFT_OUTER, on=(Claim.lawyer == L.id), attr="lawyer")
+            .where(Claim.id.in_(ids)))
+    claims = list(rows)
+    kinds: dict[int, set[str]] = {}
+    for claim_id, kind in (Attachment.select(Attachment.claim, Attachment.kind)
+                           .where(Attachment.claim.in_(ids)).distinct().tuples()):
+        kinds.setdefault(claim_id, set()).add(kind)
+    for claim in claims:
+        claim._present_kinds = kinds.get(claim.id, set())
+    return claims
+
+
+def _change_key(event: str, claim: Claim):
+    """Claims with the same key get the same change: prepared once, not once per claim."""
+    if event in ("assign", "self_assign"):
+        return claim.asp_centre_id
+    if event == "drop":
+        return None
+    return claim.id
+
+
+def _apply_batch(event: str, ids: list[int], user: User, data: dict) -> BulkResult:
+    result = BulkResult()
+    claims = _load(ids, user)
+    found = {c.id for c in claims}
+    result.skipped += [(str(i), "pratica non trovata o non visibile") for i in ids if i not in found]
+    prepared: dict = {}
+    ready: list[tuple[Claim, Change]] = []
+    for claim in claims:
+        try:
+            if not can(event, claim, user):
+                check_allowed(TRANSITIONS[event], claim, user)  # raises with the reason
+            key = _change_key(event, claim)
+            if key not in prepared:
+                prepared[key] = PREPARE[event](claim, user, **data)
+            ready.append((claim, prepared[key]))
+        except WorkflowError as exc:
+            result.skipped.append((claim.number, str(exc.message)))
+    with db.atomic():
+        done = _write(event, ready, user)
+    result.succeeded += [c.number for c, _ in ready if c.id in done]
+    result.skipped += [(c.number, "modificata da un altro utente nel frattempo") for c, _ in ready if c.id not in done]
+    return result
+
+
+def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int]:
+    """One UPDATE per group of alike claims (checking state and version), then bulk INSERTs."""
+    t, now = TRANSITIONS[event], utcnow()
+    groups: dict = {}
+    for claim, change in ready:
+        target = change.target or t.target or claim.status
+        key = (claim.status, target, tuple(sorted(change.updates.items())))
+        groups.setdefault(key, []).append(claim)
+    done: set[int] = set()
+    for (source, target, updates), members in groups.items():
+        values = {Claim.status: target, Claim.version: Claim.version + 1, Claim.updated_at: now,
+                  **{getattr(Claim, k): v for k, v in updates}}
+        if target != source:
+            values[Claim.status_since] = now
+        rows = (Claim.update(values)
+                .where(pw.Tuple(Claim.id, Claim.version).in_([(c.id, c.version) for c in members]),
+                       Claim.status == source)
+                .returning(Claim.id).execute())
+        done |= {row.id for row in rows}
+    changes = {claim.id: (claim, change) for claim, change in ready if claim.id in done}
+    StatusChange.insert_many([
+        dict(claim=claim.id, at=now, actor=user.id, actor_label=str(user), event=event, from_status=claim.status,
+             to_status=change.target or t.target or claim.status, note=change.note)
+        for claim, change in changes.values()]).execute()
+    _queue_emails(event, changes.values(), user)
+    return done
+
+
+def _queue_emails(event: str, changes, user: User) -> None:
+    t, now, rows = TRANSITIONS[event], utcnow(), []
+    lawyers = {lw.id: lw for lw in Lawyer.select().where(Lawyer.id.in_(
+        [change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates]))}
+    for claim, change in changes:
+        old, new = claim.status, change.target or t.target or claim.status
+        if "lawyer" in change.updates:
+            claim.lawyer = lawyers[change.updates["lawyer"]]
+        claim.status = new
+        subject, body = notify.render("status_change", claim=claim, claim_url=notify.claim_url(claim),
+                                      event=event, event_label=str(t.label), old_status=old, new_status=new,
+                                      note=change.note, actor=str(user), missing=[])
+        rows += [dict(claim=claim.id, recipients=address, subject=subject, body=body, status="pending",
+                      next_attempt_at=now, created_at=now) for address in notify.recipients(claim)]
+    for start in range(0, len(rows), 1000):
+        ids = OutboundEmail.insert_many(rows[start:start + 1000]).returning(OutboundEmail.id).execute()
+        notify.remember([row.id for row in ids])
