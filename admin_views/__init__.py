@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import AspCentre, Claim, ClaimStatus, InsuranceCompany, IntakeEvent, Lawyer, OutboundEmail, QueueLimit, Repairer, Role, StatusChange, User
 
-from .claims import ClaimView
+from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
@@ -25,6 +25,10 @@ def init_admin(app: Flask) -> Admin:
     claims = ClaimView(Claim, name=_l("Pratiche"), endpoint="claim")
     admin._claims_view = claims
     admin.add_view(claims)
+    queues = _l("Code di lavoro")
+    for slug, label, statuses in QUEUES:
+        admin.add_view(QueueView(statuses, Claim, name=label, category=queues, endpoint=f"queue_{slug.replace('-', '_')}",
+                                 url=f"/admin/queue/{slug}"))
     registry = _l("Anagrafiche")
     admin.add_view(RepairerView(Repairer, name=_l("Carrozzerie"), category=registry, endpoint="repairer"))
     admin.add_view(AspCentreView(AspCentre, name=_l("Centri ASP"), category=registry, endpoint="aspcentre"))

@@ -344,3 +344,37 @@ class ClaimView(GessinModelView):
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
+
+
+class QueueView(ClaimView):
+    """A work queue: the claims grid limited to some states, with its count on the list tab."""
+
+    queue_statuses: tuple[str, ...] = ()
+
+    def __init__(self, statuses, *args, **kwargs):
+        self.queue_statuses = tuple(statuses)
+        super().__init__(*args, **kwargs)
+
+    def scoped_query(self, user):
+        return access.visible_claims(user).where(Claim.status.in_(self.queue_statuses))
+
+    def get_one(self, id):
+        """A claim that has just left the queue still opens here (no 404 after acting on it)."""
+        try:
+            claim = access.get_claim(current_user._get_current_object(), id)
+        except ValueError:
+            claim = None
+        if claim is None:
+            abort(404)
+        return claim
+
+
+QUEUES = (
+    ("to-validate", _l("Da validare"), (ClaimStatus.RECEIVED,)),
+    ("incomplete", _l("Incomplete"), (ClaimStatus.INCOMPLETE,)),
+    ("to-assign", _l("Da affidare"), (ClaimStatus.VALIDATED,)),
+    ("assigned", _l("Affidate"), (ClaimStatus.ASSIGNED,)),
+    ("awaiting-offer", _l("In attesa di offerta"), (ClaimStatus.FILED,)),
+    ("partially-reimbursed", _l("Rimborso parziale"), (ClaimStatus.PARTIALLY_REIMBURSED,)),
+    ("closed", _l("Chiuse"), ClaimStatus.FINAL),
+)

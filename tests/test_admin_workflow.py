@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from models import BulkJob, Claim, ClaimStatus, Role
 from tasks.bulk import run_bulk_job
@@ -147,3 +148,26 @@ def test_a_large_bulk_job_runs_in_the_worker_with_progress(client, desk, app, mo
     assert all(Claim.get_by_id(c.id).status == ClaimStatus.ASSIGNED for c in claims)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-status="done"' in page and "100%" in page
+
+
+def test_work_queues_show_their_claims_and_count(client, desk):
+    waiting = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(2)]
+    received = claim_in(desk, ClaimStatus.RECEIVED)
+    login(client, desk.users[Role.ASP_MANAGER])
+    page = client.get("/admin/queue/to-assign/").get_data(as_text=True)
+    assert all(c.number in page for c in waiting) and received.number not in page
+    assert re.search(r"Elenco\s*\(2\)", page)
+    for slug in ("to-validate", "incomplete", "assigned", "awaiting-offer", "partially-reimbursed", "closed"):
+        assert client.get(f"/admin/queue/{slug}/").status_code == 200
+    menu = client.get("/admin/").get_data(as_text=True)
+    assert "Code di lavoro" in menu and "Da affidare" in menu and "In attesa di offerta" in menu
+
+
+def test_a_claim_acted_on_from_a_queue_still_opens_there(client, desk):
+    claim = claim_in(desk, ClaimStatus.VALIDATED)
+    login(client, desk.users[Role.ASP_MANAGER])
+    response = client.post(f"/admin/queue/to-assign/act/{claim.id}/self_assign", data={
+        "csrf_token": csrf_token(client, "/admin/claim/"), "version": claim.version}, follow_redirects=True)
+    assert response.status_code == 200 and "Affidata" in response.get_data(as_text=True)
+    assert claim.number not in client.get("/admin/queue/to-assign/").get_data(as_text=True)
+    assert claim.number in client.get("/admin/queue/assigned/").get_data(as_text=True)
