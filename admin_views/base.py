@@ -192,6 +192,15 @@ class GessinModelView(ModelView):
 
         return count, (list(query) if execute else query)
 
+    search_hint = None
+
+    def search_placeholder(self):
+        """Flask-Admin's peewee backend has none: say what the search box looks in."""
+        if self.search_hint:
+            return str(self.search_hint)
+        names = [str(self.column_labels.get(f.name, f.verbose_name or f.name)) for f in self._search_fields]
+        return _("Cerca in: %(fields)s", fields=", ".join(names)) if names else ""
+
     def search_clause(self, word: str):
         """Rows matching one searched word: any searchable column contains it."""
         term = parse_like_term(word)

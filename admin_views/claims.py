@@ -62,6 +62,7 @@ class ClaimView(GessinModelView):
     column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since")
     column_default_sort = ("received_at", True)
     column_searchable_list = ("number", "vehicle_a_plate", "vehicle_b_plate", "customer_name", "wincar_ref")
+    search_hint = _l("Numero, targa, cliente o rif. WinCar")
     column_filters = (
         ChoiceFilter(Claim.status, _l("Stato"), options=[(k, v) for k, v in ClaimStatus.CHOICES]),
         ScopedOptionsFilter(Claim.asp_centre, _l("Centro ASP"), access.visible_centres),

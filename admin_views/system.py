@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import logging
 
+from flask import flash
+from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import Optional
@@ -73,6 +76,18 @@ class OutboundEmailView(ReadOnlyView):
 
     def scoped_query(self, user):
         return access.visible_emails(user)
+
+    def is_action_allowed(self, name):
+        if name == "resend":
+            return current_user.is_authenticated and current_user.role == Role.ADMIN
+        return super().is_action_allowed(name)
+
+    @action("resend", _l("Invia di nuovo"), _l("Rimettere in coda di invio i messaggi scelti?"))
+    def action_resend(self, ids):
+        from tasks.mail import resend
+        queued = resend([int(i) for i in ids])
+        flash(ngettext("%(num)d messaggio rimesso in coda di invio.", "%(num)d messaggi rimessi in coda di invio.",
+                       queued), "success")
 
 
 class HistoryView(ReadOnlyView):

@@ -212,3 +212,8 @@ def test_a_manager_adds_a_lawyer_who_then_works_for_its_centre(client, f, desk):
     from models import Lawyer, LawyerCentre
     lawyer = Lawyer.get(Lawyer.name == "Studio Legale Nuovo")
     assert [link.asp_centre_id for link in LawyerCentre.select().where(LawyerCentre.lawyer == lawyer)] == [centre.id]
+
+
+def test_search_boxes_say_what_they_search(client, f, desk):
+    assert 'placeholder="Numero, targa, cliente o rif. WinCar"' in client.get("/admin/claim/").get_data(as_text=True)
+    assert 'placeholder="Cerca in: Nome o studio, E-mail"' in client.get("/admin/lawyer/").get_data(as_text=True)

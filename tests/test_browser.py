@@ -84,3 +84,45 @@ def test_an_asp_manager_filters_the_grid_and_opens_a_claim(live_server, page, f)
     OUTPUT_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT_DIR / "asp-manager-claim.png"), full_page=True)
     assert (OUTPUT_DIR / "asp-manager-claim.png").stat().st_size > 10_000
+
+
+def test_an_asp_manager_entrusts_three_claims_in_bulk(live_server, page, f, app):
+    from workflows import engine
+    from workflows.attachments import store_attachment
+    from workflows.checklist import DEFAULT_REQUIRED_DOCUMENTS
+
+    centre, repairer, insurer = f.centre(name="Centro Alfa"), f.repairer(name="Carrozzeria Rossi"), f.insurer()
+    lawyer = f.lawyer(centre, name="Avv. Giulia Neri")
+    manager = f.user(Role.ASP_MANAGER, asp_centre=centre, login="manager.bulk")
+    claims = []
+    for i in range(4):
+        claim = f.claim(repairer, centre, insurer=insurer, accident_date=__import__("datetime").date(2026, 10, 1),
+                        customer_name=f"Cliente {i}")
+        for kind in DEFAULT_REQUIRED_DOCUMENTS:
+            store_attachment(claim, kind, f"{kind}.pdf", b"%PDF-1.4", storage_dir=app.config["STORAGE_DIR"])
+        claims.append(engine.apply("validate", claim, manager))
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Nome utente").fill(manager.login)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.goto(f"{live_server}/admin/queue/to-assign/")
+    for claim in claims[:3]:
+        page.locator(f"input.action-checkbox[value='{claim.id}']").check()
+    page.locator("#bulk-action").select_option("assign")
+    page.locator("#bulk-lawyer").select_option(label="Avv. Giulia Neri")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Applica alle selezionate").click()
+    page.wait_for_load_state()
+    assert "3 pratiche aggiornate" in page.content()
+    assert page.locator("table.model-list tbody tr").count() == 1  # only the fourth is left to entrust
+
+    page.get_by_role("link", name="Code di lavoro").click()
+    page.get_by_role("link", name="Affidate").click()
+    page.wait_for_url("**/admin/queue/assigned/**")
+    text = page.content()
+    for claim in claims[:3]:
+        assert claim.number in text
+    assert claims[3].number not in text and "Avv. Giulia Neri" in text
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "asp-manager-bulk-assigned.png"), full_page=True)
