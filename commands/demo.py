@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import datetime as dt
 import logging
 import random
@@ -125,6 +126,12 @@ DROP_REASONS = (
     "Cliente irreperibile",
 )
 NEVER_COMPLETED = "Documentazione mai integrata dal cliente"
+REASON_CODES = {  # the reason words above -> workflows.transitions.OUTCOME_REASONS
+    SETTLED: "settled", "Rinuncia del cliente": "withdrawn", "Pratica duplicata": "duplicate",
+    "Veicolo antagonista privo di copertura assicurativa": "no_cover",
+    "Responsabilità contestata dalla compagnia": "liability_refused",
+    "Cliente irreperibile": "other", NEVER_COMPLETED: "other",
+}
 
 
 class Actor(NamedTuple):
@@ -417,9 +424,21 @@ class ClaimBuilder:
         counters[opened.year] = counters.get(opened.year, 0) + 1
         claim.number = f"{opened.year}/{counters[opened.year]:06d}"
         Claim.update(number=claim.number, received_at=opened, created_at=opened, status=self.plan.status,
-                     status_since=last, version=len(self.plan.times), updated_at=last,
+                     status_since=last, version=len(self.plan.times), updated_at=last, **self.outcome(),
                      ).where(Claim.id == claim.id).execute()
         StatusChange.update(at=opened, created_at=opened).where(StatusChange.claim == claim).execute()
+
+    def outcome(self) -> dict:
+        """What is missing from an incomplete claim, and why a finished one ended."""
+        status = self.plan.status
+        if status == S.INCOMPLETE:
+            return dict(missing_items=json.dumps([f"doc:{kind}" for kind in self.plan.missing]), complete_since=None)
+        if status == S.REIMBURSED:
+            return dict(outcome_reason="paid")
+        if status in (S.CLOSED, S.DROPPED):
+            code = REASON_CODES[self.plan.reason]
+            return dict(outcome_reason=code, outcome_note=self.plan.reason if code == "other" else None)
+        return {}
 
     # ---- the claim's fields ----------------------------------------------------------
 

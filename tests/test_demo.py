@@ -61,6 +61,7 @@ def test_seed_demo_fills_an_empty_database_once(app):
     check_payments()
     check_users()
     check_attachments(app)
+    check_outcomes()
     assert OutboundEmail.select().count() == 0 and notify.flush() == []  # a replay e-mails no one
 
     before = row_counts()
@@ -171,3 +172,20 @@ def check_attachments(app):
         never_completed = S.INCOMPLETE in (claim.status, last_change.from_status if claim.status == S.DROPPED else None)
         assert (set(REQUIRED) <= kinds[claim.id]) != never_completed, claim.number
     assert any("fattura" in k for k in kinds.values())
+
+
+def check_outcomes():
+    """Incomplete files list what they miss; finished ones say why they ended."""
+    import json
+
+    from workflows import checklist
+    from workflows.transitions import OUTCOME_REASONS
+    known = dict(checklist.all_items())
+    for claim in Claim.select():
+        if claim.status == S.INCOMPLETE:
+            missing = json.loads(claim.missing_items)
+            assert missing and all(code in known for code in missing), claim.number
+        if claim.status in (S.CLOSED, S.DROPPED):
+            assert claim.outcome_reason in OUTCOME_REASONS, claim.number
+        if claim.status == S.REIMBURSED:
+            assert claim.outcome_reason == "paid"
