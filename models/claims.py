@@ -153,6 +153,8 @@ class Claim(ValidatedModel):
     direct_compensation = pw.BooleanField(null=True, verbose_name=_l("Indennizzo diretto"))
     direct_compensation_reason = pw.TextField(null=True, verbose_name=_l("Motivo valutazione indennizzo diretto"))
     wincar_assessment = pw.CharField(max_length=200, null=True, verbose_name=_l("Valutazione WinCar"))
+    # Numbers of other claims with the same plate and accident date, for the centre to check.
+    possible_duplicates = pw.CharField(max_length=300, null=True, verbose_name=_l("Possibili duplicati"))
 
     # What a repairer must still send (codes of workflows.checklist), and why a file ended.
     missing_items = pw.TextField(null=True, verbose_name=_l("Documenti o dati mancanti"))

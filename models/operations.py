@@ -45,7 +45,7 @@ class IntakeEvent(BaseModel):
 
     received_at = pw.DateTimeField(default=utcnow, index=True)
     remote_addr = pw.CharField(max_length=64, null=True)
-    wincar_user = pw.CharField(max_length=64, null=True, index=True)
+    wincar_user = pw.CharField(max_length=64, null=True)
     event = pw.CharField(max_length=16, null=True)
     wincar_ref = pw.CharField(max_length=64, null=True)
     idempotency_key = pw.CharField(max_length=128, null=True)
@@ -54,6 +54,13 @@ class IntakeEvent(BaseModel):
     payload = pw.TextField(null=True)
     error = pw.TextField(null=True)
     duration_ms = pw.IntegerField(null=True)
+
+    class Meta:
+        indexes = (
+            (("wincar_user", "received_at"), False),  # failed logins per UserID, recent first
+            (("remote_addr", "received_at"), False),  # failed logins per address
+            (("wincar_user", "idempotency_key"), False),
+        )
 
 
 class BulkJob(BaseModel):

@@ -1,0 +1,21 @@
+"""Peewee migrations -- 003_intake.py: duplicate warnings and the intake log's look-ups."""
+
+import peewee as pw
+from peewee_migrate import Migrator
+
+
+def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
+    migrator.add_fields('claim', possible_duplicates=pw.CharField(max_length=300, null=True))
+    migrator.change_fields('intake_event', wincar_user=pw.CharField(max_length=64, null=True))
+    migrator.sql('DROP INDEX IF EXISTS intakeevent_wincar_user')  # replaced by (wincar_user, received_at)
+    migrator.add_index('intake_event', 'wincar_user', 'received_at', unique=False)
+    migrator.add_index('intake_event', 'remote_addr', 'received_at', unique=False)
+    migrator.add_index('intake_event', 'wincar_user', 'idempotency_key', unique=False)
+
+
+def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
+    migrator.drop_index('intake_event', 'wincar_user', 'idempotency_key')
+    migrator.drop_index('intake_event', 'remote_addr', 'received_at')
+    migrator.drop_index('intake_event', 'wincar_user', 'received_at')
+    migrator.change_fields('intake_event', wincar_user=pw.CharField(max_length=64, null=True, index=True))
+    migrator.remove_fields('claim', 'possible_duplicates')
