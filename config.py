@@ -40,6 +40,8 @@ def from_environment() -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Gessin RESTART <noreply@gessin.local>"),
         "REQUIRED_DOCUMENTS": tuple(filter(None, (k.strip() for k in env.get(
             "REQUIRED_DOCUMENTS", "denuncia,mandato,cessione_credito,richiesta_danni,documento_identita").split(",")))),
+        "INTAKE_MAX_BYTES": int(env.get("INTAKE_MAX_BYTES", 25 * 1024 * 1024)),
+        "INTAKE_MAX_FILE_BYTES": int(env.get("INTAKE_MAX_FILE_BYTES", 10 * 1024 * 1024)),
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
     }
 
@@ -54,4 +56,7 @@ DEFAULTS = {
     "FLASK_ADMIN_FLUID_LAYOUT": True,
     # Bulk actions on more claims than this run in the worker, with a progress page.
     "BULK_INLINE_LIMIT": 300,
+    # WinCar logins: this many failures per UserID or address within the window lock them out.
+    "INTAKE_MAX_FAILURES": 10,
+    "INTAKE_LOCKOUT_SECONDS": 900,
 }

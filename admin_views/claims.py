@@ -175,6 +175,8 @@ class ClaimView(GessinModelView):
                 (_("Ricevuta il"), when(claim.received_at)),
                 (_("Origine"), dict(Claim.SOURCES).get(claim.source, claim.source)),
                 (_("Riferimento WinCar"), claim.wincar_ref),
+                (_("Possibili duplicati"), claim.possible_duplicates.replace(",", ", ")
+                 if claim.possible_duplicates else ""),
             ]),
             (_("Soggetti"), [
                 (_("Carrozzeria"), claim.repairer),
@@ -196,6 +198,10 @@ class ClaimView(GessinModelView):
                 (_("Veicoli coinvolti"), claim.vehicle_count),
                 (_("Feriti"), yes_no(claim.injuries)),
                 (_("Persone ferite"), claim.injured_persons),
+                (_("Ferito solo il conducente A"), "" if claim.injured_driver_a_only is None
+                 else yes_no(claim.injured_driver_a_only)),
+                (_("Passeggeri feriti"), "" if claim.passengers_injured is None else yes_no(claim.passengers_injured)),
+                (_("Invalidità permanente conducente A"), f"{claim.disability_pct} %" if claim.disability_pct else ""),
                 (_("Testimoni"), claim.witnesses),
                 (_("Firmato da entrambi i conducenti"), yes_no(claim.signed_by_both)),
             ]),

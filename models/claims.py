@@ -135,6 +135,11 @@ class Claim(ValidatedModel):
     vehicle_b_circumstances = pw.CharField(max_length=60, null=True, verbose_name=_l("Circostanze veicolo B"))
     injuries = pw.BooleanField(default=False, verbose_name=_l("Feriti"))
     injured_persons = pw.TextField(null=True, verbose_name=_l("Persone ferite"))
+    # What direct compensation needs to know about injuries (art. 149, 139, 141 CdA).
+    injured_driver_a_only = pw.BooleanField(null=True, verbose_name=_l("Ferito solo il conducente del veicolo A"))
+    passengers_injured = pw.BooleanField(null=True, verbose_name=_l("Passeggeri feriti"))
+    disability_pct = pw.DecimalField(max_digits=4, decimal_places=1, null=True,
+                                     verbose_name=_l("Invalidità permanente del conducente A (%)"))
     witnesses = pw.TextField(null=True, verbose_name=_l("Testimoni"))
     signed_by_both = pw.BooleanField(default=False, verbose_name=_l("Firmato da entrambi i conducenti"))
 

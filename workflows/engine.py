@@ -72,7 +72,7 @@ def apply(event: str, claim: Claim, user: User, *, version: int | None = None, *
     check_allowed(t, claim, user)
     read_version = claim.version if version is None else int(version)
     if read_version != claim.version:
-        raise Conflict(_conflict_message(claim))
+        raise Conflict(conflict_message(claim))
     change = PREPARE[event](claim, user, **data)
     saved = _commit(t, claim, user, change, read_version)
     notify.flush()
@@ -107,7 +107,7 @@ def check_allowed(t: Transition, claim: Claim, user: User) -> None:
                             action=t.label, status=ClaimStatus.LABELS[claim.status]))
 
 
-def _conflict_message(claim: Claim):
+def conflict_message(claim: Claim):
     return _l("La pratica %(number)s è stata modificata da un altro utente nel frattempo: ricarica la pagina.",
               number=claim.number)
 
@@ -124,7 +124,7 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
                    .where(Claim.id == claim.id, Claim.status == source, Claim.version == read_version)
                    .execute())
         if updated != 1:
-            raise Conflict(_conflict_message(claim))
+            raise Conflict(conflict_message(claim))
         StatusChange.create(claim=claim, at=now, actor=user, actor_label=str(user) if user else "Gessin", event=t.event,
                             from_status=source, to_status=target, note=change.note)
         if change.after:

@@ -1,0 +1,46 @@
+"""WinCar's HTTP Basic login (the repairer's UserID and password), with a limit on failures."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+
+from flask import current_app, request
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import IntakeEvent, Repairer, utcnow
+
+from .problems import ApiProblem
+
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the UserID is unknown, so that case takes as long as a wrong password."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def too_many_failures(user: str | None, address: str | None) -> bool:
+    window = utcnow() - dt.timedelta(seconds=current_app.config["INTAKE_LOCKOUT_SECONDS"])
+    limit = current_app.config["INTAKE_MAX_FAILURES"]
+    failures = IntakeEvent.select().where(IntakeEvent.http_status == 401, IntakeEvent.received_at >= window)
+    if user and failures.where(IntakeEvent.wincar_user == user).count() >= limit:
+        return True
+    return bool(address) and failures.where(IntakeEvent.remote_addr == address).count() >= limit
+
+
+def authenticate() -> Repairer:
+    auth = request.authorization
+    user = auth.username if auth and auth.type == "basic" else None
+    if too_many_failures(user, request.remote_addr):
+        raise ApiProblem(429, "Troppi tentativi di accesso falliti: riprovare tra qualche minuto.",
+                         headers={"Retry-After": str(current_app.config["INTAKE_LOCKOUT_SECONDS"])})
+    repairer = Repairer.get_or_none(Repairer.wincar_user == user) if user else None
+    password = (auth.password or "") if auth else ""
+    stored = repairer.wincar_password_hash if repairer and repairer.wincar_password_hash else None
+    valid = check_password_hash(stored or _dummy_hash(), password) and stored is not None
+    if repairer is None or not valid or not repairer.active:
+        raise ApiProblem(401, "UserID o password WinCar non validi, o carrozzeria non attiva. Controllare le "
+                         "credenziali nel profilo «RESTART - Tutte» di WinCar.",
+                         headers={"WWW-Authenticate": 'Basic realm="Gessin WinCar", charset="UTF-8"'})
+    return repairer

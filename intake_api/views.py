@@ -1,0 +1,174 @@
+"""POST /api/v1/claims: WinCar sends a new file or a follow-up."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from flask import current_app, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from models import ClaimStatus, IntakeEvent, db
+from workflows import intake
+from workflows.attachments import sniff
+from workflows.errors import Conflict, InvalidData
+
+from . import bp
+from .auth import authenticate
+from .problems import ApiProblem, field_errors
+from .schema import ClaimIn, ClaimOut
+
+log = logging.getLogger("gessin.intake")
+
+
+@bp.post("/claims")
+def post_claim():
+    started = time.monotonic()
+    audit = {"remote_addr": request.remote_addr, "idempotency_key": request.headers.get("Idempotency-Key")}
+    auth = request.authorization
+    audit["wincar_user"] = auth.username[:64] if auth and auth.username else None
+    try:
+        status, body, claim = _handle(audit)
+        response = jsonify(body)
+        response.status_code = status
+    except ApiProblem as problem:
+        status, claim, response = problem.status, None, problem.response()
+        audit["error"] = json.dumps(problem.body(), ensure_ascii=False)[:4000]
+    _log_request(audit, status, claim, started)
+    return response
+
+
+def _handle(audit: dict):
+    repairer = authenticate()
+    payload = _read_payload(audit)
+    documents = _documents(payload)
+    if audit["idempotency_key"]:
+        earlier = _replay(repairer, audit["idempotency_key"])
+        if earlier is not None:
+            return 200, _out(earlier, 0), earlier
+    fields = claim_fields(payload)
+    try:
+        if payload.event == "nuovo":
+            centre = intake.find_centre(payload.asp_centre.partita_iva)
+            received = intake.receive_new(repairer, payload.wincar_ref, centre, fields, documents,
+                                          current_app.config["STORAGE_DIR"])
+        else:
+            claim = intake.find_own_claim(repairer, payload.wincar_ref, payload.number)
+            received = intake.receive_followup(claim, fields, documents, current_app.config["STORAGE_DIR"])
+    except InvalidData as exc:
+        raise ApiProblem(422, str(exc.message), [{"field": exc.field or "", "message": str(exc.message)}])
+    except Conflict as exc:
+        raise ApiProblem(409, str(exc.message))
+    status = 201 if received.created else 200
+    return status, _out(received.claim, received.attachments_added), received.claim
+
+
+def _read_payload(audit: dict) -> ClaimIn:
+    if request.mimetype != "application/json":
+        raise ApiProblem(415, "Inviare il corpo in JSON (Content-Type: application/json).")
+    limit = current_app.config["INTAKE_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiProblem(413, f"La richiesta supera il limite di {limit // (1024 * 1024)} MB.")
+    request.max_content_length = limit  # also bounds a body sent without Content-Length
+    try:
+        data = json.loads(request.get_data(cache=False) or b"")
+    except RequestEntityTooLarge:
+        raise ApiProblem(413, f"La richiesta supera il limite di {limit // (1024 * 1024)} MB.")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(400, "Il corpo della richiesta non è JSON valido.")
+    audit["payload"] = _without_contents(data)
+    if isinstance(data, dict):
+        audit["event"] = str(data.get("event"))[:16] if data.get("event") else None
+        audit["wincar_ref"] = str(data.get("wincar_ref"))[:64] if data.get("wincar_ref") else None
+    try:
+        return ClaimIn.model_validate(data)
+    except ValidationError as exc:
+        raise ApiProblem(422, "Alcuni dati della pratica non sono validi.", field_errors(exc))
+
+
+def _documents(payload: ClaimIn) -> list[intake.Document]:
+    limit, errors, documents = current_app.config["INTAKE_MAX_FILE_BYTES"], [], []
+    for i, item in enumerate(payload.attachments):
+        where = f"attachments.{i}.content_base64"
+        try:
+            data = item.content()
+        except ValueError as exc:
+            errors.append({"field": where, "message": str(exc)})
+            continue
+        if not data:
+            errors.append({"field": where, "message": "file vuoto"})
+        elif len(data) > limit:
+            errors.append({"field": where, "message": f"file oltre il limite di {limit // (1024 * 1024)} MB"})
+        elif sniff(data) is None:
+            errors.append({"field": where, "message": "formato non ammesso: inviare PDF, JPEG, PNG o TIFF"})
+        else:
+            documents.append(intake.Document(item.type, item.filename, data))
+    if errors:
+        raise ApiProblem(422, "Alcuni allegati non sono validi.", errors)
+    return documents
+
+
+def claim_fields(payload: ClaimIn) -> dict:
+    """The Claim columns a WinCar payload fills."""
+    acc, a, b, customer = payload.accident, payload.accident.vehicle_a, payload.accident.vehicle_b, payload.customer
+    return dict(
+        customer_name=customer.name, customer_fiscal_code=customer.fiscal_code, customer_phone=customer.phone,
+        customer_email=customer.email, customer_address=customer.address,
+        accident_date=acc.date, accident_time=acc.time, accident_place=acc.place, vehicle_count=acc.vehicle_count,
+        vehicle_a_plate=a.plate, vehicle_a_country=a.country, vehicle_a_insurer=intake.insurer_named(a.insurer),
+        vehicle_a_policy=a.policy_number, vehicle_a_driver=a.driver,
+        vehicle_a_circumstances=",".join(str(n) for n in sorted(set(a.circumstances))) or None,
+        vehicle_b_plate=b.plate, vehicle_b_country=b.country, vehicle_b_insurer=intake.insurer_named(b.insurer),
+        vehicle_b_policy=b.policy_number, vehicle_b_driver=b.driver,
+        vehicle_b_circumstances=",".join(str(n) for n in sorted(set(b.circumstances))) or None,
+        injuries=acc.injuries.any, injured_persons=acc.injuries.persons, witnesses=acc.witnesses,
+        injured_driver_a_only=acc.injuries.driver_a_only, passengers_injured=acc.injuries.passengers,
+        disability_pct=acc.injuries.permanent_disability_pct,
+        signed_by_both=acc.signed_by_both, estimate_amount=payload.estimate_amount,
+        wincar_assessment=payload.wincar_assessment,
+    )
+
+
+def _replay(repairer, key: str):
+    """The claim an earlier successful request with this Idempotency-Key made or updated."""
+    earlier = (IntakeEvent.select().where(IntakeEvent.wincar_user == repairer.wincar_user,
+                                          IntakeEvent.idempotency_key == key,
+                                          IntakeEvent.http_status.in_([200, 201]),
+                                          IntakeEvent.claim.is_null(False))
+               .order_by(IntakeEvent.id).first())
+    return earlier.claim if earlier else None
+
+
+def _out(claim, attachments_added: int) -> dict:
+    return ClaimOut(
+        number=claim.number, status=claim.status, status_label=str(ClaimStatus.LABELS[claim.status]),
+        wincar_ref=claim.wincar_ref, direct_compensation=claim.direct_compensation,
+        direct_compensation_reason=claim.direct_compensation_reason,
+        possible_duplicates=[n for n in (claim.possible_duplicates or "").split(",") if n],
+        attachments_added=attachments_added,
+    ).model_dump(mode="json")
+
+
+def _without_contents(data):
+    """The payload for the audit log: each document's content replaced by its length."""
+    if not isinstance(data, dict):
+        return None
+    copy = dict(data)
+    if isinstance(copy.get("attachments"), list):
+        copy["attachments"] = [
+            {**{k: v for k, v in item.items() if k != "content_base64"},
+             "content_base64_length": len(str(item.get("content_base64", "")))} if isinstance(item, dict) else item
+            for item in copy["attachments"]]
+    return json.dumps(copy, ensure_ascii=False, default=str)[:20000]
+
+
+def _log_request(audit: dict, status: int, claim, started: float) -> None:
+    try:
+        with db.atomic():
+            IntakeEvent.create(http_status=status, claim=claim, duration_ms=int((time.monotonic() - started) * 1000),
+                               **{k: v for k, v in audit.items() if v is not None})
+    except Exception:  # the audit log must never turn a saved claim into an error
+        log.exception("intake event not logged")
+    log.info("WinCar %s %s from %s: HTTP %s%s", audit.get("event"), audit.get("wincar_ref"), audit.get("wincar_user"),
+             status, f" claim {claim.number}" if claim else "")

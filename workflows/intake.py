@@ -1,0 +1,207 @@
+"""Claims sent by WinCar: a new file ("nuovo") or a follow-up ("seguito").
+
+All or nothing: the claim row, its attachments' rows and their files are written
+in one transaction, and the files of a transaction that fails are removed again.
+The same "nuovo" sent twice (WinCar retries on time-outs) returns the first claim.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from models import AspCentre, Attachment, Claim, InsuranceCompany, Repairer, StatusChange, db, utcnow
+
+from . import engine, notify
+from .attachments import storage_path, store_attachment
+from .direct_compensation import apply_verdict
+from .duplicates import duplicates_of
+from .errors import Conflict, InvalidData
+
+log = logging.getLogger("gessin.intake")
+
+# The claim data a seguito may update (the parties and the number never change this way).
+UPDATABLE = (
+    "customer_name", "customer_fiscal_code", "customer_phone", "customer_email", "customer_address",
+    "accident_date", "accident_time", "accident_place", "vehicle_count",
+    "vehicle_a_plate", "vehicle_a_country", "vehicle_a_insurer", "vehicle_a_policy", "vehicle_a_driver",
+    "vehicle_a_circumstances", "vehicle_b_plate", "vehicle_b_country", "vehicle_b_insurer", "vehicle_b_policy",
+    "vehicle_b_driver", "vehicle_b_circumstances", "injuries", "injured_persons", "witnesses", "signed_by_both",
+    "injured_driver_a_only", "passengers_injured", "disability_pct",
+    "estimate_amount", "wincar_assessment", "insurer", "direct_compensation", "direct_compensation_reason",
+    "possible_duplicates",
+)
+
+
+@dataclass
+class Document:
+    kind: str
+    filename: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class Received:
+    claim: Claim
+    created: bool
+    attachments_added: int = 0
+    notified: list[int] = field(default_factory=list)
+
+
+def find_centre(vat_number: str) -> AspCentre:
+    centre = AspCentre.get_or_none(AspCentre.vat_number == vat_number)
+    if centre is None or not centre.active:
+        raise InvalidData(_l("Centro ASP con partita IVA %(vat)s non trovato o non attivo sul portale: "
+                             "verificare i dati nella tabella Legali di WinCar.", vat=vat_number),
+                          "asp_centre.partita_iva")
+    return centre
+
+
+def insurer_named(name: str | None) -> InsuranceCompany | None:
+    """The insurer WinCar names, matched without regard to case; a new name is added to the registry."""
+    if not name:
+        return None
+    found = InsuranceCompany.get_or_none(pw.fn.LOWER(InsuranceCompany.name) == name.strip().lower())
+    if found is None:
+        found, _ = InsuranceCompany.get_or_create(name=name.strip())
+        log.info("insurer %r added from a WinCar intake", found.name)
+    return found
+
+
+def find_own_claim(repairer: Repairer, wincar_ref: str | None, number: str | None) -> Claim:
+    """The repairer's own claim by WinCar reference or portal number; never someone else's."""
+    query = Claim.select().where(Claim.repairer == repairer)
+    claim = query.where(Claim.number == number).first() if number else None
+    if claim is None and wincar_ref:
+        claim = query.where(Claim.wincar_ref == wincar_ref).first()
+    if claim is None:
+        raise InvalidData(_l("Pratica non trovata tra quelle della vostra carrozzeria: per un primo invio "
+                             "usare l'evento «nuovo»."), "wincar_ref")
+    return claim
+
+
+class _Files:
+    """Paths written in a transaction, removed again if it fails."""
+
+    def __init__(self, storage_dir):
+        self.storage_dir, self.paths = storage_dir, []
+
+    def store(self, claim, doc: Document) -> Attachment:
+        attachment = store_attachment(claim, doc.kind, doc.filename, doc.data, storage_dir=self.storage_dir,
+                                      source="wincar")
+        self.paths.append(storage_path(self.storage_dir, attachment.stored_name))
+        return attachment
+
+    def remove(self) -> None:
+        for path in self.paths:
+            Path(path).unlink(missing_ok=True)
+
+
+def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: dict,
+                documents: list[Document], storage_dir) -> Received:
+    """Open the claim with its documents, or return the one this WinCar file already made."""
+    from .claims import open_claim
+    existing = Claim.get_or_none(Claim.repairer == repairer, Claim.wincar_ref == wincar_ref)
+    if existing is not None:
+        return Received(existing, created=False)
+    claim = Claim(repairer=repairer, asp_centre=centre, wincar_ref=wincar_ref, **fields)
+    assess(claim)
+    files = _Files(storage_dir)
+    try:
+        with db.atomic():
+            claim = open_claim(claim, None, source="wincar")
+            for doc in documents:
+                files.store(claim, doc)
+    except pw.IntegrityError:
+        files.remove()
+        notify.discard()
+        existing = Claim.get_or_none(Claim.repairer == repairer, Claim.wincar_ref == wincar_ref)
+        if existing is None:
+            raise
+        return Received(existing, created=False)  # a concurrent send of the same file won
+    except BaseException:
+        files.remove()
+        notify.discard()
+        raise
+    sent = notify.flush()
+    log.info("claim %s received from WinCar (%s) with %d documents", claim.number, wincar_ref, len(documents))
+    return Received(claim, created=True, attachments_added=len(documents), notified=sent)
+
+
+def receive_followup(claim: Claim, fields: dict, documents: list[Document], storage_dir) -> Received:
+    """Add new documents (a changed document becomes a new version), update the data, tell everyone."""
+    known = {(a.kind, a.sha256) for a in Attachment.select(Attachment.kind, Attachment.sha256)
+             .where(Attachment.claim == claim)}
+    fields = dict(fields)
+    fields.update(assess(Claim(**{**claim.__data__, **{k: v for k, v in fields.items() if k in UPDATABLE}})))
+    new_docs = [d for d in documents if (d.kind, d.sha256) not in known]
+    changes = {name: value for name, value in fields.items()
+               if name in UPDATABLE and _differs(getattr(claim, f"{name}_id" if name.endswith("insurer") else name),
+                                                 value)}
+    if not new_docs and not changes:
+        return Received(claim, created=False)  # a retried seguito: nothing new, no e-mail
+    files = _Files(storage_dir)
+    try:
+        with db.atomic():
+            _update(claim, changes)
+            for doc in new_docs:
+                files.store(claim, doc)
+            saved = Claim.get_by_id(claim.id)
+            note = _followup_note(new_docs, changes)
+            StatusChange.create(claim=claim, at=utcnow(), actor=None, actor_label="WinCar", event="seguito",
+                                from_status=saved.status, to_status=saved.status, note=note)
+            notify.queue(saved, notify.recipients(saved), "followup", note=note,
+                         documents=[d.filename for d in new_docs], changed=sorted(changes))
+    except BaseException:
+        files.remove()
+        notify.discard()
+        raise
+    sent = notify.flush()
+    saved = engine.complete_if_ready(saved, None)
+    log.info("claim %s: seguito from WinCar, %d new documents, %d fields changed",
+             claim.number, len(new_docs), len(changes))
+    return Received(saved, created=False, attachments_added=len(new_docs), notified=sent)
+
+
+def assess(claim: Claim) -> dict:
+    """The portal's own direct-compensation verdict, the debtor insurer it implies, and
+    possible duplicates (same plate and accident date), set on `claim` and returned."""
+    applies, reason = apply_verdict(claim)
+    debtor = claim.vehicle_a_insurer if applies else claim.vehicle_b_insurer
+    claim.insurer = debtor or claim.insurer
+    numbers = ",".join(c.number for c in duplicates_of(claim))[:300] or None
+    claim.possible_duplicates = numbers
+    return {"direct_compensation": applies, "direct_compensation_reason": reason, "insurer": claim.insurer,
+            "possible_duplicates": numbers}
+
+
+def _differs(current, new) -> bool:
+    new_id = getattr(new, "id", new)
+    return current != new_id
+
+
+def _update(claim: Claim, changes: dict) -> None:
+    if not changes:
+        return
+    values = {getattr(Claim, name): value for name, value in changes.items()}
+    values.update({Claim.version: Claim.version + 1, Claim.updated_at: utcnow()})
+    updated = Claim.update(values).where(Claim.id == claim.id, Claim.version == claim.version).execute()
+    if not updated:
+        raise Conflict(engine.conflict_message(claim))
+
+
+def _followup_note(documents: list[Document], changes: dict) -> str:
+    parts = []
+    if documents:
+        parts.append("nuovi documenti: " + ", ".join(f"{d.filename} ({d.kind})" for d in documents))
+    if changes:
+        parts.append(f"dati aggiornati: {len(changes)} campi")
+    return "Seguito da WinCar: " + "; ".join(parts) + "."
