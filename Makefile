@@ -38,6 +38,9 @@ run: demo
 	@echo "    centro ASP       asp         / demo-asp"
 	@echo "    legale           legale      / demo-legale"
 	@echo "    carrozzeria      carrozzeria / demo-carrozzeria"
+	@echo "  WinCar (carrozzeria demo): UserID WINCAR-DEMO / password demo-wincar"
+	@echo "    prova: $(BIN)/flask --app app wincar-send examples/nuovo.json --user WINCAR-DEMO --password demo-wincar"
+	@echo "  API: http://127.0.0.1:$(PORT)/api/v1/docs"
 	@echo "  Ctrl-C ferma server web e worker."
 	@echo ""
 	PORT=$(PORT) $(BIN)/honcho start -f Procfile

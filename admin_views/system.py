@@ -12,7 +12,7 @@ from wtforms import PasswordField
 from wtforms.validators import Optional
 
 from models import ClaimStatus, IntakeEvent, InvalidValue, OutboundEmail, QueueLimit, Role, StatusChange, User
-from workflows import access
+from workflows import access, notify
 
 from .base import GessinModelView
 from .formatters import column, status_badge, when
@@ -72,7 +72,9 @@ class OutboundEmailView(ReadOnlyView):
     column_searchable_list = ("recipients", "subject")
     column_filters = ("status",)
     column_formatters = {"created_at": column(when), "sent_at": column(when),
-                         "status": lambda v, c, m, n: dict(m.STATUSES).get(m.status, m.status)}
+                         "status": lambda v, c, m, n: dict(m.STATUSES).get(m.status, m.status),
+                         "body": lambda v, c, m, n: notify.without_secrets(m.body)}
+    column_formatters_export = {"body": lambda v, c, m, n: notify.without_secrets(m.body)}
 
     def scoped_query(self, user):
         return access.visible_emails(user)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import click
+from werkzeug.security import generate_password_hash
 from babel.numbers import format_currency
 from faker import Faker
 from flask import current_app
@@ -57,6 +58,10 @@ CENT = Decimal("0.01")
 MAIL_DOMAIN = "example.com"  # reserved (RFC 2606): no demo e-mail reaches a real mailbox
 PLATE_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"  # Italian plates use neither I, O, Q nor U
 MONTH_LETTERS = "ABCDEHLMPRST"  # the birth month in a codice fiscale
+
+# Fixed so that examples/nuovo.json reaches the first demo centre with the demo repairer's login.
+DEMO_CENTRE_VAT = "01234560157"
+DEMO_WINCAR = ("WINCAR-DEMO", "demo-wincar")
 
 DEMO_USERS = (  # login, password, role, who it is (for the final message)
     ("callcenter", "demo-callcenter", Role.ADMIN, "call center"),
@@ -187,6 +192,7 @@ def seed_demo():
     click.echo("Accessi demo (utente / password):")
     for login, password, _, who in DEMO_USERS:
         click.echo(f"  {who:<12} {login:<12} / {password}")
+    click.echo(f"WinCar della carrozzeria demo: UserID {DEMO_WINCAR[0]} / password {DEMO_WINCAR[1]}")
 
 
 def _has_data() -> bool:
@@ -275,6 +281,8 @@ class DemoSeeder:
 
     def parties(self) -> Cast:
         centres = [self.centre(city) for city in CITIES[:3]]
+        AspCentre.update(vat_number=DEMO_CENTRE_VAT).where(AspCentre.id == centres[0].id).execute()
+        centres[0] = AspCentre.get_by_id(centres[0].id)
         repairers = [self.repairer(CITIES[i % 3]) for i in range(12)]
         insurers = [InsuranceCompany.create(name=name, claims_email=f"sinistri@{_slug(name)}.{MAIL_DOMAIN}",
                                             claims_pec=f"sinistri@pec.{_slug(name)}.{MAIL_DOMAIN}")
@@ -341,6 +349,9 @@ class DemoSeeder:
             user.save()
             cast.users[login] = user
             cast.staff.update((key, Actor(user, name)) for key in keys)
+        user_id, password = DEMO_WINCAR  # printed by make run: no e-mail for the demo's own login
+        Repairer.update(wincar_user=user_id, wincar_password_hash=generate_password_hash(password)) \
+            .where(Repairer.id == cast.repairers[0].id).execute()
 
     # ---- claim stories -----------------------------------------------------------------
 

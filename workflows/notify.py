@@ -7,6 +7,7 @@ never render a template or talk to SMTP themselves.
 """
 from __future__ import annotations
 
+import re
 import threading
 from typing import Callable, Iterable
 
@@ -75,6 +76,19 @@ def flush() -> list[int]:
     if ids and _dispatch is not None:
         _dispatch(ids)
     return ids
+
+
+SECRET = re.compile(r"\[\[segreto\]\](.*?)\[\[/segreto\]\]", re.S)
+
+
+def without_secrets(body: str) -> str:
+    """The body as it may be shown or kept once sent: a password between markers is removed."""
+    return SECRET.sub("(rimossa dopo l'invio)", body)
+
+
+def for_sending(body: str) -> str:
+    """The body as the recipient reads it: the markers around a secret are dropped."""
+    return SECRET.sub(lambda m: m.group(1), body)
 
 
 def discard() -> None:
