@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
+from flask import abort
+from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtfpeewee.fields import ModelSelectMultipleField
 
-from models import AspCentre, LawyerCentre, Role, db
-from workflows import access
+from models import AspCentre, LawyerCentre, Repairer, Role, db
+from workflows import access, credentials
 from workflows.parties import ensure_own_desk
 
 from .base import GessinModelView
@@ -44,6 +46,20 @@ class RepairerView(GessinModelView):
 
     def scoped_query(self, user):
         return access.visible_repairers(user)
+
+    def is_action_allowed(self, name):
+        if name == "wincar_credentials":
+            return current_user.is_authenticated and current_user.role == Role.ADMIN
+        return super().is_action_allowed(name)
+
+    @action("wincar_credentials", _l("Genera credenziali WinCar"),
+            _l("Generare nuove credenziali WinCar? Quelle attuali smetteranno di funzionare."))
+    def action_wincar_credentials(self, ids):
+        """New credentials, shown once on a page of their own (never kept, never in a cookie)."""
+        if current_user.role != Role.ADMIN:
+            abort(403)
+        issued = [(r, *credentials.issue(r)) for r in self.get_query().where(Repairer.id.in_([int(i) for i in ids]))]
+        return self.render("admin/wincar_credentials.html", issued=issued, return_url=self.get_url(".index_view"))
 
 
 class AspCentreView(GessinModelView):

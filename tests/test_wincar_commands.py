@@ -69,3 +69,26 @@ def test_the_reference_client_sends_the_examples_like_wincar(app, f, live_server
                                 "--password", "sbagliata", "--url", live_server])
     assert wrong.exit_code == 1 and "HTTP 401" in wrong.output
     assert AspCentre.select().count() == 1
+
+
+def test_the_call_centre_issues_credentials_from_the_repairer_grid(app, f):
+    from models import Role
+
+    from .conftest import csrf_token, login
+    repairer = f.repairer(name="Carrozzeria Nuova")
+    client = app.test_client()
+    login(client, f.user(Role.ADMIN))
+    response = client.post("/admin/repairer/action/", data={
+        "csrf_token": csrf_token(client, "/admin/repairer/"), "action": "wincar_credentials",
+        "rowid": [repairer.id], "url": "/admin/repairer/"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Carrozzeria Nuova" in page
+    user_id = Repairer.get_by_id(repairer.id).wincar_user
+    assert user_id in page and "Set-Cookie" not in response.headers or user_id not in response.headers["Set-Cookie"]
+    manager_client = app.test_client()
+    login(manager_client, f.user(Role.ASP_MANAGER, asp_centre=f.centre()))
+    refused = manager_client.post("/admin/repairer/action/", data={
+        "csrf_token": csrf_token(manager_client, "/admin/repairer/"), "action": "wincar_credentials",
+        "rowid": [repairer.id], "url": "/admin/repairer/"})
+    assert refused.status_code in (302, 403)
+    assert Repairer.get_by_id(repairer.id).wincar_user == user_id

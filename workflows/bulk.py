@@ -15,10 +15,10 @@ import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from models import (
-    AspCentre, Attachment, Claim, ClaimStatus, Lawyer, OutboundEmail, Repairer, StatusChange, User, db, utcnow,
+    AspCentre, Attachment, Claim, Lawyer, OutboundEmail, Repairer, StatusChange, User, db, utcnow,
 )
 
-from . import access, checklist, notify
+from . import access, notify
 from .engine import PREPARE, Change, can, check_allowed
 from .errors import NotAllowed, WorkflowError
 from .transitions import BULK_ROLES, TRANSITIONS
