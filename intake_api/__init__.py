@@ -3,21 +3,23 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from .problems import ApiProblem
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(404)
+@bp.errorhandler(405)
+@bp.errorhandler(413)
+def _http_error(exc):
+    return ApiProblem(exc.code, exc.description or "").response()
+
+
+from . import docs, views  # noqa: E402,F401 - routes register on import
 
 
 def init_api(app) -> None:
     from extensions import csrf
 
-    from . import docs, views  # noqa: F401 - routes register on import
-    from .problems import ApiProblem
-
     csrf.exempt(bp)
-
-    @bp.errorhandler(404)
-    @bp.errorhandler(405)
-    @bp.errorhandler(413)
-    def _http_error(exc):
-        return ApiProblem(exc.code, exc.description or "").response()
-
     app.register_blueprint(bp)

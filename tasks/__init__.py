@@ -6,6 +6,7 @@ need, and are safe to run twice.
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,14 +27,19 @@ def make_huey():
 
 huey = make_huey()
 _app = None
+_app_lock = threading.Lock()
 
 
 def flask_app():
-    """The Flask app the worker runs tasks in (database, mail and translations bound)."""
+    """The Flask app the worker runs tasks in (database, mail and translations bound).
+
+    Built once per process: the consumer's worker threads all start at once.
+    """
     global _app
-    if _app is None:
-        from app import create_app
-        _app = create_app()
+    with _app_lock:
+        if _app is None:
+            from app import create_app
+            _app = create_app()
     return _app
 
 
