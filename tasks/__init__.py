@@ -45,6 +45,8 @@ def flask_app():
 
 @huey.on_startup()
 def _bind_app():
+    import logging
+    logging.getLogger("huey").propagate = False  # the consumer logs huey's lines itself: once is enough
     flask_app()
 
 
