@@ -37,6 +37,7 @@ def from_environment() -> dict:
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "") in ("1", "true", "yes"),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_RETRY_BASE_SECONDS": float(env.get("MAIL_RETRY_BASE_SECONDS", "15")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Gessin RESTART <noreply@gessin.local>"),
         "REQUIRED_DOCUMENTS": tuple(filter(None, (k.strip() for k in env.get(
             "REQUIRED_DOCUMENTS", "denuncia,mandato,cessione_credito,richiesta_danni,documento_identita").split(",")))),

@@ -63,15 +63,17 @@ class UserView(GessinModelView):
 class OutboundEmailView(ReadOnlyView):
     roles = (Role.ADMIN, Role.ASP_MANAGER)
     list_select_related = (OutboundEmail.claim,)
-    column_list = ("created_at", "claim", "recipients", "subject", "status", "attempts", "last_error", "sent_at")
+    column_list = ("created_at", "claim", "recipients", "subject", "status", "attempts", "last_error",
+                   "next_attempt_at", "sent_at")
     column_labels = {"created_at": _l("Creata il"), "claim": _l("Pratica"), "recipients": _l("Destinatari"),
                      "subject": _l("Oggetto"), "status": _l("Stato"), "attempts": _l("Tentativi"),
-                     "last_error": _l("Ultimo errore"), "sent_at": _l("Inviata il"), "body": _l("Testo")}
+                     "last_error": _l("Ultimo errore"), "sent_at": _l("Inviata il"), "body": _l("Testo"),
+                     "next_attempt_at": _l("Prossimo tentativo")}
     column_sortable_list = ("created_at", "status", "sent_at")
     column_default_sort = ("created_at", True)
     column_searchable_list = ("recipients", "subject")
     column_filters = ("status",)
-    column_formatters = {"created_at": column(when), "sent_at": column(when),
+    column_formatters = {"created_at": column(when), "sent_at": column(when), "next_attempt_at": column(when),
                          "status": lambda v, c, m, n: dict(m.STATUSES).get(m.status, m.status),
                          "body": lambda v, c, m, n: notify.without_secrets(m.body)}
     column_formatters_export = {"body": lambda v, c, m, n: notify.without_secrets(m.body)}

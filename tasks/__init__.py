@@ -62,3 +62,6 @@ def database():
     finally:
         if opened:
             db.close()
+
+
+from . import bulk, mail  # noqa: E402,F401 - register the tasks with the consumer on import
