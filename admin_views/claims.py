@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -175,8 +176,7 @@ class ClaimView(GessinModelView):
                 (_("Ricevuta il"), when(claim.received_at)),
                 (_("Origine"), dict(Claim.SOURCES).get(claim.source, claim.source)),
                 (_("Riferimento WinCar"), claim.wincar_ref),
-                (_("Possibili duplicati"), claim.possible_duplicates.replace(",", ", ")
-                 if claim.possible_duplicates else ""),
+                (_("Possibili duplicati"), self._duplicates_text(claim)),
             ]),
             (_("Soggetti"), [
                 (_("Carrozzeria"), claim.repairer),
@@ -222,6 +222,20 @@ class ClaimView(GessinModelView):
             ]),
             (_("Note"), [(_("Note"), claim.notes)]),
         ]
+
+    def _duplicates_text(self, claim) -> str:
+        """Numbers the user may open; others (another centre's files) only counted."""
+        numbers = [n for n in (claim.possible_duplicates or "").split(",") if n]
+        if not numbers:
+            return ""
+        user = current_user._get_current_object()
+        mine = [c.number for c in access.visible_claims(user, Claim.number).where(Claim.number.in_(numbers))]
+        others = len(numbers) - len(mine)
+        text = ", ".join(mine)
+        if others:
+            text += ("; " if text else "") + ngettext("%(num)d pratica di un altro centro",
+                                                       "%(num)d pratiche di altri centri", others)
+        return text
 
     def claim_missing(self, claim):
         return [checklist.describe(code) for code in json.loads(claim.missing_items or "[]")]

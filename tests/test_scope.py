@@ -162,3 +162,12 @@ def test_logged_out_visitors_are_sent_to_the_login_page(client, world):
     response = client.get(f"/admin/claim/details/?id={world.theirs.id}")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_duplicate_warnings_show_only_numbers_the_user_may_open(client, world):
+    Claim.update(possible_duplicates=f"{world.theirs.number},{world.mine_waiting.number}") \
+        .where(Claim.id == world.mine_entrusted.id).execute()
+    login(client, world.users["asp_manager"])
+    page = client.get(f"/admin/claim/details/?id={world.mine_entrusted.id}").get_data(as_text=True)
+    assert world.mine_waiting.number in page and world.theirs.number not in page
+    assert "1 pratica di un altro centro" in page
