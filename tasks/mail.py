@@ -9,6 +9,7 @@ other task for the same row gives up without rescheduling.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import smtplib
 import ssl
@@ -17,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 
+from flask_babel import force_locale
 from huey import crontab
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -30,7 +32,16 @@ log = logging.getLogger("gessin.mail")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                    keep_trailing_newline=True, autoescape=False)
-_env.globals["status_label"] = lambda status: str(ClaimStatus.LABELS.get(status, status))
+
+
+@functools.cache
+def _italian_labels() -> dict[str, str]:
+    """E-mails are in Italian whoever triggers them; translated once, not once per e-mail."""
+    with force_locale("it"):
+        return {status: str(label) for status, label in ClaimStatus.LABELS.items()}
+
+
+_env.globals["status_label"] = lambda status: _italian_labels().get(status, status)
 
 SMTP_TIMEOUT = 20  # seconds per SMTP command: a whole session stays well inside LOCK_SECONDS
 LOCK_SECONDS = 300  # how long a worker holds a row; only a crashed worker lets it expire

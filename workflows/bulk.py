@@ -123,7 +123,8 @@ def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int
         if target != source:
             values[Claim.status_since] = now
         rows = (Claim.update(values)
-                .where(pw.Tuple(Claim.id, Claim.version).in_([(c.id, c.version) for c in members]),
+                .where(Claim.id.in_([c.id for c in members]),  # lets SQLite probe the primary key
+                       pw.Tuple(Claim.id, Claim.version).in_([(c.id, c.version) for c in members]),
                        Claim.status == source)
                 .returning(Claim.id).execute())
         done |= {row.id for row in rows}
