@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from models import Claim, InsuranceCompany, Lawyer, LawyerCentre
-from workflows import checklist
+from workflows import checklist, clock
 from workflows.parties import ensure_own_desk
 from workflows.transitions import OUTCOME_REASONS
 
@@ -53,7 +53,7 @@ def _reasons():
 
 
 def fields_for(event: str, claim: Claim) -> list[Field]:
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     if event == "mark_incomplete":
         missing = set(checklist.missing_items(claim))
         return [Field("missing", _l("Cosa manca"), "checklist", required=True,

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models import AttachmentKind, validators
+from workflows import clock
 
 Text = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=2000)]
@@ -108,7 +109,7 @@ class Accident(Strict):
     @field_validator("date")
     @classmethod
     def _not_future(cls, value: dt.date) -> dt.date:
-        if value > dt.date.today():
+        if value > clock.today():
             raise ValueError("la data del sinistro non può essere nel futuro")
         return value
 

@@ -21,7 +21,7 @@ from models import (
     Claim, ClaimStatus, InsuranceCompany, Lawyer, LawyerCentre, Payment, Role, StatusChange, User, db, utcnow,
 )
 
-from . import checklist, notify
+from . import checklist, clock, notify
 from .errors import Conflict, InvalidData, NotAllowed
 from .parties import ensure_own_desk
 from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
@@ -88,7 +88,7 @@ def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
     if claim.status != ClaimStatus.INCOMPLETE or checklist.missing_items(claim):
         return claim
     t = TRANSITIONS["complete"]
-    change = Change(updates={"missing_items": None, "missing_note": None, "complete_since": dt.date.today()},
+    change = Change(updates={"missing_items": None, "missing_note": None, "complete_since": clock.today()},
                     note="Documentazione completata: la pratica torna in validazione.")
     try:
         saved = _commit(t, claim, actor, change, claim.version)
@@ -155,7 +155,7 @@ def _date(value, name: str, label) -> dt.date:
             raise InvalidData(_l("%(field)s: data non valida.", field=label), name)
     if not isinstance(value, dt.date):
         raise InvalidData(_l("%(field)s: indica la data.", field=label), name)
-    if value > dt.date.today():
+    if value > clock.today():
         raise InvalidData(_l("%(field)s: la data non può essere nel futuro.", field=label), name)
     return value
 
@@ -212,7 +212,7 @@ def _validate(claim, user, note=None):
         raise InvalidData(_l("La pratica non è completa: mancano %(items)s.",
                              items="; ".join(checklist.describe(code) for code in missing)), "missing")
     return Change(updates={"missing_items": None, "missing_note": None,
-                           "complete_since": claim.complete_since or dt.date.today()}, note=_text(note))
+                           "complete_since": claim.complete_since or clock.today()}, note=_text(note))
 
 
 def _mark_incomplete(claim, user, missing=(), note=None):
