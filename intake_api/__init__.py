@@ -15,6 +15,12 @@ def _http_error(exc):
     return ApiProblem(exc.code, exc.description or "").response()
 
 
+@bp.errorhandler(500)
+def _server_error(exc):
+    return ApiProblem(500, "Errore interno del portale: la pratica non è stata registrata, riprovare più tardi."
+                      ).response()
+
+
 from . import docs, views  # noqa: E402,F401 - routes register on import
 
 

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import secrets
+import threading
+import time
 
 from flask import current_app, request
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,6 +33,32 @@ def too_many_failures(user: str | None, address: str | None) -> bool:
     return bool(address) and failures.where(IntakeEvent.remote_addr == address).count() >= limit
 
 
+_VERIFIED: dict[tuple[str, str, bytes], float] = {}
+_VERIFIED_LOCK = threading.Lock()
+VERIFIED_SECONDS = 600
+
+
+def _password_ok(user: str, stored: str, password: str) -> bool:
+    """scrypt on the first login, then a keyed digest for ten minutes in this process.
+
+    WinCar sends the password with every claim; scrypt takes ~150 ms on purpose, which
+    would be most of each request. A success is remembered under the stored hash, so new
+    credentials (a new hash) end it at once; failures are always checked in full.
+    """
+    key = (user, stored, hmac.new(current_app.secret_key.encode(), password.encode(), hashlib.sha256).digest())
+    now = time.monotonic()
+    with _VERIFIED_LOCK:
+        if _VERIFIED.get(key, 0) > now:
+            return True
+    if not check_password_hash(stored, password):
+        return False
+    with _VERIFIED_LOCK:
+        if len(_VERIFIED) > 10_000:
+            _VERIFIED.clear()
+        _VERIFIED[key] = now + VERIFIED_SECONDS
+    return True
+
+
 def authenticate() -> Repairer:
     auth = request.authorization
     user = auth.username if auth and auth.type == "basic" else None
@@ -38,7 +68,11 @@ def authenticate() -> Repairer:
     repairer = Repairer.get_or_none(Repairer.wincar_user == user) if user else None
     password = (auth.password or "") if auth else ""
     stored = repairer.wincar_password_hash if repairer and repairer.wincar_password_hash else None
-    valid = check_password_hash(stored or _dummy_hash(), password) and stored is not None
+    if stored is None:
+        check_password_hash(_dummy_hash(), password)  # as slow as a wrong password: no UserID probing
+        valid = False
+    else:
+        valid = _password_ok(user, stored, password)
     if repairer is None or not valid or not repairer.active:
         raise ApiProblem(401, "UserID o password WinCar non validi, o carrozzeria non attiva. Controllare le "
                          "credenziali nel profilo «RESTART - Tutte» di WinCar.",

@@ -35,6 +35,10 @@ def post_claim():
     except ApiProblem as problem:
         status, claim, response = problem.status, None, problem.response()
         audit["error"] = json.dumps(problem.body(), ensure_ascii=False)[:4000]
+    except Exception as exc:  # logged too, then Flask answers 500
+        audit["error"] = f"{type(exc).__name__}: {exc}"[:4000]
+        _log_request(audit, 500, None, started)
+        raise
     _log_request(audit, status, claim, started)
     return response
 
@@ -72,19 +76,18 @@ def _read_payload(audit: dict) -> ClaimIn:
         raise ApiProblem(413, f"La richiesta supera il limite di {limit // (1024 * 1024)} MB.")
     request.max_content_length = limit  # also bounds a body sent without Content-Length
     try:
-        data = json.loads(request.get_data(cache=False) or b"")
+        body = request.get_data(cache=False)
     except RequestEntityTooLarge:
         raise ApiProblem(413, f"La richiesta supera il limite di {limit // (1024 * 1024)} MB.")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiProblem(400, "Il corpo della richiesta non è JSON valido.")
-    audit["payload"] = _without_contents(data)
-    if isinstance(data, dict):
-        audit["event"] = str(data.get("event"))[:16] if data.get("event") else None
-        audit["wincar_ref"] = str(data.get("wincar_ref"))[:64] if data.get("wincar_ref") else None
     try:
-        return ClaimIn.model_validate(data)
+        payload = ClaimIn.model_validate_json(body or b"{}")  # parsed and checked in one pass
     except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise ApiProblem(400, "Il corpo della richiesta non è JSON valido.")
+        _audit_raw(audit, body)
         raise ApiProblem(422, "Alcuni dati della pratica non sono validi.", field_errors(exc))
+    audit.update(event=payload.event, wincar_ref=payload.wincar_ref, payload=_audit_payload(payload))
+    return payload
 
 
 def _documents(payload: ClaimIn) -> list[intake.Document]:
@@ -150,17 +153,30 @@ def _out(claim, attachments_added: int) -> dict:
     ).model_dump(mode="json")
 
 
-def _without_contents(data):
+def _audit_payload(payload: ClaimIn) -> str:
     """The payload for the audit log: each document's content replaced by its length."""
+    data = payload.model_dump(mode="json", exclude={"attachments": {"__all__": {"content_base64"}}})
+    for item, source in zip(data["attachments"], payload.attachments):
+        item["content_base64_length"] = len(source.content_base64)
+    return json.dumps(data, ensure_ascii=False)[:20000]
+
+
+def _audit_raw(audit: dict, body: bytes) -> None:
+    """What can be read of a refused payload, for the audit log (never documents' content)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return
     if not isinstance(data, dict):
-        return None
-    copy = dict(data)
-    if isinstance(copy.get("attachments"), list):
-        copy["attachments"] = [
+        return
+    audit["event"] = str(data.get("event"))[:16] if data.get("event") else None
+    audit["wincar_ref"] = str(data.get("wincar_ref"))[:64] if data.get("wincar_ref") else None
+    if isinstance(data.get("attachments"), list):
+        data["attachments"] = [
             {**{k: v for k, v in item.items() if k != "content_base64"},
-             "content_base64_length": len(str(item.get("content_base64", "")))} if isinstance(item, dict) else item
-            for item in copy["attachments"]]
-    return json.dumps(copy, ensure_ascii=False, default=str)[:20000]
+             "content_base64_length": len(str(item.get("content_base64", "")))} if isinstance(item, dict) else None
+            for item in data["attachments"]]
+    audit["payload"] = json.dumps(data, ensure_ascii=False, default=str)[:20000]
 
 
 def _log_request(audit: dict, status: int, claim, started: float) -> None:

@@ -56,11 +56,15 @@ class IntakeEvent(BaseModel):
     duration_ms = pw.IntegerField(null=True)
 
     class Meta:
-        indexes = (
-            (("wincar_user", "received_at"), False),  # failed logins per UserID, recent first
-            (("remote_addr", "received_at"), False),  # failed logins per address
-            (("wincar_user", "idempotency_key"), False),
-        )
+        indexes = ((("wincar_user", "idempotency_key"), False),)
+
+
+# Recent failed logins per UserID and per address (the lockout reads them on every request):
+# partial indexes hold only the failures, not every claim sent.
+IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.wincar_user, IntakeEvent.received_at,
+                                        where=(IntakeEvent.http_status == 401)))
+IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.remote_addr, IntakeEvent.received_at,
+                                        where=(IntakeEvent.http_status == 401)))
 
 
 class BulkJob(BaseModel):

@@ -246,17 +246,22 @@ def test_an_unknown_centre_is_a_clear_error_not_a_guess(client, shop, f):
     assert "non trovato" in response.json["detail"] and response.json["errors"][0]["field"] == "asp_centre.partita_iva"
 
 
-def test_a_failure_after_some_files_were_written_leaves_no_row_and_no_file(client, shop, app, monkeypatch):
+@pytest.mark.parametrize("where", ["writing the second file", "saving the rows"])
+def test_a_failure_after_some_files_were_written_leaves_no_row_and_no_file(client, shop, app, monkeypatch, where):
     from workflows import intake
-    original = intake._Files.store
-    calls = []
+    if where == "saving the rows":
+        def fail(*args, **kwargs):
+            raise OSError("database gone")
+        monkeypatch.setattr(intake, "add_rows", fail)
+    else:
+        original, calls = intake.write_file, []
 
-    def store_then_fail(self, claim, doc):
-        calls.append(doc.filename)
-        if len(calls) == 2:
-            raise OSError("disco pieno")
-        return original(self, claim, doc)
-    monkeypatch.setattr(intake._Files, "store", store_then_fail)
+        def write_then_fail(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise OSError("disco pieno")
+            return original(*args, **kwargs)
+        monkeypatch.setattr(intake, "write_file", write_then_fail)
     with pytest.raises(OSError):
         post(client, payload(shop[0]))
     assert Claim.select().count() == 0 and Attachment.select().count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
@@ -34,13 +35,20 @@ def storage_path(storage_dir: str | Path, stored_name: str) -> Path:
     return Path(storage_dir) / stored_name[:2] / stored_name
 
 
-def store_attachment(claim: Claim, kind: str, original_name: str, data: bytes, *,
-                     storage_dir: str | Path, source: str = "web", actor: User | None = None) -> Attachment:
-    """Write the file under a generated name and add its row as the next version of `kind`.
+@dataclass
+class StoredFile:
+    """A document written to disk under a generated name, its row not yet saved."""
 
-    The caller's transaction covers the row; the file is written first and removed
-    again if the row cannot be saved, so neither outlives the other.
-    """
+    kind: str
+    original_name: str
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+    path: Path
+
+
+def write_file(kind: str, original_name: str, data: bytes, storage_dir: str | Path) -> StoredFile:
     sniffed = sniff(data)
     if sniffed is None:
         raise ValueError("unsupported document format")
@@ -49,19 +57,42 @@ def store_attachment(claim: Claim, kind: str, original_name: str, data: bytes, *
     path = storage_path(storage_dir, stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    return StoredFile(kind, original_name, stored_name, content_type, len(data),
+                      hashlib.sha256(data).hexdigest(), path)
+
+
+def add_rows(claim: Claim, files: list[StoredFile], *, source: str = "web", actor: User | None = None) -> int:
+    """The rows of written files, each the next version of its type, in one INSERT."""
+    if not files:
+        return 0
+    last = dict(Attachment.select(Attachment.kind, pw.fn.MAX(Attachment.version))
+                .where(Attachment.claim == claim, Attachment.kind.in_({f.kind for f in files}))
+                .group_by(Attachment.kind).tuples())
+    rows, now = [], utcnow()
+    for f in files:
+        last[f.kind] = last.get(f.kind, 0) + 1
+        rows.append(dict(claim=claim.id, kind=f.kind, original_name=f.original_name, stored_name=f.stored_name,
+                         content_type=f.content_type, size=f.size, sha256=f.sha256, version=last[f.kind],
+                         source=source, uploaded_at=now, uploaded_by=actor, created_at=now))
+    Attachment.insert_many(rows).execute()
+    log.info("claim %s: %d documents stored (%s)", claim.number, len(files), ", ".join(f.kind for f in files))
+    return len(files)
+
+
+def store_attachment(claim: Claim, kind: str, original_name: str, data: bytes, *,
+                     storage_dir: str | Path, source: str = "web", actor: User | None = None) -> Attachment:
+    """Write the file under a generated name and add its row as the next version of `kind`.
+
+    The caller's transaction covers the row; the file is written first and removed
+    again if the row cannot be saved, so neither outlives the other.
+    """
+    stored = write_file(kind, original_name, data, storage_dir)
     try:
-        last = (Attachment.select(pw.fn.MAX(Attachment.version))
-                .where(Attachment.claim == claim, Attachment.kind == kind).scalar()) or 0
-        attachment = Attachment.create(
-            claim=claim, kind=kind, original_name=original_name, stored_name=stored_name,
-            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-            version=last + 1, source=source, uploaded_at=utcnow(), uploaded_by=actor,
-        )
+        add_rows(claim, [stored], source=source, actor=actor)
     except Exception:
-        path.unlink(missing_ok=True)
+        stored.path.unlink(missing_ok=True)
         raise
-    log.info("claim %s: attachment %s v%d stored (%d bytes)", claim.number, kind, attachment.version, len(data))
-    return attachment
+    return Attachment.get(Attachment.stored_name == stored.stored_name)
 
 
 def add_document(claim: Claim, kind: str, original_name: str, data: bytes, *, storage_dir: str | Path,

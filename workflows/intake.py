@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from models import AspCentre, Attachment, Claim, InsuranceCompany, Repairer, StatusChange, db, utcnow
 
 from . import engine, notify
-from .attachments import storage_path, store_attachment
+from .attachments import add_rows, write_file
 from .direct_compensation import apply_verdict
 from .duplicates import duplicates_of
 from .errors import Conflict, InvalidData
@@ -89,20 +89,23 @@ def find_own_claim(repairer: Repairer, wincar_ref: str | None, number: str | Non
 
 
 class _Files:
-    """Paths written in a transaction, removed again if it fails."""
+    """Documents written before the transaction (so it stays short), removed if it fails."""
 
-    def __init__(self, storage_dir):
-        self.storage_dir, self.paths = storage_dir, []
+    def __init__(self, storage_dir, documents: list["Document"]):
+        self.stored = []
+        try:
+            for doc in documents:
+                self.stored.append(write_file(doc.kind, doc.filename, doc.data, storage_dir))
+        except BaseException:
+            self.remove()
+            raise
 
-    def store(self, claim, doc: Document) -> Attachment:
-        attachment = store_attachment(claim, doc.kind, doc.filename, doc.data, storage_dir=self.storage_dir,
-                                      source="wincar")
-        self.paths.append(storage_path(self.storage_dir, attachment.stored_name))
-        return attachment
+    def add_rows(self, claim) -> int:
+        return add_rows(claim, self.stored, source="wincar")
 
     def remove(self) -> None:
-        for path in self.paths:
-            Path(path).unlink(missing_ok=True)
+        for stored in self.stored:
+            Path(stored.path).unlink(missing_ok=True)
 
 
 def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: dict,
@@ -114,12 +117,11 @@ def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: 
         return Received(existing, created=False)
     claim = Claim(repairer=repairer, asp_centre=centre, wincar_ref=wincar_ref, **fields)
     assess(claim)
-    files = _Files(storage_dir)
+    files = _Files(storage_dir, documents)
     try:
         with db.atomic():
             claim = open_claim(claim, None, source="wincar")
-            for doc in documents:
-                files.store(claim, doc)
+            files.add_rows(claim)
     except pw.IntegrityError:
         files.remove()
         notify.discard()
@@ -148,12 +150,11 @@ def receive_followup(claim: Claim, fields: dict, documents: list[Document], stor
                                                  value)}
     if not new_docs and not changes:
         return Received(claim, created=False)  # a retried seguito: nothing new, no e-mail
-    files = _Files(storage_dir)
+    files = _Files(storage_dir, new_docs)
     try:
         with db.atomic():
             _update(claim, changes)
-            for doc in new_docs:
-                files.store(claim, doc)
+            files.add_rows(claim)
             saved = Claim.get_by_id(claim.id)
             note = _followup_note(new_docs, changes)
             StatusChange.create(claim=claim, at=utcnow(), actor=None, actor_label="WinCar", event="seguito",
