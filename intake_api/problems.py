@@ -36,6 +36,8 @@ PYDANTIC_MESSAGES = {
     "model_type": "oggetto atteso",
     "dict_type": "oggetto atteso",
     "model_attributes_type": "oggetto atteso",
+    "bytes_invalid_encoding": "contenuto base64 non valido",
+    "bytes_type": "contenuto base64 atteso",
 }
 
 TITLES = {

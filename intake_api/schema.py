@@ -1,8 +1,6 @@
 """The WinCar intake contract, declared once: validation and the OpenAPI document both use it."""
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from decimal import Decimal
@@ -115,25 +113,23 @@ class Accident(Strict):
 
 
 class AttachmentIn(Strict):
+    # Decoded from base64 while the JSON is parsed (in pydantic's core, several times faster).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, val_json_bytes="base64")
+
     type: Literal[AttachmentKind.ALL] = Field(description="Tipo di documento")  # type: ignore[valid-type]
     filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_base64: str = Field(description="Contenuto del file in base64 (PDF, JPEG, PNG o TIFF)")
+    content_base64: bytes = Field(description="Contenuto del file in base64 (PDF, JPEG, PNG o TIFF)",
+                                  json_schema_extra={"format": "base64", "contentEncoding": "base64"})
 
     @field_validator("filename")
     @classmethod
     def _clean_name(cls, value: str) -> str:
         """No paths, no control characters: only the file's own name is kept."""
-        name = re.split(r"[\\\\/]", value)[-1]
+        name = re.split(r"[\\/]", value)[-1]
         name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
         if not name:
             raise ValueError("nome file non valido")
         return name[:255]
-
-    def content(self) -> bytes:
-        try:
-            return base64.b64decode(self.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("contenuto base64 non valido")
 
 
 class ClaimIn(Strict):

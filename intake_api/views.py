@@ -93,12 +93,7 @@ def _read_payload(audit: dict) -> ClaimIn:
 def _documents(payload: ClaimIn) -> list[intake.Document]:
     limit, errors, documents = current_app.config["INTAKE_MAX_FILE_BYTES"], [], []
     for i, item in enumerate(payload.attachments):
-        where = f"attachments.{i}.content_base64"
-        try:
-            data = item.content()
-        except ValueError as exc:
-            errors.append({"field": where, "message": str(exc)})
-            continue
+        where, data = f"attachments.{i}.content_base64", item.content_base64
         if not data:
             errors.append({"field": where, "message": "file vuoto"})
         elif len(data) > limit:
@@ -157,7 +152,7 @@ def _audit_payload(payload: ClaimIn) -> str:
     """The payload for the audit log: each document's content replaced by its length."""
     data = payload.model_dump(mode="json", exclude={"attachments": {"__all__": {"content_base64"}}})
     for item, source in zip(data["attachments"], payload.attachments):
-        item["content_base64_length"] = len(source.content_base64)
+        item["size"] = len(source.content_base64)
     return json.dumps(data, ensure_ascii=False)[:20000]
 
 

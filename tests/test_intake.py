@@ -85,7 +85,7 @@ def test_a_new_claim_gets_its_number_and_documents(client, shop, app):
     assert all(claim.number in s for s in subjects.values())
     event = IntakeEvent.get()
     assert (event.http_status, event.claim_id, event.wincar_user, event.event) == (201, claim.id, "CARR001", "nuovo")
-    assert b64(PDF) not in event.payload and "content_base64_length" in event.payload
+    assert b64(PDF) not in event.payload and f"\"size\": {len(PDF)}" in event.payload
 
 
 def test_the_same_nuovo_again_returns_the_same_number_without_a_second_email(client, shop):
