@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 
+import peewee as pw
 from flask import current_app, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,12 +26,17 @@ def _dummy_hash() -> str:
 
 
 def too_many_failures(user: str | None, address: str | None) -> bool:
+    """Too many failed logins lately for this UserID or from this address (one query)."""
     window = utcnow() - dt.timedelta(seconds=current_app.config["INTAKE_LOCKOUT_SECONDS"])
     limit = current_app.config["INTAKE_MAX_FAILURES"]
-    failures = IntakeEvent.select().where(IntakeEvent.http_status == 401, IntakeEvent.received_at >= window)
-    if user and failures.where(IntakeEvent.wincar_user == user).count() >= limit:
-        return True
-    return bool(address) and failures.where(IntakeEvent.remote_addr == address).count() >= limit
+    never = pw.SQL("1 = 0")  # no UserID (or no address) sent: nothing to count for it
+    is_user = (IntakeEvent.wincar_user == user) if user else never
+    is_address = (IntakeEvent.remote_addr == address) if address else never
+    counts = (IntakeEvent.select(pw.fn.SUM(pw.Case(None, [(is_user, 1)], 0)),
+                                 pw.fn.SUM(pw.Case(None, [(is_address, 1)], 0)))
+              .where(IntakeEvent.http_status == 401, IntakeEvent.received_at >= window, is_user | is_address)
+              .tuples().first())
+    return any((count or 0) >= limit for count in counts or ())
 
 
 _VERIFIED: dict[tuple[str, str, bytes], float] = {}

@@ -309,3 +309,12 @@ def test_same_plate_and_accident_date_is_flagged_as_a_possible_duplicate(client,
     later = payload(shop[0], wincar_ref="WC-ALTRA-DATA")
     later["accident"]["date"] = "2026-09-15"
     assert post(client, later).json["possible_duplicates"] == []
+
+
+def test_anonymous_failures_lock_out_an_address_not_every_client(client, shop, app, monkeypatch):
+    monkeypatch.setitem(app.config, "INTAKE_MAX_FAILURES", 2)
+    for _ in range(2):
+        assert post(client, payload(shop[0]), user=None).status_code == 401
+    assert post(client, payload(shop[0]), user=None).status_code == 429  # same address
+    IntakeEvent.update(remote_addr="10.0.0.9").where(IntakeEvent.http_status == 401).execute()
+    assert post(client, payload(shop[0])).status_code == 201  # another address, a real UserID
