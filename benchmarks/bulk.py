@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,12 +60,12 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 os.environ.pop("HUEY_IMMEDIATE", None)
 
 import peewee as pw  # noqa: E402
-import psycopg2  # noqa: E402
 from huey.storage import RedisStorage  # noqa: E402
 from redis.exceptions import RedisError  # noqa: E402
 
 import tasks  # noqa: E402
 from app import create_app  # noqa: E402
+from common import prepare_postgres, shown  # noqa: E402
 from models import (  # noqa: E402
     BulkJob,
     Claim,
@@ -191,28 +191,8 @@ class Measure:
 
 # ---- databases and queue ----------------------------------------------------------
 
-def shown(url: str) -> str:
-    """`url` without its password, for printing."""
-    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
-def prepare_postgres(url: str) -> None:
-    """Create the benchmark database if missing; refuse any database not meant for it."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"error: refusing to wipe PostgreSQL database {name!r}: its name must contain 'bench'")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        conn = psycopg2.connect(admin_url, connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        sys.exit(f"error: PostgreSQL not reachable at {shown(admin_url)}: {str(exc).strip()}")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def prepare_queue() -> str:

@@ -40,7 +40,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,9 +48,9 @@ WORK_DIR = Path(tempfile.mkdtemp(prefix="gessin-bench-"))
 # Before importing the app: config.py writes its generated secret in the instance dir.
 os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 
-import psycopg2  # noqa: E402
 
 from app import create_app  # noqa: E402
+from common import prepare_postgres, shown  # noqa: E402
 from models import Claim, ClaimCounter, ClaimStatus, Lawyer, Role, db, is_postgres, utcnow  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from tests import factories  # noqa: E402
@@ -115,28 +115,8 @@ class QueryCounter(logging.Handler):
 
 # ---- databases ----------------------------------------------------------------
 
-def shown(url: str) -> str:
-    """`url` without its password, for printing."""
-    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
-def prepare_postgres(url: str) -> None:
-    """Create the benchmark database if missing; refuse any database not meant for it."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"error: refusing to wipe PostgreSQL database {name!r}: its name must contain 'bench'")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        conn = psycopg2.connect(admin_url, connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        sys.exit(f"error: PostgreSQL not reachable at {shown(admin_url)}: {str(exc).strip()}")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def build_app(url: str):

@@ -84,7 +84,6 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,11 +93,11 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 # The e-mails must be queued, never run in the request.
 os.environ.pop("HUEY_IMMEDIATE", None)
 
-import psycopg2  # noqa: E402
 import redis  # noqa: E402
 from stdnum.it import codicefiscale  # noqa: E402
 
 from app import create_app  # noqa: E402
+from common import prepare_postgres, shown  # noqa: E402
 from models import Attachment, Claim, IntakeEvent, OutboundEmail, db, is_postgres  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from tests import factories  # noqa: E402
@@ -280,37 +279,10 @@ class Payloads:
 
 # ---- PostgreSQL, Redis, app ------------------------------------------------------------
 
-def shown(url: str) -> str:
-    """`url` without its password, for printing."""
-    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
-def libpq_url(url: str) -> str:
-    """The URL for psycopg2: a pooled URL of peewee (postgresql+pool://...?max_connections=8),
-    which the app accepts in DATABASE_URL, without the pool's scheme and options."""
-    parts = urlsplit(url)
-    if parts.scheme.endswith("+pool"):
-        parts = parts._replace(scheme=parts.scheme.removesuffix("+pool"), query="")
-    return urlunsplit(parts)
 
 
-def prepare_postgres(url: str) -> None:
-    """Create the benchmark database if missing; refuse any database not meant for it."""
-    parts = urlsplit(libpq_url(url))
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"error: refusing to wipe PostgreSQL database {name!r}: its name must contain 'bench'")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        conn = psycopg2.connect(admin_url, connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        sys.exit(f"error: PostgreSQL not reachable at {shown(admin_url)}: {str(exc).strip()}")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def prepare_redis(url: str) -> redis.Redis:
