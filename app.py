@@ -53,9 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     _wire_workflows(app)
 
     from admin_views import init_admin
-    from intake_api import init_api
     from admin_views.auth import bp as auth_bp
     from commands import register_commands
+    from intake_api import init_api
 
     app.register_blueprint(auth_bp)
     init_admin(app)

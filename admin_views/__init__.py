@@ -6,7 +6,20 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, Claim, ClaimStatus, InsuranceCompany, IntakeEvent, Lawyer, OutboundEmail, QueueLimit, Repairer, Role, StatusChange, User
+from models import (
+    AspCentre,
+    Claim,
+    ClaimStatus,
+    InsuranceCompany,
+    IntakeEvent,
+    Lawyer,
+    OutboundEmail,
+    QueueLimit,
+    Repairer,
+    Role,
+    StatusChange,
+    User,
+)
 
 from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when

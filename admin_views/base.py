@@ -11,7 +11,6 @@ import datetime as dt
 import typing as t
 
 import peewee as pw
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext

@@ -4,30 +4,28 @@ from __future__ import annotations
 import json
 import logging
 import re
-
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from urllib.parse import parse_qsl
 
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from models import Attachment, BulkJob, Claim, ClaimStatus, InvalidValue, Lawyer, Role, validators
 from tasks import bulk as bulk_jobs
-from workflows import access
+from workflows import access, bulk, checklist, engine
 from workflows.attachments import storage_path
-from workflows import bulk, checklist, engine
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
 from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
-from .claim_actions import fields_for, read_form
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
+from .claim_actions import fields_for, read_form
 from .formatters import column, days_since, euro, flash_bulk_result, status_badge, when
 
 log = logging.getLogger("gessin.admin")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import click
-from werkzeug.security import generate_password_hash
 from babel.numbers import format_currency
 from faker import Faker
 from flask import current_app
@@ -27,6 +26,7 @@ from flask.cli import with_appcontext
 from fpdf import FPDF
 from stdnum import luhn
 from stdnum.it import codicefiscale
+from werkzeug.security import generate_password_hash
 
 from models import (
     AspCentre,

@@ -18,7 +18,6 @@ from models import IntakeEvent, Repairer, utcnow
 from .problems import ApiProblem
 
 
-
 @functools.cache
 def _dummy_hash() -> str:
     """Checked when the UserID is unknown, so that case takes as long as a wrong password."""

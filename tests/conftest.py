@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
-
-import tempfile
 
 os.environ.setdefault("GESSIN_INSTANCE", tempfile.mkdtemp(prefix="gessin-instance-"))
 

@@ -92,7 +92,7 @@ def test_an_asp_manager_entrusts_three_claims_in_bulk(live_server, page, f, app)
     from workflows.checklist import DEFAULT_REQUIRED_DOCUMENTS
 
     centre, repairer, insurer = f.centre(name="Centro Alfa"), f.repairer(name="Carrozzeria Rossi"), f.insurer()
-    lawyer = f.lawyer(centre, name="Avv. Giulia Neri")
+    f.lawyer(centre, name="Avv. Giulia Neri")
     manager = f.user(Role.ASP_MANAGER, asp_centre=centre, login="manager.bulk")
     claims = []
     for i in range(4):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import re
 import threading
 from pathlib import Path
@@ -149,8 +148,8 @@ def test_a_seguito_adds_versions_updates_data_and_tells_everyone(client, shop):
 
 
 def test_a_seguito_by_portal_number_completes_an_incomplete_file(client, shop, f):
-    from workflows import engine
     from models import Role
+    from workflows import engine
     centre, repairer = shop
     body = payload(centre)
     body["attachments"] = [{"type": k, "filename": f"{k}.pdf", "content_base64": b64(PDF)}

@@ -8,8 +8,17 @@ import peewee as pw
 import pytest
 
 from models import (
-    AspCentre, Attachment, Claim, ClaimStatus, InvalidValue, Payment, QueueLimit, Role,
-    StatusChange, allocate_number, db,
+    AspCentre,
+    Attachment,
+    Claim,
+    ClaimStatus,
+    InvalidValue,
+    Payment,
+    QueueLimit,
+    Role,
+    StatusChange,
+    allocate_number,
+    db,
 )
 
 

@@ -15,7 +15,16 @@ import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from models import (
-    AspCentre, Attachment, Claim, Lawyer, OutboundEmail, Repairer, StatusChange, User, db, utcnow,
+    AspCentre,
+    Attachment,
+    Claim,
+    Lawyer,
+    OutboundEmail,
+    Repairer,
+    StatusChange,
+    User,
+    db,
+    utcnow,
 )
 
 from . import access, notify

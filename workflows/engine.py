@@ -18,7 +18,17 @@ import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from models import (
-    Claim, ClaimStatus, InsuranceCompany, Lawyer, LawyerCentre, Payment, Role, StatusChange, User, db, utcnow,
+    Claim,
+    ClaimStatus,
+    InsuranceCompany,
+    Lawyer,
+    LawyerCentre,
+    Payment,
+    Role,
+    StatusChange,
+    User,
+    db,
+    utcnow,
 )
 
 from . import checklist, clock, notify
