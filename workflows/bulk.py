@@ -55,7 +55,7 @@ def apply_many(event: str, claim_ids: list[int], user: User, *,
                progress: Callable[[int, BulkResult], None] | None = None, **data) -> BulkResult:
     """Apply `event` to every claim of `claim_ids` that `user` may see and act on."""
     if event not in TRANSITIONS or not TRANSITIONS[event].bulk:
-        raise WorkflowError(f"{event} is not a bulk action")
+        raise NotAllowed(_l("«%(event)s» non è un'azione di gruppo.", event=event))
     if user.role not in BULK_ROLES:
         raise NotAllowed(_l("Le azioni di gruppo sono riservate ai centri ASP e al call center."))
     result = BulkResult()
