@@ -71,3 +71,17 @@ def test_english_is_available_and_remembered(client, f):
     page = client.get("/admin/").get_data(as_text=True)
     assert "Claims" in page and "Pratiche per stato" not in page
     assert User.get_by_id(user.id).language == "en"
+
+
+def test_the_claim_pages_render_in_english_too(client, f):
+    from models import Role
+    centre = f.centre()
+    claim = f.claim(f.repairer(), centre)
+    user = f.user(role=Role.ASP_MANAGER, asp_centre=centre, language="en")
+    login(client, user)
+    for path in ("/admin/claim/", f"/admin/claim/details/?id={claim.id}", "/admin/queue/to-validate/",
+                 "/admin/lawyer/", "/admin/outbox/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    assert "Received" in page and "Attachments" in page and "Ricevuta il" not in page
