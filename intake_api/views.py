@@ -9,7 +9,7 @@ from flask import current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import ClaimStatus, IntakeEvent, db
+from models import ClaimStatus, IntakeEvent
 from workflows import intake
 from workflows.attachments import sniff
 from workflows.errors import Conflict, InvalidData
@@ -110,14 +110,15 @@ def _documents(payload: ClaimIn) -> list[intake.Document]:
 def claim_fields(payload: ClaimIn) -> dict:
     """The Claim columns a WinCar payload fills."""
     acc, a, b, customer = payload.accident, payload.accident.vehicle_a, payload.accident.vehicle_b, payload.customer
+    insurers = intake.insurers_named([a.insurer, b.insurer])
     return dict(
         customer_name=customer.name, customer_fiscal_code=customer.fiscal_code, customer_phone=customer.phone,
         customer_email=customer.email, customer_address=customer.address,
         accident_date=acc.date, accident_time=acc.time, accident_place=acc.place, vehicle_count=acc.vehicle_count,
-        vehicle_a_plate=a.plate, vehicle_a_country=a.country, vehicle_a_insurer=intake.insurer_named(a.insurer),
+        vehicle_a_plate=a.plate, vehicle_a_country=a.country, vehicle_a_insurer=insurers.get(a.insurer),
         vehicle_a_policy=a.policy_number, vehicle_a_driver=a.driver,
         vehicle_a_circumstances=",".join(str(n) for n in sorted(set(a.circumstances))) or None,
-        vehicle_b_plate=b.plate, vehicle_b_country=b.country, vehicle_b_insurer=intake.insurer_named(b.insurer),
+        vehicle_b_plate=b.plate, vehicle_b_country=b.country, vehicle_b_insurer=insurers.get(b.insurer),
         vehicle_b_policy=b.policy_number, vehicle_b_driver=b.driver,
         vehicle_b_circumstances=",".join(str(n) for n in sorted(set(b.circumstances))) or None,
         injuries=acc.injuries.any, injured_persons=acc.injuries.persons, witnesses=acc.witnesses,
@@ -175,10 +176,9 @@ def _audit_raw(audit: dict, body: bytes) -> None:
 
 
 def _log_request(audit: dict, status: int, claim, started: float) -> None:
-    try:
-        with db.atomic():
-            IntakeEvent.create(http_status=status, claim=claim, duration_ms=int((time.monotonic() - started) * 1000),
-                               **{k: v for k, v in audit.items() if v is not None})
+    try:  # one INSERT, committed on its own
+        IntakeEvent.create(http_status=status, claim=claim, duration_ms=int((time.monotonic() - started) * 1000),
+                           **{k: v for k, v in audit.items() if v is not None})
     except Exception:  # the audit log must never turn a saved claim into an error
         log.exception("intake event not logged")
     log.info("WinCar %s %s from %s: HTTP %s%s", audit.get("event"), audit.get("wincar_ref"), audit.get("wincar_user"),

@@ -85,10 +85,13 @@ def allocate_number(year: int) -> str:
     The UPDATE takes the counter row's write lock until commit, so two concurrent
     intakes never read the same value, on PostgreSQL and on SQLite alike.
     """
-    ClaimCounter.insert(year=year, last=0).on_conflict_ignore().execute()
-    ClaimCounter.update(last=ClaimCounter.last + 1).where(ClaimCounter.year == year).execute()
-    last = ClaimCounter.select(ClaimCounter.last).where(ClaimCounter.year == year).scalar()
-    return f"{year}/{last:06d}"
+    bump = (ClaimCounter.update(last=ClaimCounter.last + 1).where(ClaimCounter.year == year)
+            .returning(ClaimCounter.last))
+    rows = list(bump.execute())
+    if not rows:  # the year's first claim
+        ClaimCounter.insert(year=year, last=0).on_conflict_ignore().execute()
+        rows = list(bump.execute())
+    return f"{year}/{rows[0].last:06d}"
 
 
 class Claim(ValidatedModel):

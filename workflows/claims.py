@@ -19,7 +19,7 @@ def actor_label(user: User | None, fallback: str = "WinCar") -> str:
 def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str | None = None) -> Claim:
     """Save a new claim as Ricevuta with the next portal number, in one transaction."""
     now = utcnow()
-    with db.atomic():
+    with db.transaction():  # joins a caller's transaction (an intake) without a savepoint
         claim.number = allocate_number(now.year)
         claim.source = source
         claim.received_at = now

@@ -65,14 +65,20 @@ def find_centre(vat_number: str) -> AspCentre:
     return centre
 
 
-def insurer_named(name: str | None) -> InsuranceCompany | None:
-    """The insurer WinCar names, matched without regard to case; a new name is added to the registry."""
-    if not name:
-        return None
-    found = InsuranceCompany.get_or_none(pw.fn.LOWER(InsuranceCompany.name) == name.strip().lower())
-    if found is None:
-        found, _ = InsuranceCompany.get_or_create(name=name.strip())
-        log.info("insurer %r added from a WinCar intake", found.name)
+def insurers_named(names) -> dict[str, InsuranceCompany]:
+    """The insurers WinCar names, matched without regard to case (one query); a new name
+    is added to the registry. Keyed by the names as sent."""
+    wanted = {name: name.strip().lower() for name in names if name and name.strip()}
+    if not wanted:
+        return {}
+    known = {i.name.lower(): i for i in InsuranceCompany.select().where(
+        pw.fn.LOWER(InsuranceCompany.name).in_(set(wanted.values())))}
+    found = {}
+    for name, key in wanted.items():
+        if key not in known:
+            known[key], _ = InsuranceCompany.get_or_create(name=name.strip())
+            log.info("insurer %r added from a WinCar intake", known[key].name)
+        found[name] = known[key]
     return found
 
 
