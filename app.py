@@ -12,7 +12,7 @@ from flask import Flask, has_request_context, redirect, session, url_for
 from flask_login import current_user
 
 import config as gessin_config
-from extensions import babel, csrf, login_manager, mail
+from extensions import babel, csrf, login_manager
 from models import User, bind_database, db
 
 ROOT = Path(__file__).resolve().parent
@@ -45,7 +45,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -5,6 +5,10 @@ a next attempt time; the task reschedules itself, and the periodic sweep re-queu
 anything whose task went missing (a worker restart, a flushed queue). A row is sent at
 most once: a worker takes it (`locked_until`) only while it is unsent and due, and any
 other task for the same row gives up without rescheduling.
+
+Messages go out through smtplib rather than Flask-Mail: Flask-Mail 0.10 sets no SMTP
+timeout (a hung server would outlive the row lock and the message would go twice),
+prints credentials in debug mode and sends nothing while TESTING is on.
 """
 from __future__ import annotations
 
