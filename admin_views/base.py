@@ -238,7 +238,8 @@ class GessinModelView(ModelView):
         for name, scope in self.form_scopes.items():
             value_id = getattr(model, f"{name}_id", None)
             if value_id is not None and not scope(user).where(scope(user).model._meta.primary_key == value_id).exists():
-                raise ValueError(_("Valore non consentito nel campo %(field)s.", field=name))
+                raise ValueError(_("Valore non consentito nel campo %(field)s.",
+                                   field=self.column_labels.get(name, name)))
 
     def handle_view_exception(self, exc):
         if isinstance(exc, InvalidValue):

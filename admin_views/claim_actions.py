@@ -6,7 +6,6 @@ data it needs; this says how a clerk enters it). The form posts to
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l

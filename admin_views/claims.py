@@ -379,10 +379,7 @@ class QueueView(ClaimView):
 
     def get_one(self, id):
         """A claim that has just left the queue still opens here (no 404 after acting on it)."""
-        try:
-            claim = access.get_claim(current_user._get_current_object(), id)
-        except ValueError:
-            claim = None
+        claim = access.get_claim(current_user._get_current_object(), id)
         if claim is None:
             abort(404)
         return claim

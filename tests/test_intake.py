@@ -317,3 +317,10 @@ def test_anonymous_failures_lock_out_an_address_not_every_client(client, shop, a
     assert post(client, payload(shop[0]), user=None).status_code == 429  # same address
     IntakeEvent.update(remote_addr="10.0.0.9").where(IntakeEvent.http_status == 401).execute()
     assert post(client, payload(shop[0])).status_code == 201  # another address, a real UserID
+
+
+@pytest.mark.parametrize("method, path, status", [("GET", "/api/v1/claims", 405), ("POST", "/api/v1/pratiche", 404)])
+def test_wrong_addresses_and_methods_answer_problem_details_in_italian(client, method, path, status):
+    response = client.open(path, method=method)
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    assert "POST /api/v1/claims" in response.json["detail"]

@@ -25,19 +25,30 @@ from models import (
 _NOTHING = pw.SQL("1 = 0")
 
 
+# The party a role's user is linked to, and so the claims it sees: the one rule behind
+# the SQL scope below and the in-memory check the workflow engine makes.
+SCOPE_LINK = {Role.ASP_MANAGER: "asp_centre", Role.LAWYER: "lawyer", Role.REPAIRER: "repairer"}
+
+
 def claim_scope(user: User) -> pw.Expression:
     """The WHERE clause that limits claims to those `user` may see."""
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.role not in (Role.ADMIN, *SCOPE_LINK):
         return _NOTHING
     if user.role == Role.ADMIN:
         return pw.SQL("1 = 1")
-    if user.role == Role.ASP_MANAGER:
-        return Claim.asp_centre == user.asp_centre_id
-    if user.role == Role.LAWYER:
-        return Claim.lawyer == user.lawyer_id
-    if user.role == Role.REPAIRER:
-        return Claim.repairer == user.repairer_id
-    return _NOTHING
+    link = SCOPE_LINK[user.role]
+    return getattr(Claim, link) == getattr(user, f"{link}_id")
+
+
+def sees(user: User, claim: Claim) -> bool:
+    """The same rule as `claim_scope`, for a claim already read."""
+    if user is None or not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    link = SCOPE_LINK.get(user.role)
+    mine = getattr(user, f"{link}_id", None) if link else None
+    return mine is not None and getattr(claim, f"{link}_id") == mine
 
 
 def visible_claims(user: User, *fields) -> pw.ModelSelect:

@@ -24,14 +24,13 @@ from models import (
     Lawyer,
     LawyerCentre,
     Payment,
-    Role,
     StatusChange,
     User,
     db,
     utcnow,
 )
 
-from . import checklist, clock, notify
+from . import access, checklist, clock, notify
 from .errors import Conflict, InvalidData, NotAllowed
 from .parties import ensure_own_desk
 from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
@@ -50,13 +49,7 @@ class Change:
 
 
 def in_scope(claim: Claim, user: User) -> bool:
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.ASP_MANAGER:
-        return claim.asp_centre_id == user.asp_centre_id
-    if user.role == Role.LAWYER:
-        return claim.lawyer_id is not None and claim.lawyer_id == user.lawyer_id
-    return False
+    return access.sees(user, claim)
 
 
 def can(event: str, claim: Claim, user: User | None) -> bool:
