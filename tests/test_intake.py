@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
+import json
 import re
 import threading
 from pathlib import Path
@@ -324,3 +326,32 @@ def test_wrong_addresses_and_methods_answer_problem_details_in_italian(client, m
     response = client.open(path, method=method)
     assert response.status_code == status and response.mimetype == "application/problem+json"
     assert "POST /api/v1/claims" in response.json["detail"]
+
+
+def test_a_body_cut_short_is_400_and_leaves_nothing(client, shop):
+    body = json.dumps(payload(shop[0])).encode()
+    response = post_raw(client, body[: len(body) // 2], content_length=len(body))
+    assert response.status_code == 400 and "incompleto" in response.json["detail"]
+    assert Claim.select().count() == 0 and Attachment.select().count() == 0
+    assert IntakeEvent.get().http_status == 400
+
+
+def test_a_chunked_body_without_length_is_read_and_bounded(client, shop, app, monkeypatch):
+    body = json.dumps(payload(shop[0])).encode()
+    response = post_raw(client, body, content_length=None)
+    assert response.status_code == 201, response.json
+    monkeypatch.setitem(app.config, "INTAKE_MAX_BYTES", 300)
+    response = post_raw(client, json.dumps(payload(shop[0], wincar_ref="WC-2")).encode(), content_length=None)
+    assert response.status_code == 413 and "limite" in response.json["detail"], response.json
+    assert Claim.select().count() == 1
+
+
+def post_raw(client, body: bytes, *, content_length: int | None):
+    """A post whose Content-Length the test sets (None: a chunked body, read to its end)."""
+    environ = {"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": content_length is None}
+    headers = {"Authorization": "Basic " + b64(f"CARR001:{PASSWORD}".encode()), "Content-Type": "application/json"}
+    if content_length is None:
+        headers["Transfer-Encoding"] = "chunked"
+    else:
+        environ["CONTENT_LENGTH"] = str(content_length)
+    return client.open("/api/v1/claims", method="POST", headers=headers, environ_overrides=environ)

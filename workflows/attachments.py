@@ -9,7 +9,7 @@ from pathlib import Path
 
 import peewee as pw
 
-from models import Attachment, Claim, User, utcnow
+from models import Attachment, Claim, User, insert_rows, utcnow
 
 log = logging.getLogger("gessin.workflows")
 
@@ -55,26 +55,36 @@ def write_file(kind: str, original_name: str, data: bytes, storage_dir: str | Pa
     content_type, ext = sniffed
     stored_name = uuid.uuid4().hex + ext
     path = storage_path(storage_dir, stored_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:  # the first file of its folder (folders are made when needed, not checked each time)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     return StoredFile(kind, original_name, stored_name, content_type, len(data),
                       hashlib.sha256(data).hexdigest(), path)
 
 
-def add_rows(claim: Claim, files: list[StoredFile], *, source: str = "web", actor: User | None = None) -> int:
-    """The rows of written files, each the next version of its type, in one INSERT."""
+def add_rows(claim: Claim, files: list[StoredFile], *, source: str = "web", actor: User | None = None,
+             new_claim: bool = False) -> int:
+    """The rows of written files, each the next version of its type, in one INSERT.
+
+    `new_claim`: the claim was created in this transaction, so it has no documents yet.
+    """
     if not files:
         return 0
-    last = dict(Attachment.select(Attachment.kind, pw.fn.MAX(Attachment.version))
-                .where(Attachment.claim == claim, Attachment.kind.in_({f.kind for f in files}))
-                .group_by(Attachment.kind).tuples())
+    last = {} if new_claim else dict(
+        Attachment.select(Attachment.kind, pw.fn.MAX(Attachment.version))
+        .where(Attachment.claim == claim, Attachment.kind.in_({f.kind for f in files}))
+        .group_by(Attachment.kind).tuples())
     rows, now = [], utcnow()
     for f in files:
         last[f.kind] = last.get(f.kind, 0) + 1
-        rows.append(dict(claim=claim.id, kind=f.kind, original_name=f.original_name, stored_name=f.stored_name,
-                         content_type=f.content_type, size=f.size, sha256=f.sha256, version=last[f.kind],
-                         source=source, uploaded_at=now, uploaded_by=actor, created_at=now))
-    Attachment.insert_many(rows).execute()
+        rows.append((claim.id, f.kind, f.original_name, f.stored_name, f.content_type, f.size, f.sha256,
+                     last[f.kind], source, now, actor, now))
+    insert_rows(Attachment, [Attachment.claim, Attachment.kind, Attachment.original_name, Attachment.stored_name,
+                             Attachment.content_type, Attachment.size, Attachment.sha256, Attachment.version,
+                             Attachment.source, Attachment.uploaded_at, Attachment.uploaded_by,
+                             Attachment.created_at], rows)
     log.info("claim %s: %d documents stored (%s)", claim.number, len(files), ", ".join(f.kind for f in files))
     return len(files)
 

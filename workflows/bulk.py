@@ -24,6 +24,7 @@ from models import (
     StatusChange,
     User,
     db,
+    insert_rows,
     utcnow,
 )
 
@@ -147,9 +148,9 @@ def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int
     changes = {claim.id: (claim, change) for claim, change in ready if claim.id in done}
     history = [(claim.id, now, now, user.id, str(user), event, claim.status,
                 change.target or t.target or claim.status, change.note) for claim, change in changes.values()]
-    _insert(StatusChange, [StatusChange.claim, StatusChange.at, StatusChange.created_at, StatusChange.actor,
-                           StatusChange.actor_label, StatusChange.event, StatusChange.from_status,
-                           StatusChange.to_status, StatusChange.note], history)
+    insert_rows(StatusChange, [StatusChange.claim, StatusChange.at, StatusChange.created_at, StatusChange.actor,
+                               StatusChange.actor_label, StatusChange.event, StatusChange.from_status,
+                               StatusChange.to_status, StatusChange.note], history)
     _queue_emails(event, changes.values(), user)
     return done
 
@@ -167,25 +168,6 @@ def _queue_emails(event: str, changes, user: User) -> None:
                                       event=event, event_label=str(t.label), old_status=old, new_status=new,
                                       note=change.note, actor=str(user), missing=[])
         rows += [(claim.id, address, subject, body, "pending", 0, now, now) for address in notify.recipients(claim)]
-    notify.remember(_insert(OutboundEmail, [
+    notify.remember(insert_rows(OutboundEmail, [
         OutboundEmail.claim, OutboundEmail.recipients, OutboundEmail.subject, OutboundEmail.body,
         OutboundEmail.status, OutboundEmail.attempts, OutboundEmail.next_attempt_at, OutboundEmail.created_at], rows))
-
-
-def _insert(model, fields, rows, chunk: int = 500) -> list[int]:
-    """Multi-row INSERT ... RETURNING id, in chunks; returns the new ids.
-
-    Written as one placeholder string per chunk because, for thousands of rows,
-    peewee's value-by-value SQL building costs more than the database itself.
-    Every NOT NULL column must be among `fields`: peewee's Python defaults do not apply here.
-    """
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    row_sql = "(" + ", ".join([db.param] * len(fields)) + ")"
-    ids = []
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([row_sql] * len(part))} '
-               f'RETURNING "id"')
-        params = [f.db_value(v) for row in part for f, v in zip(fields, row)]
-        ids += [row[0] for row in db.execute_sql(sql, params).fetchall()]
-    return ids

@@ -19,12 +19,13 @@ def possible_duplicates(plates: Iterable[str | None], accident_date: dt.date | N
                         exclude_claim_id: int | None = None) -> list[Claim]:
     """Claims whose plate A or B is one of `plates` (normalised here), on `accident_date`.
 
-    Oldest first. No date or no plate: nothing to compare, so no warning.
+    Oldest first, with their id, number and received date only. No date or no plate:
+    nothing to compare, so no warning.
     """
     wanted = sorted({normalise_plate(p) for p in plates if p} - {""})
     if not wanted or accident_date is None:
         return []
-    query = Claim.select().where(
+    query = Claim.select(Claim.id, Claim.number, Claim.received_at).where(
         ((Claim.vehicle_a_plate.in_(wanted)) & (Claim.accident_date == accident_date))
         | ((Claim.vehicle_b_plate.in_(wanted)) & (Claim.accident_date == accident_date)))
     if exclude_claim_id is not None:

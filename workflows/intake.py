@@ -106,8 +106,8 @@ class _Files:
             self.remove()
             raise
 
-    def add_rows(self, claim) -> int:
-        return add_rows(claim, self.stored, source="wincar")
+    def add_rows(self, claim, *, new_claim: bool = False) -> int:
+        return add_rows(claim, self.stored, source="wincar", new_claim=new_claim)
 
     def remove(self) -> None:
         for stored in self.stored:
@@ -118,7 +118,7 @@ def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: 
                 documents: list[Document], storage_dir) -> Received:
     """Open the claim with its documents, or return the one this WinCar file already made."""
     from .claims import open_claim
-    existing = Claim.get_or_none(Claim.repairer == repairer, Claim.wincar_ref == wincar_ref)
+    existing = _sent_before(repairer, wincar_ref)
     if existing is not None:
         return Received(existing, created=False)
     claim = Claim(repairer=repairer, asp_centre=centre, wincar_ref=wincar_ref, **fields)
@@ -127,11 +127,11 @@ def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: 
     try:
         with db.atomic():
             claim = open_claim(claim, None, source="wincar")
-            files.add_rows(claim)
+            files.add_rows(claim, new_claim=True)
     except pw.IntegrityError:
         files.remove()
         notify.discard()
-        existing = Claim.get_or_none(Claim.repairer == repairer, Claim.wincar_ref == wincar_ref)
+        existing = _sent_before(repairer, wincar_ref)
         if existing is None:
             raise
         return Received(existing, created=False)  # a concurrent send of the same file won
@@ -142,6 +142,13 @@ def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: 
     sent = notify.flush()
     log.info("claim %s received from WinCar (%s) with %d documents", claim.number, wincar_ref, len(documents))
     return Received(claim, created=True, attachments_added=len(documents), notified=sent)
+
+
+def _sent_before(repairer: Repairer, wincar_ref: str) -> Claim | None:
+    """The claim this WinCar file already made, if any (its id looked up first: most are new)."""
+    found = (Claim.select(Claim.id).where(Claim.repairer == repairer, Claim.wincar_ref == wincar_ref)
+             .tuples().first())
+    return Claim.get_by_id(found[0]) if found else None
 
 
 def receive_followup(claim: Claim, fields: dict, documents: list[Document], storage_dir) -> Received:
