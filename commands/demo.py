@@ -26,7 +26,6 @@ from flask.cli import with_appcontext
 from fpdf import FPDF
 from stdnum import luhn
 from stdnum.it import codicefiscale
-from werkzeug.security import generate_password_hash
 
 from models import (
     AspCentre,
@@ -46,7 +45,7 @@ from models import (
     db,
     utcnow,
 )
-from workflows import notify
+from workflows import credentials, notify
 from workflows.attachments import store_attachment
 from workflows.claims import open_claim
 from workflows.parties import ensure_own_desk
@@ -350,7 +349,7 @@ class DemoSeeder:
             cast.users[login] = user
             cast.staff.update((key, Actor(user, name)) for key in keys)
         user_id, password = DEMO_WINCAR  # printed by make run: no e-mail for the demo's own login
-        Repairer.update(wincar_user=user_id, wincar_password_hash=generate_password_hash(password)) \
+        Repairer.update(wincar_user=user_id, wincar_password_hash=credentials.hash_password(password)) \
             .where(Repairer.id == cast.repairers[0].id).execute()
 
     # ---- claim stories -----------------------------------------------------------------

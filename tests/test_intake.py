@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from models import Attachment, Claim, ClaimStatus, IntakeEvent, OutboundEmail, Repairer, StatusChange
+from workflows import credentials
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -24,7 +24,7 @@ def shop(f, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
     centre = f.centre(name="Centro ASP Roma")
     repairer = f.repairer(name="Carrozzeria Bianchi")
-    Repairer.update(wincar_user="CARR001", wincar_password_hash=generate_password_hash(PASSWORD)) \
+    Repairer.update(wincar_user="CARR001", wincar_password_hash=credentials.hash_password(PASSWORD)) \
         .where(Repairer.id == repairer.id).execute()
     return centre, Repairer.get_by_id(repairer.id)
 
@@ -189,6 +189,28 @@ def test_bad_credentials_get_401_in_italian(client, shop, user, password):
 def test_an_inactive_repairer_is_refused(client, shop):
     Repairer.update(active=False).where(Repairer.id == shop[1].id).execute()
     assert post(client, payload(shop[0])).status_code == 401
+
+
+def test_wincar_passwords_are_salted_and_an_older_slow_hash_is_replaced_at_login(client, shop):
+    from werkzeug.security import generate_password_hash
+    stored = Repairer.get_by_id(shop[1].id).wincar_password_hash
+    assert credentials.is_current(stored) and PASSWORD not in stored
+    assert credentials.hash_password(PASSWORD) != stored  # salted: the same password hashes differently
+    legacy = generate_password_hash(PASSWORD)  # werkzeug's default (scrypt), as first issued
+    Repairer.update(wincar_password_hash=legacy).where(Repairer.id == shop[1].id).execute()
+    assert post(client, payload(shop[0])).status_code == 201
+    upgraded = Repairer.get_by_id(shop[1].id).wincar_password_hash
+    assert upgraded != legacy and credentials.is_current(upgraded)
+    assert post(client, payload(shop[0], wincar_ref="WC-2")).status_code == 201
+    assert post(client, payload(shop[0], wincar_ref="WC-3"), password="sbagliata").status_code == 401
+    assert Repairer.get_by_id(shop[1].id).wincar_password_hash == upgraded
+
+
+def test_a_chosen_wincar_password_must_be_as_long_as_a_generated_one(shop):
+    with pytest.raises(ValueError):
+        credentials.issue(shop[1], "CARR001", "corta-123")
+    user_id, password = credentials.issue(shop[1])
+    assert len(password) == credentials.PASSWORD_LENGTH and password.isalnum()
 
 
 def test_repeated_failures_are_rate_limited(client, shop, app, monkeypatch):

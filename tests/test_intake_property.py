@@ -11,9 +11,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
-from werkzeug.security import generate_password_hash
 
 from models import Repairer
+from workflows import credentials
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"PROPRIETA:password-di-prova").decode()}
 
@@ -23,7 +23,7 @@ def api_schema(app, f, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "INTAKE_MAX_FAILURES", 10_000)
     repairer = f.repairer()
-    Repairer.update(wincar_user="PROPRIETA", wincar_password_hash=generate_password_hash("password-di-prova")) \
+    Repairer.update(wincar_user="PROPRIETA", wincar_password_hash=credentials.hash_password("password-di-prova")) \
         .where(Repairer.id == repairer.id).execute()
     f.centre()
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)

@@ -479,10 +479,10 @@ def test_a_password_is_sent_once_and_then_removed_from_the_outbox(mail_app, smtp
 def test_a_wincar_intake_emails_arrive_at_the_smtp_server(mail_app, smtp, queue, parties, client):
     import base64
 
-    from werkzeug.security import generate_password_hash
+    from workflows.credentials import hash_password
 
     from models import Repairer
-    Repairer.update(wincar_user="SMTP-PROVA", wincar_password_hash=generate_password_hash("segreta-123")) \
+    Repairer.update(wincar_user="SMTP-PROVA", wincar_password_hash=hash_password("segreta-123")) \
         .where(Repairer.id == parties.repairer.id).execute()
     from .test_intake import payload
     response = client.post("/api/v1/claims", json=payload(parties.centre), headers={
