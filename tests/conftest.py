@@ -2,15 +2,19 @@
 migrated once per session and emptied after each test."""
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("GESSIN_INSTANCE", tempfile.mkdtemp(prefix="gessin-instance-"))
+if "GESSIN_INSTANCE" not in os.environ:  # the session's own instance folder, removed at the end
+    os.environ["GESSIN_INSTANCE"] = tempfile.mkdtemp(prefix="gessin-instance-")
+    atexit.register(shutil.rmtree, os.environ["GESSIN_INSTANCE"], ignore_errors=True)
 
 import models  # noqa: E402
 from models import ALL_MODELS, db  # noqa: E402
