@@ -19,7 +19,6 @@ from models import (
     Attachment,
     Claim,
     Lawyer,
-    OutboundEmail,
     Repairer,
     StatusChange,
     User,
@@ -156,7 +155,7 @@ def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int
 
 
 def _queue_emails(event: str, changes, user: User) -> None:
-    t, now, rows = TRANSITIONS[event], utcnow(), []
+    t, rows = TRANSITIONS[event], []
     lawyers = {lw.id: lw for lw in Lawyer.select().where(Lawyer.id.in_(
         [change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates]))}
     for claim, change in changes:
@@ -167,7 +166,5 @@ def _queue_emails(event: str, changes, user: User) -> None:
         subject, body = notify.render("status_change", claim=claim, claim_url=notify.claim_url(claim),
                                       event=event, event_label=str(t.label), old_status=old, new_status=new,
                                       note=change.note, actor=str(user), missing=[])
-        rows += [(claim.id, address, subject, body, "pending", 0, now, now) for address in notify.recipients(claim)]
-    notify.remember(insert_rows(OutboundEmail, [
-        OutboundEmail.claim, OutboundEmail.recipients, OutboundEmail.subject, OutboundEmail.body,
-        OutboundEmail.status, OutboundEmail.attempts, OutboundEmail.next_attempt_at, OutboundEmail.created_at], rows))
+        rows += [(claim.id, address, subject, body) for address in notify.recipients(claim)]
+    notify.write(rows)

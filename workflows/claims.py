@@ -31,9 +31,10 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
             claim=claim, at=now, actor=actor, actor_label=actor_label(actor),
             event=OPEN_EVENT, from_status=None, to_status=ClaimStatus.RECEIVED, note=note,
         )
-        notify.queue(claim, [claim.repairer.email], "new_claim_repairer")
+        messages = [([claim.repairer.email], "new_claim_repairer", {})]
         if claim.asp_centre.email.lower() != claim.repairer.email.lower():
-            notify.queue(claim, [claim.asp_centre.email], "new_claim_centre")
+            messages.append(([claim.asp_centre.email], "new_claim_centre", {}))
+        notify.queue_each(claim, messages)
     notify.flush()
     log.info("claim %s opened by %s (source %s)", claim.number, actor_label(actor), source)
     return claim

@@ -11,7 +11,7 @@ import re
 import threading
 from typing import Callable, Iterable
 
-from models import Claim, OutboundEmail, db, utcnow
+from models import Claim, OutboundEmail, db, insert_rows, utcnow
 
 _render: Callable[..., tuple[str, str]] | None = None
 _dispatch: Callable[[list[int]], None] | None = None
@@ -46,13 +46,27 @@ def render(template: str, **context) -> tuple[str, str]:
 
 def queue(claim: Claim | None, to: Iterable[str], template: str, **context) -> list[int]:
     """Write one outbox row per address; call inside the transaction of the change."""
-    subject, body = render(template, claim=claim, claim_url=claim_url(claim) if claim else None, **context)
+    return queue_each(claim, [(to, template, context)])
+
+
+def queue_each(claim: Claim | None, messages: Iterable[tuple[Iterable[str], str, dict]]) -> list[int]:
+    """Several messages about one claim, each (addresses, template, context), in one INSERT."""
+    url, rows = claim_url(claim) if claim else None, []
+    for to, template, context in messages:
+        subject, body = render(template, claim=claim, claim_url=url, **context)
+        rows += [(claim.id if claim else None, address, subject, body) for address in to]
+    return write(rows)
+
+
+def write(rows: list[tuple[int | None, str, str, str]]) -> list[int]:
+    """Outbox rows (claim id, address, subject, body), pending, in one INSERT per 500."""
+    if not rows:
+        return []
     now = utcnow()
-    ids = []
-    for address in to:
-        row = OutboundEmail.create(claim=claim, recipients=address, subject=subject, body=body,
-                                   status="pending", next_attempt_at=now)
-        ids.append(row.id)
+    ids = insert_rows(OutboundEmail, [
+        OutboundEmail.claim, OutboundEmail.recipients, OutboundEmail.subject, OutboundEmail.body,
+        OutboundEmail.status, OutboundEmail.attempts, OutboundEmail.next_attempt_at, OutboundEmail.created_at],
+        [(*row, "pending", 0, now, now) for row in rows])
     remember(ids)
     return ids
 
