@@ -14,6 +14,7 @@ from models import (
     Claim,
     ClaimStatus,
     InvalidValue,
+    OutboundEmail,
     Payment,
     QueueLimit,
     Role,
@@ -68,6 +69,22 @@ def test_opening_a_claim_writes_its_first_history_row(f):
     rows = list(StatusChange.select().where(StatusChange.claim == claim))
     assert claim.status == ClaimStatus.RECEIVED
     assert [(r.from_status, r.to_status, r.actor_id) for r in rows] == [(None, "received", admin.id)]
+
+
+def test_opening_a_claim_emails_repairer_and_centre_once_each_after_commit(f, monkeypatch):
+    from workflows import notify
+    handed = []
+    monkeypatch.setattr(notify, "_dispatch", handed.extend)
+    repairer, centre = f.repairer(), f.centre()
+    claim = f.claim(repairer, centre)
+    emails = {e.recipients: e for e in OutboundEmail.select().where(OutboundEmail.claim == claim)}
+    assert set(emails) == {repairer.email, centre.email}
+    assert "Conferma di avvenuta presa in carico" in emails[repairer.email].subject
+    assert "Nuovo inserimento denuncia" in emails[centre.email].subject
+    assert all(e.status == "pending" and e.attempts == 0 and e.next_attempt_at for e in emails.values())
+    assert sorted(handed) == sorted(e.id for e in emails.values())
+    shared = f.claim(f.repairer(email=centre.email), centre)  # one address for both: one e-mail
+    assert OutboundEmail.select().where(OutboundEmail.claim == shared).count() == 1
 
 
 def test_history_is_append_only(f):
