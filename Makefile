@@ -23,6 +23,7 @@ install-test: $(VENV)/.installed-test translations chromium
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d translations
+	$(BIN)/pybabel compile -D admin -d admin_views/translations
 
 migrate: install
 	$(BIN)/flask --app app db-upgrade

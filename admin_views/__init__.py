@@ -1,6 +1,8 @@
 """The back office: Flask-Admin grids bound to the scoped queries of workflows.access."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -34,6 +36,7 @@ def init_admin(app: Flask) -> Admin:
         name="Gessin",
         index_view=HomeView(name=_l("Cruscotto"), url="/admin"),
         theme=Bootstrap4Theme(base_template="gessin_base.html", fluid=True),
+        translations_path=str(Path(__file__).resolve().parent / "translations"),  # what Flask-Admin's lacks
     )
     claims = ClaimView(Claim, name=_l("Pratiche"), endpoint="claim")
     admin._claims_view = claims

@@ -35,6 +35,16 @@ def test_the_grid_shows_the_columns_a_clerk_needs_in_italian(client, f, desk):
         assert text in page, text
 
 
+def test_the_page_size_menu_speaks_italian_too(client, desk):
+    from admin_views.base import GessinModelView
+    page = client.get("/admin/claim/").get_data(as_text=True)
+    menu = page[page.index("page_size=") - 300:]
+    menu = menu[:menu.index("</div>")]
+    assert [f"{n} elementi" in menu for n in GessinModelView.page_size_options] == \
+        [True] * len(GessinModelView.page_size_options)
+    assert "items" not in menu
+
+
 def test_the_query_count_of_a_page_does_not_grow_with_its_size(client, f, desk):
     centre, repairer, lawyer, insurer, _ = desk
     make_claims(f, 120, centre, repairer, lawyer=lawyer, insurer=insurer)
