@@ -50,15 +50,10 @@ def authenticate() -> Repairer:
     else:
         valid = check_password_hash(stored, password)
         if valid and not credentials.is_current(stored):
-            _rehash(repairer, stored, password)
+            credentials.rehash(repairer, stored, password)
     if repairer is None or not valid or not repairer.active:
         raise ApiProblem(401, "UserID o password WinCar non validi, o carrozzeria non attiva. Controllare le "
                          "credenziali nel profilo «RESTART - Tutte» di WinCar.",
                          headers={"WWW-Authenticate": 'Basic realm="Gessin WinCar", charset="UTF-8"'})
     return repairer
 
-
-def _rehash(repairer: Repairer, stored: str, password: str) -> None:
-    """A login checked against an older (slow) hash: store it in today's format."""
-    Repairer.update(wincar_password_hash=credentials.hash_password(password)).where(
-        Repairer.id == repairer.id, Repairer.wincar_password_hash == stored).execute()

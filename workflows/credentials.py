@@ -42,6 +42,12 @@ def is_current(stored_hash: str) -> bool:
     return stored_hash.startswith(HASH_METHOD + "$")
 
 
+def rehash(repairer: Repairer, stored_hash: str, password: str) -> None:
+    """After a login checked against an older (slow) hash: store the password in today's format."""
+    Repairer.update(wincar_password_hash=hash_password(password)).where(
+        Repairer.id == repairer.id, Repairer.wincar_password_hash == stored_hash).execute()
+
+
 def issue(repairer: Repairer, user_id: str | None = None, password: str | None = None) -> tuple[str, str]:
     """Give `repairer` new WinCar credentials; returns (UserID, password) in clear, this once.
 
