@@ -79,7 +79,7 @@ def _headers(length: int) -> dict:
     return {"Authorization": f"Basic {token}", "Content-Type": "application/json", "Content-Length": str(length)}
 
 
-def test_a_wincar_post_through_gunicorn_with_the_production_settings(gunicorn, wincar):
+def test_a_wincar_post_through_gunicorn_with_the_production_settings(gunicorn, wincar, database_url):
     port, log, storage = gunicorn
     body = payload(wincar)
     body["attachments"].append({"type": "mandato", "filename": "mandato.pdf",
@@ -97,6 +97,7 @@ def test_a_wincar_post_through_gunicorn_with_the_production_settings(gunicorn, w
     settings = log.read_text()
     assert "max_requests: 2000" in settings  # gunicorn read gunicorn.conf.py
     assert "malloc not tuned" not in settings
+    assert ("connection per request" in settings) == database_url.startswith("postgresql://")
 
 
 def test_a_body_cut_short_through_gunicorn_is_400_and_leaves_nothing(gunicorn, wincar):
