@@ -42,7 +42,6 @@ import datetime as dt
 import logging
 import os
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -65,7 +64,7 @@ from redis.exceptions import RedisError  # noqa: E402
 
 import tasks  # noqa: E402
 from app import create_app  # noqa: E402
-from common import prepare_postgres, shown  # noqa: E402
+from common import backends, print_verdicts, run_main, shown  # noqa: E402
 from models import (  # noqa: E402
     BulkJob,
     Claim,
@@ -544,33 +543,17 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if not args.keep:
-            shutil.rmtree(WORK_DIR, ignore_errors=True)
+    return run_main(run, parse_args(argv), WORK_DIR)
 
 
 def run(args) -> int:
-    backends = []
-    if args.backend in ("sqlite", "both"):
-        backends.append(("sqlite", f"sqlite:///{WORK_DIR / 'bench.db'}"))
-    if args.backend in ("postgres", "both"):
-        prepare_postgres(args.pg_url)  # before any long work: fail fast if unreachable
-        backends.append(("postgres", args.pg_url))
+    chosen = backends(args, WORK_DIR)
     queue = prepare_queue()
     print(f"work dir {WORK_DIR}; {args.claims:,} claims per action, {args.runs} runs, batches of {BATCH}; "
           f"target < {TARGET_S:.0f} s and < {TARGET_PER_CLAIM} statements per claim")
     print(f"task queue: {queue}")
-    verdicts = [(name, run_backend(name, url, args)) for name, url in backends]
-    print()
-    for name, over in verdicts:
-        print(f"{name}: {'OVER TARGET (' + '; '.join(over) + ')' if over else 'OK'}")
-    return 0
+    verdicts = [(name, run_backend(name, url, args)) for name, url in chosen]
+    return print_verdicts(verdicts)
 
 
 if __name__ == "__main__":

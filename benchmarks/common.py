@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,3 +40,35 @@ def prepare_postgres(url: str) -> None:
         if cur.fetchone() is None:
             cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
+
+
+def backends(args, work_dir) -> list[tuple[str, str]]:
+    """(name, URL) of each database `--backend` asks for; PostgreSQL is checked at once,
+    before any long work, so an unreachable server fails fast."""
+    chosen = []
+    if args.backend in ("sqlite", "both"):
+        chosen.append(("sqlite", f"sqlite:///{work_dir / 'bench.db'}"))
+    if args.backend in ("postgres", "both"):
+        prepare_postgres(args.pg_url)
+        chosen.append(("postgres", args.pg_url))
+    return chosen
+
+
+def print_verdicts(verdicts: list[tuple[str, list[str]]]) -> int:
+    """The closing lines, OK or OVER TARGET per backend; over target is not an error."""
+    print()
+    for name, over in verdicts:
+        print(f"{name}: {'OVER TARGET (' + '; '.join(over) + ')' if over else 'OK'}")
+    return 0
+
+
+def run_main(run, args, work_dir) -> int:
+    """`run(args)`, an error reported as exit status 1, the temp directory removed unless --keep."""
+    try:
+        return run(args)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work_dir, ignore_errors=True)

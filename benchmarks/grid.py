@@ -33,7 +33,6 @@ import logging
 import os
 import random
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -50,7 +49,7 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 
 
 from app import create_app  # noqa: E402
-from common import prepare_postgres, shown  # noqa: E402
+from common import backends, print_verdicts, run_main, shown  # noqa: E402
 from models import Claim, ClaimCounter, ClaimStatus, Lawyer, Role, db, is_postgres, utcnow  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from tests import factories  # noqa: E402
@@ -375,31 +374,15 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if not args.keep:
-            shutil.rmtree(WORK_DIR, ignore_errors=True)
+    return run_main(run, parse_args(argv), WORK_DIR)
 
 
 def run(args) -> int:
-    backends = []
-    if args.backend in ("sqlite", "both"):
-        backends.append(("sqlite", f"sqlite:///{WORK_DIR / 'bench.db'}"))
-    if args.backend in ("postgres", "both"):
-        prepare_postgres(args.pg_url)  # before any long work: fail fast if unreachable
-        backends.append(("postgres", args.pg_url))
+    chosen = backends(args, WORK_DIR)
     print(f"work dir {WORK_DIR}; {args.claims:,} claims, {args.runs} runs per page; "
           f"target median < {TARGET_MS:.0f} ms and same query count at page size 20 and 100")
-    verdicts = [(name, run_backend(name, url, args)) for name, url in backends]
-    print()
-    for name, over in verdicts:
-        print(f"{name}: {'OVER TARGET (' + '; '.join(over) + ')' if over else 'OK'}")
-    return 0
+    verdicts = [(name, run_backend(name, url, args)) for name, url in chosen]
+    return print_verdicts(verdicts)
 
 
 if __name__ == "__main__":
