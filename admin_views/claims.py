@@ -1,39 +1,30 @@
-"""The claims grid and the claim page."""
+"""The claims grid, its form, and the work queues (the claim page and bulk actions are mixins)."""
 from __future__ import annotations
 
-import json
 import logging
 import re
-from urllib.parse import parse_qsl
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
-from flask_admin import expose
-from flask_admin.actions import action
+from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
-from werkzeug.datastructures import MultiDict
 
-from models import Attachment, BulkJob, Claim, ClaimStatus, InvalidValue, Lawyer, Role, validators
-from tasks import bulk as bulk_jobs
-from workflows import access, bulk, checklist, engine
-from workflows.attachments import storage_path
+from models import Claim, ClaimStatus, InvalidValue, Role, validators
+from workflows import access
 from workflows.claims import open_claim
-from workflows.errors import WorkflowError
-from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
-from .claim_actions import fields_for, read_form
-from .formatters import column, days_since, euro, flash_bulk_result, status_badge, when
+from .claim_bulk import BulkActionsMixin
+from .claim_page import ClaimPageMixin
+from .formatters import column, days_since, status_badge, when
 
 log = logging.getLogger("gessin.admin")
 
 STAFF = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
 
 
-class ClaimView(GessinModelView):
+class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
     roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER, Role.REPAIRER)
     edit_roles = STAFF
     create_roles = (Role.ADMIN, Role.ASP_MANAGER)
@@ -153,209 +144,6 @@ class ClaimView(GessinModelView):
     def _form_fields(self):
         excluded = set(self.form_excluded_columns) | {"id"}
         return [f for f in Claim._meta.sorted_fields if f.name not in excluded]
-
-    # ---- the claim page ------------------------------------------------------
-    def claim_sections(self, claim):
-        """The claim's data, grouped as a clerk reads it."""
-        yes_no = lambda v: _("Sì") if v else _("No")  # noqa: E731
-        side = lambda s: [  # noqa: E731
-            (_("Targa"), getattr(claim, f"vehicle_{s}_plate")),
-            (_("Nazione"), getattr(claim, f"vehicle_{s}_country")),
-            (_("Compagnia"), getattr(claim, f"vehicle_{s}_insurer")),
-            (_("Polizza"), getattr(claim, f"vehicle_{s}_policy")),
-            (_("Conducente"), getattr(claim, f"vehicle_{s}_driver")),
-            (_("Circostanze"), getattr(claim, f"vehicle_{s}_circumstances")),
-        ]
-        return [
-            (_("Pratica"), [
-                (_("Numero denuncia web"), claim.number),
-                (_("Stato"), status_badge(claim.status)),
-                (_("Nello stato da"), days_since(claim.status_since)),
-                (_("Ricevuta il"), when(claim.received_at)),
-                (_("Origine"), dict(Claim.SOURCES).get(claim.source, claim.source)),
-                (_("Riferimento WinCar"), claim.wincar_ref),
-                (_("Possibili duplicati"), self._duplicates_text(claim)),
-            ]),
-            (_("Soggetti"), [
-                (_("Carrozzeria"), claim.repairer),
-                (_("Centro ASP"), claim.asp_centre),
-                (_("Legale"), claim.lawyer),
-                (_("Compagnia debitrice"), claim.insurer),
-            ]),
-            (_("Cliente"), [
-                (_("Nome"), claim.customer_name),
-                (_("Codice fiscale"), claim.customer_fiscal_code),
-                (_("Telefono"), claim.customer_phone),
-                (_("E-mail"), claim.customer_email),
-                (_("Indirizzo"), claim.customer_address),
-            ]),
-            (_("Sinistro (Modulo Blu)"), [
-                (_("Data"), when(claim.accident_date)),
-                (_("Ora"), claim.accident_time.strftime("%H:%M") if claim.accident_time else ""),
-                (_("Luogo"), claim.accident_place),
-                (_("Veicoli coinvolti"), claim.vehicle_count),
-                (_("Feriti"), yes_no(claim.injuries)),
-                (_("Persone ferite"), claim.injured_persons),
-                (_("Ferito solo il conducente A"), "" if claim.injured_driver_a_only is None
-                 else yes_no(claim.injured_driver_a_only)),
-                (_("Passeggeri feriti"), "" if claim.passengers_injured is None else yes_no(claim.passengers_injured)),
-                (_("Invalidità permanente conducente A"), f"{claim.disability_pct} %" if claim.disability_pct else ""),
-                (_("Testimoni"), claim.witnesses),
-                (_("Firmato da entrambi i conducenti"), yes_no(claim.signed_by_both)),
-            ]),
-            (_("Veicolo A"), side("a")),
-            (_("Veicolo B"), side("b")),
-            (_("Importi e date"), [
-                (_("Preventivo"), euro(claim.estimate_amount)),
-                (_("Importo richiesto"), euro(claim.claimed_amount)),
-                (_("Documentazione completa dal"), when(claim.complete_since)),
-                (_("Richiesta danni ricevuta dalla compagnia il"), when(claim.claim_filed_on)),
-                (_("Offerta accettata o rifiutata il"), when(claim.offer_answered_on)),
-                (_("Prescrizione interrotta il"), when(claim.prescription_interrupted_on)),
-            ]),
-            (_("Indennizzo diretto (art. 149)"), [
-                (_("Valutazione del portale"), "" if claim.direct_compensation is None else yes_no(claim.direct_compensation)),
-                (_("Motivo"), claim.direct_compensation_reason),
-                (_("Valutazione WinCar"), claim.wincar_assessment),
-            ]),
-            (_("Note"), [(_("Note"), claim.notes)]),
-        ]
-
-    def _duplicates_text(self, claim) -> str:
-        """Numbers the user may open; others (another centre's files) only counted."""
-        numbers = [n for n in (claim.possible_duplicates or "").split(",") if n]
-        if not numbers:
-            return ""
-        user = current_user._get_current_object()
-        mine = [c.number for c in access.visible_claims(user, Claim.number).where(Claim.number.in_(numbers))]
-        others = len(numbers) - len(mine)
-        text = ", ".join(mine)
-        if others:
-            text += ("; " if text else "") + ngettext("%(num)d pratica di un altro centro",
-                                                       "%(num)d pratiche di altri centri", others)
-        return text
-
-    def claim_missing(self, claim):
-        return [checklist.describe(code) for code in json.loads(claim.missing_items or "[]")]
-
-    def claim_attachments(self, claim):
-        return list(claim.attachments.order_by(Attachment.kind, Attachment.version.desc()))
-
-    def claim_history(self, claim):
-        return list(claim.history.order_by(claim.history.model.at.desc(), claim.history.model.id.desc()))
-
-    def claim_payments(self, claim):
-        return list(claim.payments.order_by(claim.payments.model.on_date.desc()))
-
-    # ---- bulk actions on the grid ---------------------------------------------
-    def is_action_allowed(self, name):
-        t = TRANSITIONS.get(name)
-        if t is None or not t.bulk:
-            return super().is_action_allowed(name)
-        return current_user.is_authenticated and current_user.role in t.roles and current_user.role in BULK_ROLES
-
-    @action("validate", _l("Valida"), _l("Validare le pratiche scelte?"))
-    def action_validate(self, ids):
-        return self._bulk("validate", ids)
-
-    @action("assign", _l("Affida al legale scelto"), _l("Affidare le pratiche scelte al legale indicato?"))
-    def action_assign(self, ids):
-        return self._bulk("assign", ids)
-
-    @action("self_assign", _l("Auto-affida al centro"), _l("Auto-affidare le pratiche scelte al centro?"))
-    def action_self_assign(self, ids):
-        return self._bulk("self_assign", ids)
-
-    @action("drop", _l("Senza seguito"), _l("Chiudere senza seguito le pratiche scelte?"))
-    def action_drop(self, ids):
-        return self._bulk("drop", ids)
-
-    def bulk_lawyers(self):
-        user = current_user._get_current_object()
-        return list(access.visible_lawyers(user).where(Lawyer.own_centre.is_null(), Lawyer.active == True)  # noqa: E712
-                    .order_by(Lawyer.name))
-
-    def bulk_reasons(self):
-        return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
-
-    def _bulk(self, event: str, ids):
-        user = current_user._get_current_object()
-        form = request.form
-        params = {key: form[key] for key in ("lawyer", "reason", "note") if form.get(key)}
-        if form.get("bulk_scope") == "filtered":
-            ids = self._filtered_ids(form.get("bulk_query", ""))
-        ids = [int(i) for i in ids]
-        if len(ids) > current_app.config["BULK_INLINE_LIMIT"]:
-            job = bulk_jobs.start(event, ids, user, params)
-            flash(_("%(count)d pratiche: l'azione prosegue in background.", count=len(ids)), "info")
-            return redirect(url_for(".bulk_progress", job_id=job.id, url=request.form.get("url")))
-        try:
-            result = bulk.apply_many(event, ids, user, **params)
-        except WorkflowError as exc:
-            flash(str(exc.message), "error")
-            return None
-        flash_bulk_result(TRANSITIONS[event].label, result)
-        return None  # back to the grid, filters kept
-
-    def _filtered_ids(self, query_string: str) -> list[int]:
-        """Ids of every claim matching the grid's filters and search (all pages)."""
-        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
-        filters = []
-        for key, value in args.items(multi=True):
-            match = re.fullmatch(r"flt(\d+)_(.*)", key)
-            if match and self._filter_args and match.group(2) in self._filter_args:
-                index, flt = self._filter_args[match.group(2)]
-                if flt.validate(value):
-                    filters.append((int(match.group(1)), index, flt.name, value))
-        filters = [(index, name, value) for _pos, index, name, value in sorted(filters)]
-        _count, query = self.get_list(0, None, False, args.get("search"), filters, execute=False, page_size=0)
-        return [row.id for row in query.select(Claim.id).order_by(Claim.id)]
-
-    @expose("/bulk/<int:job_id>")
-    def bulk_progress(self, job_id: int):
-        job = BulkJob.get_or_none(BulkJob.id == job_id, BulkJob.user == current_user.id)
-        if job is None:
-            abort(404)
-        return self.render("admin/bulk_progress.html", job=job, skipped=json.loads(job.skipped),
-                           label=TRANSITIONS[job.event].label, return_url=request.args.get("url") or
-                           self.get_url(".index_view"))
-
-    # ---- workflow buttons ----------------------------------------------------
-    def claim_actions(self, claim):
-        """The events the current user may apply now, each with its form fields."""
-        user = current_user._get_current_object()
-        return [(t, fields_for(t.event, claim)) for t in engine.available(claim, user)]
-
-    @expose("/act/<int:claim_id>/<event>", methods=["POST"])
-    def act(self, claim_id: int, event: str):
-        claim = self.get_one(claim_id)
-        user = current_user._get_current_object()
-        details = self.get_url(".details_view", id=claim.id)
-        if event not in TRANSITIONS:
-            abort(404)
-        try:
-            saved = engine.apply(event, claim, user, version=request.form.get("version", claim.version),
-                                 **read_form(event, claim, request.form))
-        except WorkflowError as exc:
-            flash(str(exc.message), "error")
-            return redirect(details)
-        flash(_("Pratica %(number)s: %(action)s eseguita. Stato: %(status)s.", number=saved.number,
-                action=TRANSITIONS[event].label, status=saved.status_label), "success")
-        return redirect(details)
-
-    @expose("/attachment/<int:attachment_id>")
-    def download(self, attachment_id: int):
-        user = current_user._get_current_object()
-        attachment = access.visible_attachments(user).where(Attachment.id == attachment_id).first()
-        if attachment is None:
-            abort(404)
-        path = storage_path(current_app.config["STORAGE_DIR"], attachment.stored_name)
-        if not path.exists():
-            log.error("attachment %s of claim %s missing on disk", attachment.id, attachment.claim_id)
-            abort(404)
-        log.info("attachment %s of claim %s downloaded by %s", attachment.id, attachment.claim_id, user.login)
-        return send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name)
 
     def status_filter_url(self, status: str) -> str:
         """Link to this grid filtered on one state (used by the home page)."""

@@ -1,0 +1,98 @@
+"""Bulk actions on the claims grid: on the ticked rows or on every row of the filter."""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qsl
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from models import BulkJob, Claim, Lawyer
+from tasks import bulk as bulk_jobs
+from workflows import access, bulk
+from workflows.errors import WorkflowError
+from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
+
+from .formatters import flash_bulk_result
+
+
+class BulkActionsMixin:
+    """The grid's bulk actions, each a call of `workflows.bulk`; large ones run in the worker."""
+
+    def is_action_allowed(self, name):
+        t = TRANSITIONS.get(name)
+        if t is None or not t.bulk:
+            return super().is_action_allowed(name)
+        return current_user.is_authenticated and current_user.role in t.roles and current_user.role in BULK_ROLES
+
+    @action("validate", _l("Valida"), _l("Validare le pratiche scelte?"))
+    def action_validate(self, ids):
+        return self._bulk("validate", ids)
+
+    @action("assign", _l("Affida al legale scelto"), _l("Affidare le pratiche scelte al legale indicato?"))
+    def action_assign(self, ids):
+        return self._bulk("assign", ids)
+
+    @action("self_assign", _l("Auto-affida al centro"), _l("Auto-affidare le pratiche scelte al centro?"))
+    def action_self_assign(self, ids):
+        return self._bulk("self_assign", ids)
+
+    @action("drop", _l("Senza seguito"), _l("Chiudere senza seguito le pratiche scelte?"))
+    def action_drop(self, ids):
+        return self._bulk("drop", ids)
+
+    def bulk_lawyers(self):
+        user = current_user._get_current_object()
+        return list(access.visible_lawyers(user).where(Lawyer.own_centre.is_null(), Lawyer.active == True)  # noqa: E712
+                    .order_by(Lawyer.name))
+
+    def bulk_reasons(self):
+        return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
+
+    def _bulk(self, event: str, ids):
+        user = current_user._get_current_object()
+        form = request.form
+        params = {key: form[key] for key in ("lawyer", "reason", "note") if form.get(key)}
+        if form.get("bulk_scope") == "filtered":
+            ids = self._filtered_ids(form.get("bulk_query", ""))
+        ids = [int(i) for i in ids]
+        if len(ids) > current_app.config["BULK_INLINE_LIMIT"]:
+            job = bulk_jobs.start(event, ids, user, params)
+            flash(_("%(count)d pratiche: l'azione prosegue in background.", count=len(ids)), "info")
+            return redirect(url_for(".bulk_progress", job_id=job.id, url=request.form.get("url")))
+        try:
+            result = bulk.apply_many(event, ids, user, **params)
+        except WorkflowError as exc:
+            flash(str(exc.message), "error")
+            return None
+        flash_bulk_result(TRANSITIONS[event].label, result)
+        return None  # back to the grid, filters kept
+
+    def _filtered_ids(self, query_string: str) -> list[int]:
+        """Ids of every claim matching the grid's filters and search (all pages)."""
+        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
+        filters = []
+        for key, value in args.items(multi=True):
+            match = re.fullmatch(r"flt(\d+)_(.*)", key)
+            if match and self._filter_args and match.group(2) in self._filter_args:
+                index, flt = self._filter_args[match.group(2)]
+                if flt.validate(value):
+                    filters.append((int(match.group(1)), index, flt.name, value))
+        filters = [(index, name, value) for _pos, index, name, value in sorted(filters)]
+        _count, query = self.get_list(0, None, False, args.get("search"), filters, execute=False, page_size=0)
+        return [row.id for row in query.select(Claim.id).order_by(Claim.id)]
+
+    @expose("/bulk/<int:job_id>")
+    def bulk_progress(self, job_id: int):
+        job = BulkJob.get_or_none(BulkJob.id == job_id, BulkJob.user == current_user.id)
+        if job is None:
+            abort(404)
+        return self.render("admin/bulk_progress.html", job=job, skipped=json.loads(job.skipped),
+                           label=TRANSITIONS[job.event].label, return_url=request.args.get("url") or
+                           self.get_url(".index_view"))

@@ -1,0 +1,155 @@
+"""The claim page: its data in cards, attachments, payments, history and workflow buttons."""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import abort, current_app, flash, redirect, request, send_file
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from models import Attachment, Claim
+from workflows import access, checklist, engine
+from workflows.attachments import storage_path
+from workflows.errors import WorkflowError
+from workflows.transitions import TRANSITIONS
+
+from .claim_actions import fields_for, read_form
+from .formatters import days_since, euro, status_badge, when
+
+log = logging.getLogger("gessin.admin")
+
+
+class ClaimPageMixin:
+    """What `ClaimView` shows and does on one claim (the template is admin/claim_details.html)."""
+
+    def claim_sections(self, claim):
+        """The claim's data, grouped as a clerk reads it."""
+        yes_no = lambda v: _("Sì") if v else _("No")  # noqa: E731
+        side = lambda s: [  # noqa: E731
+            (_("Targa"), getattr(claim, f"vehicle_{s}_plate")),
+            (_("Nazione"), getattr(claim, f"vehicle_{s}_country")),
+            (_("Compagnia"), getattr(claim, f"vehicle_{s}_insurer")),
+            (_("Polizza"), getattr(claim, f"vehicle_{s}_policy")),
+            (_("Conducente"), getattr(claim, f"vehicle_{s}_driver")),
+            (_("Circostanze"), getattr(claim, f"vehicle_{s}_circumstances")),
+        ]
+        return [
+            (_("Pratica"), [
+                (_("Numero denuncia web"), claim.number),
+                (_("Stato"), status_badge(claim.status)),
+                (_("Nello stato da"), days_since(claim.status_since)),
+                (_("Ricevuta il"), when(claim.received_at)),
+                (_("Origine"), dict(Claim.SOURCES).get(claim.source, claim.source)),
+                (_("Riferimento WinCar"), claim.wincar_ref),
+                (_("Possibili duplicati"), self._duplicates_text(claim)),
+            ]),
+            (_("Soggetti"), [
+                (_("Carrozzeria"), claim.repairer),
+                (_("Centro ASP"), claim.asp_centre),
+                (_("Legale"), claim.lawyer),
+                (_("Compagnia debitrice"), claim.insurer),
+            ]),
+            (_("Cliente"), [
+                (_("Nome"), claim.customer_name),
+                (_("Codice fiscale"), claim.customer_fiscal_code),
+                (_("Telefono"), claim.customer_phone),
+                (_("E-mail"), claim.customer_email),
+                (_("Indirizzo"), claim.customer_address),
+            ]),
+            (_("Sinistro (Modulo Blu)"), [
+                (_("Data"), when(claim.accident_date)),
+                (_("Ora"), claim.accident_time.strftime("%H:%M") if claim.accident_time else ""),
+                (_("Luogo"), claim.accident_place),
+                (_("Veicoli coinvolti"), claim.vehicle_count),
+                (_("Feriti"), yes_no(claim.injuries)),
+                (_("Persone ferite"), claim.injured_persons),
+                (_("Ferito solo il conducente A"), "" if claim.injured_driver_a_only is None
+                 else yes_no(claim.injured_driver_a_only)),
+                (_("Passeggeri feriti"), "" if claim.passengers_injured is None else yes_no(claim.passengers_injured)),
+                (_("Invalidità permanente conducente A"), f"{claim.disability_pct} %" if claim.disability_pct else ""),
+                (_("Testimoni"), claim.witnesses),
+                (_("Firmato da entrambi i conducenti"), yes_no(claim.signed_by_both)),
+            ]),
+            (_("Veicolo A"), side("a")),
+            (_("Veicolo B"), side("b")),
+            (_("Importi e date"), [
+                (_("Preventivo"), euro(claim.estimate_amount)),
+                (_("Importo richiesto"), euro(claim.claimed_amount)),
+                (_("Documentazione completa dal"), when(claim.complete_since)),
+                (_("Richiesta danni ricevuta dalla compagnia il"), when(claim.claim_filed_on)),
+                (_("Offerta accettata o rifiutata il"), when(claim.offer_answered_on)),
+                (_("Prescrizione interrotta il"), when(claim.prescription_interrupted_on)),
+            ]),
+            (_("Indennizzo diretto (art. 149)"), [
+                (_("Valutazione del portale"), "" if claim.direct_compensation is None else yes_no(claim.direct_compensation)),
+                (_("Motivo"), claim.direct_compensation_reason),
+                (_("Valutazione WinCar"), claim.wincar_assessment),
+            ]),
+            (_("Note"), [(_("Note"), claim.notes)]),
+        ]
+
+    def _duplicates_text(self, claim) -> str:
+        """Numbers the user may open; others (another centre's files) only counted."""
+        numbers = [n for n in (claim.possible_duplicates or "").split(",") if n]
+        if not numbers:
+            return ""
+        user = current_user._get_current_object()
+        mine = [c.number for c in access.visible_claims(user, Claim.number).where(Claim.number.in_(numbers))]
+        others = len(numbers) - len(mine)
+        text = ", ".join(mine)
+        if others:
+            text += ("; " if text else "") + ngettext("%(num)d pratica di un altro centro",
+                                                       "%(num)d pratiche di altri centri", others)
+        return text
+
+    def claim_missing(self, claim):
+        return [checklist.describe(code) for code in json.loads(claim.missing_items or "[]")]
+
+    def claim_attachments(self, claim):
+        return list(claim.attachments.order_by(Attachment.kind, Attachment.version.desc()))
+
+    def claim_history(self, claim):
+        return list(claim.history.order_by(claim.history.model.at.desc(), claim.history.model.id.desc()))
+
+    def claim_payments(self, claim):
+        return list(claim.payments.order_by(claim.payments.model.on_date.desc()))
+
+    # ---- workflow buttons ----------------------------------------------------
+    def claim_actions(self, claim):
+        """The events the current user may apply now, each with its form fields."""
+        user = current_user._get_current_object()
+        return [(t, fields_for(t.event, claim)) for t in engine.available(claim, user)]
+
+    @expose("/act/<int:claim_id>/<event>", methods=["POST"])
+    def act(self, claim_id: int, event: str):
+        claim = self.get_one(claim_id)
+        user = current_user._get_current_object()
+        details = self.get_url(".details_view", id=claim.id)
+        if event not in TRANSITIONS:
+            abort(404)
+        try:
+            saved = engine.apply(event, claim, user, version=request.form.get("version", claim.version),
+                                 **read_form(event, claim, request.form))
+        except WorkflowError as exc:
+            flash(str(exc.message), "error")
+            return redirect(details)
+        flash(_("Pratica %(number)s: %(action)s eseguita. Stato: %(status)s.", number=saved.number,
+                action=TRANSITIONS[event].label, status=saved.status_label), "success")
+        return redirect(details)
+
+    @expose("/attachment/<int:attachment_id>")
+    def download(self, attachment_id: int):
+        user = current_user._get_current_object()
+        attachment = access.visible_attachments(user).where(Attachment.id == attachment_id).first()
+        if attachment is None:
+            abort(404)
+        path = storage_path(current_app.config["STORAGE_DIR"], attachment.stored_name)
+        if not path.exists():
+            log.error("attachment %s of claim %s missing on disk", attachment.id, attachment.claim_id)
+            abort(404)
+        log.info("attachment %s of claim %s downloaded by %s", attachment.id, attachment.claim_id, user.login)
+        return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name)
