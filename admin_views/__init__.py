@@ -30,17 +30,27 @@ from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerVi
 from .system import HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 
 
-def init_admin(app: Flask) -> Admin:
-    admin = Admin(
+class GessinAdmin(Admin):
+    """Flask-Admin's `Admin`, keeping its views by endpoint (the home page, the route scope test)."""
+
+    def __init__(self, *args, **kwargs):
+        self.views_by_endpoint: dict[str, object] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_view(self, view) -> None:
+        super().add_view(view)
+        self.views_by_endpoint[view.endpoint] = view
+
+
+def init_admin(app: Flask) -> GessinAdmin:
+    admin = GessinAdmin(
         app,
         name="Gessin",
         index_view=HomeView(name=_l("Cruscotto"), url="/admin"),
         theme=Bootstrap4Theme(base_template="gessin_base.html", fluid=True),
         translations_path=str(Path(__file__).resolve().parent / "translations"),  # what Flask-Admin's lacks
     )
-    claims = ClaimView(Claim, name=_l("Pratiche"), endpoint="claim")
-    admin._claims_view = claims
-    admin.add_view(claims)
+    admin.add_view(ClaimView(Claim, name=_l("Pratiche"), endpoint="claim"))
     queues = _l("Code di lavoro")
     for slug, label, statuses in QUEUES:
         admin.add_view(QueueView(statuses, Claim, name=label, category=queues, endpoint=f"queue_{slug.replace('-', '_')}",
@@ -64,4 +74,5 @@ def init_admin(app: Flask) -> Admin:
         gessin_status=lambda s: ClaimStatus.LABELS.get(s, s),
         gessin_role=lambda r: Role.LABELS.get(r, r),
     )
+    app.extensions["gessin_admin"] = admin
     return admin

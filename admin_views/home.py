@@ -19,7 +19,7 @@ class HomeView(AdminIndexView):
     @expose("/")
     def index(self):
         counts = access.status_counts(current_user._get_current_object())
-        claims_view = self.admin._claims_view
+        claims_view = self.admin.views_by_endpoint["claim"]
         rows = [(status, label, counts.get(status, 0), claims_view.status_filter_url(status))
                 for status, label in ClaimStatus.CHOICES]
         return self.render("admin/home.html", counts=rows, total=sum(counts.values()))
