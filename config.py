@@ -44,6 +44,8 @@ def from_environment() -> dict:
         "INTAKE_MAX_BYTES": int(env.get("INTAKE_MAX_BYTES", 25 * 1024 * 1024)),
         "INTAKE_MAX_FILE_BYTES": int(env.get("INTAKE_MAX_FILE_BYTES", 10 * 1024 * 1024)),
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
+        # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
+        "TRUSTED_PROXIES": tuple(filter(None, (p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",")))),
     }
 
 
@@ -57,7 +59,12 @@ DEFAULTS = {
     "FLASK_ADMIN_FLUID_LAYOUT": True,
     # Bulk actions on more claims than this run in the worker, with a progress page.
     "BULK_INLINE_LIMIT": 300,
-    # WinCar logins: this many failures per UserID or address within the window lock them out.
-    "INTAKE_MAX_FAILURES": 10,
-    "INTAKE_LOCKOUT_SECONDS": 900,
+    # Staff and WinCar logins (workflows/throttle.py): per login and address, and per login,
+    # the first failures within the window are free, then each doubles the wait, up to the cap.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_FIRST_DELAY_SECONDS": 2,
+    "LOGIN_MAX_DELAY_SECONDS": 900,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 3600,
+    # Staff logins also count an address's failures over every login (password spraying).
+    "LOGIN_ADDRESS_FREE_FAILURES": 30,
 }

@@ -1,10 +1,13 @@
 """Login, logout and the language switch."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,6 +16,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from models import User, utcnow
+from workflows import logins, throttle
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("gessin.auth")
@@ -39,9 +43,14 @@ def login():
         return redirect(url_for("admin.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.login == form.login.data.strip())
-        if user is None or not user.check_password(form.password.data):
-            log.info("login refused for %r from %s", form.login.data, request.remote_addr)
+        outcome = logins.authenticate(form.login.data, form.password.data, request.remote_addr,
+                                      throttle.Policy.from_config(current_app.config),
+                                      current_app.config["LOGIN_ADDRESS_FREE_FAILURES"])
+        if outcome.throttled:
+            flash(_too_many_attempts(outcome.retry_after), "error")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(outcome.retry_after)}
+        user = outcome.user
+        if user is None:
             flash(_("Nome utente o password errati."), "error")
         elif not user.active:
             log.info("login refused for inactive user %s", user.login)
@@ -53,6 +62,15 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if request.method == "POST" else 200
     return render_template("login.html", form=form), status
+
+
+def _too_many_attempts(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    at = format_time(utcnow() + dt.timedelta(seconds=seconds), "HH:mm")
+    return ngettext("Troppi tentativi di accesso non riusciti. Per sicurezza riprova tra %(num)d minuto "
+                    "(alle %(time)s).",
+                    "Troppi tentativi di accesso non riusciti. Per sicurezza riprova tra %(num)d minuti "
+                    "(alle %(time)s).", minutes, time=at)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,10 +1,14 @@
 """People who log in to the portal."""
 from __future__ import annotations
 
+import functools
+import secrets
+
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .base import BaseModel
 from .parties import AspCentre, Lawyer, Repairer, ValidatedModel
 from .validators import InvalidValue
 
@@ -23,6 +27,18 @@ class Role:
     }
     CHOICES = tuple(LABELS.items())
     ALL = tuple(LABELS)
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    """A hash made the way users' passwords are (werkzeug's default), of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_no_password(password: str) -> bool:
+    """For a login that does not exist: as long as `User.check_password`, and always False."""
+    check_password_hash(_dummy_password_hash(), password or "")
+    return False
 
 
 class User(ValidatedModel):
@@ -91,3 +107,19 @@ class User(ValidatedModel):
 
     def __str__(self) -> str:
         return self.full_name or self.login
+
+
+class LoginAttempt(BaseModel):
+    """Each staff login attempt (created_at is when), read to slow down password guessing."""
+
+    login = pw.CharField(max_length=64)  # as typed, whether or not such a user exists
+    address = pw.CharField(max_length=64, null=True)
+    success = pw.BooleanField()
+
+    class Meta:
+        table_name = "login_attempt"
+        indexes = (
+            (("login", "created_at"), False),
+            (("address", "created_at"), False),
+            (("login", "address", "success"), False),
+        )
