@@ -56,7 +56,7 @@ def login():
             log.info("login refused for inactive user %s", user.login)
             flash(_("Questo utente è disattivato. Rivolgiti al call center RESTART."), "error")
         else:
-            login_user(user, remember=form.remember.data)
+            _start_session(user, remember=form.remember.data)
             User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
             log.info("user %s logged in", user.login)
             return redirect(_safe_next(request.args.get("next")))
@@ -73,12 +73,39 @@ def _too_many_attempts(seconds: int) -> str:
                     "(alle %(time)s).", minutes, time=at)
 
 
+def _start_session(user: User, remember: bool) -> None:
+    """A fresh session: nothing set before the login (but the language) survives it."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user, remember=remember)
+
+
+def _end_session() -> None:
+    language = session.get("language")
+    session.clear()
+    logout_user()  # after the clear: it leaves in the session the order to delete the remember-me cookie
+    if language:
+        session["language"] = language
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    logins.end_sessions(current_user, "logout")
     log.info("user %s logged out", current_user.login)
-    logout_user()
+    _end_session()
     flash(_("Sei uscito da Gessin."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    logins.end_sessions(current_user, "logout from every device")
+    _end_session()
+    flash(_("Sei uscito da Gessin su tutti i dispositivi."), "info")
     return redirect(url_for("auth.login"))
 
 

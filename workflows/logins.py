@@ -1,4 +1,4 @@
-"""Staff logins: the password check, slowed down after failures.
+"""Staff logins: the password check, slowed down after failures, and the end of sessions.
 
 Every attempt is recorded (login as typed, address, success). A login that does not
 exist is checked against a dummy hash and throttled like a real one, so neither the
@@ -78,3 +78,9 @@ def _when(value):
     """MAX() of a date column comes back as text on SQLite."""
     return LoginAttempt.created_at.python_value(value)
 
+
+def end_sessions(user: User, reason: str) -> None:
+    """Every session and remember-me cookie of `user` stops working (a new session token)."""
+    user.renew_session_token()
+    User.update(session_token=user.session_token).where(User.id == user.id).execute()
+    log.info("sessions of user %s ended (%s)", user.login, reason)
