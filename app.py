@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    if app.config["TRUSTED_PROXIES"]:
+        from proxies import TrustedProxyFix
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["TRUSTED_PROXIES"])
+
     bind_database(app.config["DATABASE_URL"])
     _connect_per_request(app)
 
@@ -73,10 +77,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        user = User.get_or_none(User.id == int(user_id))
-    except ValueError:
-        return None
+    """`user_id` is the user's session token (see User.get_id): a renewed token ends the session."""
+    user = User.get_or_none(User.session_token == user_id) if user_id else None
     return user if user and user.active else None
 
 

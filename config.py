@@ -1,6 +1,7 @@
 """Configuration from the environment, with safe defaults for a development machine."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -43,7 +44,20 @@ def from_environment() -> dict:
             "REQUIRED_DOCUMENTS", "denuncia,mandato,cessione_credito,richiesta_danni,documento_identita").split(",")))),
         "INTAKE_MAX_BYTES": int(env.get("INTAKE_MAX_BYTES", 25 * 1024 * 1024)),
         "INTAKE_MAX_FILE_BYTES": int(env.get("INTAKE_MAX_FILE_BYTES", 10 * 1024 * 1024)),
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
+        **_cookie_settings(env),
+        # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
+        "TRUSTED_PROXIES": tuple(filter(None, (p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",")))),
+    }
+
+
+def _cookie_settings(env) -> dict:
+    """Session and remember-me cookies: Secure in production (https PUBLIC_URL, or asked for)."""
+    secure = (env.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes")
+              or env.get("PUBLIC_URL", "").startswith("https://"))
+    return {
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=int(env.get("REMEMBER_COOKIE_DAYS", "14"))),
     }
 
 
@@ -57,7 +71,14 @@ DEFAULTS = {
     "FLASK_ADMIN_FLUID_LAYOUT": True,
     # Bulk actions on more claims than this run in the worker, with a progress page.
     "BULK_INLINE_LIMIT": 300,
-    # WinCar logins: this many failures per UserID or address within the window lock them out.
-    "INTAKE_MAX_FAILURES": 10,
-    "INTAKE_LOCKOUT_SECONDS": 900,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Staff and WinCar logins (workflows/throttle.py): per login and address, and per login,
+    # the first failures within the window are free, then each doubles the wait, up to the cap.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_FIRST_DELAY_SECONDS": 2,
+    "LOGIN_MAX_DELAY_SECONDS": 900,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 3600,
+    # Staff logins also count an address's failures over every login (password spraying).
+    "LOGIN_ADDRESS_FREE_FAILURES": 30,
 }

@@ -1,10 +1,13 @@
 """Login, logout and the language switch."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,6 +16,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from models import User, utcnow
+from workflows import logins, throttle
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("gessin.auth")
@@ -39,15 +43,20 @@ def login():
         return redirect(url_for("admin.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.login == form.login.data.strip())
-        if user is None or not user.check_password(form.password.data):
-            log.info("login refused for %r from %s", form.login.data, request.remote_addr)
+        outcome = logins.authenticate(form.login.data, form.password.data, request.remote_addr,
+                                      throttle.Policy.from_config(current_app.config),
+                                      current_app.config["LOGIN_ADDRESS_FREE_FAILURES"])
+        if outcome.throttled:
+            flash(_too_many_attempts(outcome.retry_after), "error")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(outcome.retry_after)}
+        user = outcome.user
+        if user is None:
             flash(_("Nome utente o password errati."), "error")
         elif not user.active:
             log.info("login refused for inactive user %s", user.login)
             flash(_("Questo utente è disattivato. Rivolgiti al call center RESTART."), "error")
         else:
-            login_user(user, remember=form.remember.data)
+            _start_session(user, remember=form.remember.data)
             User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
             log.info("user %s logged in", user.login)
             return redirect(_safe_next(request.args.get("next")))
@@ -55,12 +64,48 @@ def login():
     return render_template("login.html", form=form), status
 
 
+def _too_many_attempts(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    at = format_time(utcnow() + dt.timedelta(seconds=seconds), "HH:mm")
+    return ngettext("Troppi tentativi di accesso non riusciti. Per sicurezza riprova tra %(num)d minuto "
+                    "(alle %(time)s).",
+                    "Troppi tentativi di accesso non riusciti. Per sicurezza riprova tra %(num)d minuti "
+                    "(alle %(time)s).", minutes, time=at)
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """A fresh session: nothing set before the login (but the language) survives it."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user, remember=remember)
+
+
+def _end_session() -> None:
+    language = session.get("language")
+    session.clear()
+    logout_user()  # after the clear: it leaves in the session the order to delete the remember-me cookie
+    if language:
+        session["language"] = language
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    logins.end_sessions(current_user, "logout")
     log.info("user %s logged out", current_user.login)
-    logout_user()
+    _end_session()
     flash(_("Sei uscito da Gessin."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    logins.end_sessions(current_user, "logout from every device")
+    _end_session()
+    flash(_("Sei uscito da Gessin su tutti i dispositivi."), "info")
     return redirect(url_for("auth.login"))
 
 

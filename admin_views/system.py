@@ -7,7 +7,7 @@ from flask import flash
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
+from flask_login import current_user, login_user
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
@@ -36,11 +36,11 @@ class UserView(GessinModelView):
     column_sortable_list = ("login", "role", "last_login_at")
     column_default_sort = "login"
     column_filters = ("role", "active")
-    column_exclude_list = column_details_exclude_list = column_export_exclude_list = ("password_hash",)
+    column_exclude_list = column_details_exclude_list = column_export_exclude_list = ("password_hash", "session_token")
     column_formatters = {"role": lambda v, c, m, n: Role.LABELS.get(m.role, m.role),
                          "last_login_at": column(when)}
     list_select_related = (User.asp_centre, User.lawyer, User.repairer)
-    form_excluded_columns = ("password_hash", "created_at", "last_login_at")
+    form_excluded_columns = ("password_hash", "created_at", "last_login_at", "session_token")
     form_extra_fields = {"new_password": PasswordField(_l("Nuova password"), validators=[Optional()])}
     delete_roles = ()
 
@@ -55,9 +55,15 @@ class UserView(GessinModelView):
             raise InvalidValue("new_password", _l("Indica una password per il nuovo utente."))
         if model.id == current_user.id and (not model.active or model.role != Role.ADMIN):
             raise InvalidValue("role", _l("Non puoi togliere a te stesso l'accesso da amministratore."))
+        if not model.active:
+            model.renew_session_token()  # a deactivated user's open sessions end (a new password does too)
 
     def after_model_change(self, form, model, is_created):
         log.info("user %s %s by %s", model.login, "created" if is_created else "changed", current_user.login)
+        if not is_created and (form.new_password.data or not model.active):
+            log.info("sessions of user %s ended by %s", model.login, current_user.login)
+        if model.id == current_user.id and model.session_token != current_user.session_token:
+            login_user(model)  # an admin who changed their own password stays logged in here
 
 
 class OutboundEmailView(ReadOnlyView):

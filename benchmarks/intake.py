@@ -711,7 +711,7 @@ def print_pass(result: Pass, cores: int) -> None:
 COSTS = (
     ("authenticate() in all", lambda f, n: f.endswith("intake_api/auth.py") and n == "authenticate"),
     ("  check_password_hash (salted HMAC-SHA256)", lambda f, n: n == "check_password_hash"),
-    ("  too_many_failures (one COUNT query)", lambda f, n: n == "too_many_failures"),
+    ("  recent_failures (one COUNT query)", lambda f, n: n == "recent_failures" and f.endswith("intake_api/auth.py")),
     ("_read_body (the body read)", lambda f, n: n == "_read_body"),
     ("validate_json (pydantic: JSON and base64)",
      lambda f, n: n == "<method 'validate_json' of 'pydantic_core._pydantic_core.SchemaValidator' objects>"),

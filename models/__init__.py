@@ -12,7 +12,7 @@ from .claims import (
 )
 from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
-from .users import Role, User
+from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
 
 ALL_MODELS = [
@@ -31,6 +31,7 @@ ALL_MODELS = [
     QueueLimit,
     IntakeEvent,
     BulkJob,
+    LoginAttempt,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -59,12 +59,13 @@ class IntakeEvent(BaseModel):
         indexes = ((("wincar_user", "idempotency_key"), False),)
 
 
-# Recent failed logins per UserID and per address (the lockout reads them on every request):
-# partial indexes hold only the failures, not every claim sent.
+# Recent failed logins per UserID (the login throttle reads them on every request): a
+# partial index holds only the failures, not every claim sent. The second one answers
+# "has this UserID succeeded from this address before", asked only while it is held back.
 IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.wincar_user, IntakeEvent.received_at,
                                         where=(IntakeEvent.http_status == 401)))
-IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.remote_addr, IntakeEvent.received_at,
-                                        where=(IntakeEvent.http_status == 401)))
+IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.wincar_user, IntakeEvent.remote_addr,
+                                        where=(IntakeEvent.http_status < 400)))
 
 
 class BulkJob(BaseModel):

@@ -1,10 +1,14 @@
 """People who log in to the portal."""
 from __future__ import annotations
 
+import functools
+import secrets
+
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .base import BaseModel
 from .parties import AspCentre, Lawyer, Repairer, ValidatedModel
 from .validators import InvalidValue
 
@@ -25,6 +29,22 @@ class Role:
     ALL = tuple(LABELS)
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    """A hash made the way users' passwords are (werkzeug's default), of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_no_password(password: str) -> bool:
+    """For a login that does not exist: as long as `User.check_password`, and always False."""
+    check_password_hash(_dummy_password_hash(), password or "")
+    return False
+
+
 class User(ValidatedModel):
     LANGUAGES = (("it", "Italiano"), ("en", "English"))
 
@@ -39,6 +59,9 @@ class User(ValidatedModel):
     active = pw.BooleanField(default=True, verbose_name=_l("Attivo"))
     language = pw.CharField(max_length=2, choices=LANGUAGES, default="it", verbose_name=_l("Lingua"))
     last_login_at = pw.DateTimeField(null=True, verbose_name=_l("Ultimo accesso"))
+    # What the session and remember-me cookies carry (Flask-Login's get_id); a new one ends
+    # every session the user has open.
+    session_token = pw.CharField(max_length=64, unique=True, default=new_session_token)
 
     # The one party each role must be linked to, and only that one.
     LINK_FOR_ROLE = {
@@ -65,6 +88,11 @@ class User(ValidatedModel):
         if not password or len(password) < 8:
             raise InvalidValue("password", _l("La password deve avere almeno 8 caratteri."))
         self.password_hash = generate_password_hash(password)
+        self.renew_session_token()
+
+    def renew_session_token(self) -> None:
+        """Sessions opened with the old token end (saved with the rest of the row)."""
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -83,7 +111,7 @@ class User(ValidatedModel):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return self.session_token
 
     @property
     def is_admin(self) -> bool:
@@ -91,3 +119,19 @@ class User(ValidatedModel):
 
     def __str__(self) -> str:
         return self.full_name or self.login
+
+
+class LoginAttempt(BaseModel):
+    """Each staff login attempt (created_at is when), read to slow down password guessing."""
+
+    login = pw.CharField(max_length=64)  # as typed, whether or not such a user exists
+    address = pw.CharField(max_length=64, null=True)
+    success = pw.BooleanField()
+
+    class Meta:
+        table_name = "login_attempt"
+        indexes = (
+            (("login", "created_at"), False),
+            (("address", "created_at"), False),
+            (("login", "address", "success"), False),
+        )

@@ -214,7 +214,7 @@ def test_a_chosen_wincar_password_must_be_as_long_as_a_generated_one(shop):
 
 
 def test_repeated_failures_are_rate_limited(client, shop, app, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_FAILURES", 3)
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES", 3)
     for _ in range(3):
         assert post(client, payload(shop[0]), password="no").status_code == 401
     locked = post(client, payload(shop[0]))
@@ -335,7 +335,7 @@ def test_same_plate_and_accident_date_is_flagged_as_a_possible_duplicate(client,
 
 
 def test_anonymous_failures_lock_out_an_address_not_every_client(client, shop, app, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_FAILURES", 2)
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES", 2)
     for _ in range(2):
         assert post(client, payload(shop[0]), user=None).status_code == 401
     assert post(client, payload(shop[0]), user=None).status_code == 429  # same address

@@ -21,7 +21,7 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(b"PROPRIETA:password-di-pro
 @pytest.fixture
 def api_schema(app, f, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path))
-    monkeypatch.setitem(app.config, "INTAKE_MAX_FAILURES", 10_000)
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES", 10_000)
     repairer = f.repairer()
     Repairer.update(wincar_user="PROPRIETA", wincar_password_hash=credentials.hash_password("password-di-prova")) \
         .where(Repairer.id == repairer.id).execute()
