@@ -1,4 +1,5 @@
 """Gessin's data model. Imports nothing else of the project."""
+from .audit import ContactChange
 from .base import BaseModel, bind_database, db, insert_rows, is_postgres, utcnow
 from .claims import (
     Attachment,
@@ -31,6 +32,7 @@ ALL_MODELS = [
     QueueLimit,
     IntakeEvent,
     BulkJob,
+    ContactChange,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
