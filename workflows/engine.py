@@ -122,9 +122,7 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
         if change.after:
             change.after(claim)
         saved = Claim.get_by_id(claim.id)
-        to = notify.recipients(saved)
-        to += [a for a in dict.fromkeys(change.also_notify) if a and a.lower() not in {t.lower() for t in to}]
-        notify.queue(saved, to, "status_change", event=t.event, event_label=str(t.label),
+        notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
                      old_status=source, new_status=target, note=change.note, actor=str(user) if user else "Gessin",
                      missing=[checklist.describe(code) for code in checklist.recorded_missing(saved)]
                      if target == ClaimStatus.INCOMPLETE else [])

@@ -10,6 +10,10 @@ keeps the file (its state is kept too); any other lawyer, and always the old
 centre's own desk, loses it: the lawyer is cleared and a claim being recovered
 (Affidata, Richiesta inviata, Rimborso parziale) returns to Validata, for the new
 centre to entrust it again. Its dates, offers and payments stay on the file.
+
+The parties the file reaches get the usual status e-mail; those it leaves get one of
+their own ("transferred_away"), which names neither the new parties nor a link they
+could no longer open.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import AspCentre, Claim, ClaimStatus, LawyerCentre, Repairer
 
+from . import notify
 from .change import Change
 from .errors import InvalidData
 from .transitions import IN_RECOVERY
@@ -70,5 +75,10 @@ def prepare(claim: Claim, user, repairer=None, asp_centre=None, note=None) -> Ch
             told.append(claim.lawyer.email)
             if claim.status in IN_RECOVERY:
                 target = ClaimStatus.VALIDATED
-    return Change(target=target, updates=updates, also_notify=told,
+    def tell_the_old_parties(saved: Claim) -> None:
+        current = {a.lower() for a in notify.recipients(Claim.get_by_id(saved.id))}
+        away = [a for a in dict.fromkeys(told) if a and a.lower() not in current]
+        notify.queue(saved, away, "transferred_away", reason=reason, actor=str(user))
+
+    return Change(target=target, updates=updates, after=tell_the_old_parties,
                   note=f"Pratica trasferita: {'; '.join(words)}. Motivo: {reason}")
