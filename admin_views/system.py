@@ -11,7 +11,16 @@ from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
-from models import ClaimStatus, ContactChange, IntakeEvent, InvalidValue, OutboundEmail, QueueLimit, Role, StatusChange, User
+from models import (
+    ClaimStatus,
+    IntakeEvent,
+    InvalidValue,
+    OutboundEmail,
+    QueueLimit,
+    Role,
+    StatusChange,
+    User,
+)
 from workflows import access, notify, party_edits
 
 from .base import GessinModelView

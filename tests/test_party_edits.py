@@ -5,7 +5,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from models import AspCentre, ContactChange, InsuranceCompany, Lawyer, LawyerCentre, OutboundEmail, Repairer, Role
+from models import (
+    AspCentre,
+    ContactChange,
+    InsuranceCompany,
+    Lawyer,
+    LawyerCentre,
+    OutboundEmail,
+    Repairer,
+    Role,
+)
 from workflows import party_edits
 from workflows.errors import NotAllowed
 from workflows.parties import ensure_own_desk

@@ -18,7 +18,18 @@ import logging
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, ContactChange, InsuranceCompany, Lawyer, LawyerCentre, Repairer, Role, User, db, utcnow
+from models import (
+    AspCentre,
+    ContactChange,
+    InsuranceCompany,
+    Lawyer,
+    LawyerCentre,
+    Repairer,
+    Role,
+    User,
+    db,
+    utcnow,
+)
 
 from . import notify
 from .errors import NotAllowed
