@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from models import (
     AspCentre,
     Claim,
+    ContactChange,
     ClaimStatus,
     InsuranceCompany,
     IntakeEvent,
@@ -27,7 +28,7 @@ from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
-from .system import HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
+from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 
 
 class GessinAdmin(Admin):
@@ -66,6 +67,8 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(QueueLimitView(QueueLimit, name=_l("Tempi di permanenza"), category=system, endpoint="queuelimit"))
     admin.add_view(IntakeEventView(IntakeEvent, name=_l("Registro WinCar"), category=system, endpoint="intake"))
     admin.add_view(UserView(User, name=_l("Utenti"), category=system, endpoint="user"))
+    admin.add_view(ContactChangeView(ContactChange, name=_l("Modifiche recapiti"), category=system,
+                                     endpoint="contactchange"))
 
     app.jinja_env.filters.update(
         gessin_when=when,

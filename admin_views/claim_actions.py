@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from models import Claim, InsuranceCompany, Lawyer, LawyerCentre
+from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from workflows import checklist, clock
 from workflows.parties import ensure_own_desk
 from workflows.transitions import OUTCOME_REASONS
@@ -47,6 +47,11 @@ def _insurers(claim: Claim) -> list[tuple[str, str]]:
     return [(str(i.id), i.name) for i in rows]
 
 
+def _active(model) -> list[tuple[str, str]]:
+    return [(str(row.id), row.name) for row in model.select(model.id, model.name)
+            .where(model.active == True).order_by(model.name)]  # noqa: E712
+
+
 def _reasons():
     return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
 
@@ -77,6 +82,11 @@ def fields_for(event: str, claim: Claim) -> list[Field]:
         return [Field("reason", _l("Motivo"), "select", True, _reasons()), _note()]
     if event == "reopen":
         return [_note(required=True, label=_l("Motivo della riapertura"))]
+    if event == "transfer":
+        return [Field("repairer", _l("Carrozzeria"), "select", True, _active(Repairer), value=str(claim.repairer_id)),
+                Field("asp_centre", _l("Centro ASP"), "select", True, _active(AspCentre),
+                      value=str(claim.asp_centre_id)),
+                _note(required=True, label=_l("Motivo del trasferimento"))]
     return [_note()]
 
 

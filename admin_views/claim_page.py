@@ -1,7 +1,6 @@
 """The claim page: its data in cards, attachments, payments, history and workflow buttons."""
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import abort, current_app, flash, redirect, request, send_file
@@ -11,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from models import Attachment, Claim
-from workflows import access, checklist, engine
+from workflows import access, checklist, duplicates, engine
 from workflows.attachments import storage_path
 from workflows.errors import WorkflowError
 from workflows.transitions import TRANSITIONS
@@ -93,12 +92,7 @@ class ClaimPageMixin:
 
     def _duplicates_text(self, claim) -> str:
         """Numbers the user may open; others (another centre's files) only counted."""
-        numbers = [n for n in (claim.possible_duplicates or "").split(",") if n]
-        if not numbers:
-            return ""
-        user = current_user._get_current_object()
-        mine = [c.number for c in access.visible_claims(user, Claim.number).where(Claim.number.in_(numbers))]
-        others = len(numbers) - len(mine)
+        mine, others = duplicates.numbers_for(current_user._get_current_object(), claim)
         text = ", ".join(mine)
         if others:
             text += ("; " if text else "") + ngettext("%(num)d pratica di un altro centro",
@@ -106,7 +100,7 @@ class ClaimPageMixin:
         return text
 
     def claim_missing(self, claim):
-        return [checklist.describe(code) for code in json.loads(claim.missing_items or "[]")]
+        return [checklist.describe(code) for code in checklist.recorded_missing(claim)]
 
     def claim_attachments(self, claim):
         return list(claim.attachments.order_by(Attachment.kind, Attachment.version.desc()))

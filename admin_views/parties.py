@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort
+from flask import abort, flash
+from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.model.template import EditRowAction
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtfpeewee.fields import ModelSelectMultipleField
 
-from models import AspCentre, LawyerCentre, Repairer, Role, db
-from workflows import access, credentials
+from models import AspCentre, InvalidValue, Lawyer, LawyerCentre, Repairer, Role, db
+from workflows import access, credentials, party_edits
+from workflows.errors import WorkflowError
 from workflows.parties import ensure_own_desk
 
 from .base import GessinModelView
@@ -31,7 +35,56 @@ PARTY_LABELS = {
 }
 
 
-class RepairerView(GessinModelView):
+class OwnRecordEditRow(EditRowAction):
+    """The pencil of a row, shown only on a record the user may change."""
+
+    def render(self, context, row_id, row):
+        if not party_edits.may_edit(current_user._get_current_object(), row):
+            return ""
+        return super().render(context, row_id, row)
+
+
+class PartyEditMixin:
+    """Edits of a party through `workflows.party_edits`: who may edit which record and
+    which of its fields, on every route (the list's pencil, the edit page GET and POST),
+    and the audit of its contact addresses in the same transaction as the change."""
+
+    @property
+    def can_edit(self):
+        return current_user.is_authenticated and current_user.role in party_edits.editable_roles(self.model)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """Flask-Admin sends a role without edit rights back to the list; say 403 instead."""
+        if not self.can_edit:
+            abort(403)
+        return super().edit_view()
+
+    def get_list_row_actions(self):
+        return [OwnRecordEditRow() if type(a) is EditRowAction else a for a in super().get_list_row_actions()]
+
+    def edit_form(self, obj=None):
+        allowed = party_edits.editable_fields(current_user._get_current_object(), obj)
+        if not allowed:
+            abort(403)
+        form = super().edit_form(obj)
+        for name in [f.name for f in form if f.name in self.model._meta.fields and f.name not in allowed]:
+            delattr(form, name)
+        return form
+
+    def update_model(self, form, model):
+        values = {f.name: f.data for f in form if f.name in self.model._meta.fields}
+        try:
+            self.on_model_change(form, model, False)
+            party_edits.update_party(model, current_user._get_current_object(), values)
+        except (InvalidValue, WorkflowError, ValueError) as exc:
+            flash(str(getattr(exc, "message", exc)), "error")
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+
+class RepairerView(PartyEditMixin, GessinModelView):
     roles = EVERYONE
     column_list = ("name", "vat_number", "address", "email", "phone", "wincar_user", "active")
     column_labels = PARTY_LABELS
@@ -62,9 +115,8 @@ class RepairerView(GessinModelView):
         return self.render("admin/wincar_credentials.html", issued=issued, return_url=self.get_url(".index_view"))
 
 
-class AspCentreView(GessinModelView):
+class AspCentreView(PartyEditMixin, GessinModelView):
     roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER, Role.REPAIRER)
-    edit_roles = (Role.ADMIN, Role.ASP_MANAGER)
     column_list = ("name", "vat_number", "email", "pec", "phone", "active")
     column_labels = PARTY_LABELS
     column_searchable_list = ("name", "vat_number")
@@ -75,22 +127,13 @@ class AspCentreView(GessinModelView):
     def scoped_query(self, user):
         return access.visible_centres(user)
 
-    def edit_form(self, obj=None):
-        form = super().edit_form(obj)
-        if not current_user.is_admin:
-            # A centre's VAT number identifies it to WinCar: only the call centre changes it.
-            del form.vat_number
-            del form.active
-        return form
-
     def after_model_change(self, form, model, is_created):
         if is_created:
             ensure_own_desk(model)
 
 
-class LawyerView(GessinModelView):
+class LawyerView(PartyEditMixin, GessinModelView):
     roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
-    edit_roles = (Role.ADMIN, Role.ASP_MANAGER)
     create_roles = (Role.ADMIN, Role.ASP_MANAGER)
     column_list = ("name", "kind", "email", "pec", "tax_code", "active")
     column_labels = {"name": _l("Nome o studio"), "kind": _l("Tipo"), "email": _l("E-mail"),
@@ -109,30 +152,61 @@ class LawyerView(GessinModelView):
     def scoped_query(self, user):
         return access.visible_lawyers(user)
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if not current_user.is_admin:
+            del form.centres  # a manager's new lawyer works for its centre (after_model_change)
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if not current_user.is_admin:
+            del form.centres  # a centre leaves a lawyer with the action below, never through its record
+        return form
+
     def on_form_prefill(self, form, id):
-        links = LawyerCentre.select(LawyerCentre, AspCentre).join(AspCentre).where(LawyerCentre.lawyer == int(id))
-        form.centres.data = [link.asp_centre for link in links]
+        if "centres" in form:
+            links = LawyerCentre.select(LawyerCentre, AspCentre).join(AspCentre).where(LawyerCentre.lawyer == int(id))
+            form.centres.data = [link.asp_centre for link in links]
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        for centre in form.centres.data or []:
+        for centre in (form.centres.data or []) if "centres" in form else []:
             if not access.visible_centres(current_user).where(AspCentre.id == centre.id).exists():
                 raise ValueError(_l("Centro ASP non consentito."))
 
     def after_model_change(self, form, model, is_created):
-        chosen = {c.id for c in form.centres.data or []}
-        if current_user.role == Role.ASP_MANAGER:
-            chosen.add(current_user.asp_centre_id)  # a manager's new lawyer works for its centre
-        mine = {c.id for c in access.visible_centres(current_user)}
-        with db.atomic():
-            (LawyerCentre.delete()
-             .where(LawyerCentre.lawyer == model, LawyerCentre.asp_centre.in_(mine - chosen)).execute())
-            for centre_id in chosen & mine:
-                LawyerCentre.insert(lawyer=model, asp_centre=centre_id).on_conflict_ignore().execute()
-        log.info("lawyer %s saved by %s, centres %s", model.id, current_user.login, sorted(chosen & mine))
+        if "centres" in form:
+            chosen = {c.id for c in form.centres.data or []}
+            mine = {c.id for c in access.visible_centres(current_user)}
+            with db.atomic():
+                (LawyerCentre.delete()
+                 .where(LawyerCentre.lawyer == model, LawyerCentre.asp_centre.in_(mine - chosen)).execute())
+                for centre_id in chosen & mine:
+                    LawyerCentre.insert(lawyer=model, asp_centre=centre_id).on_conflict_ignore().execute()
+            log.info("lawyer %s saved by %s, centres %s", model.id, current_user.login, sorted(chosen & mine))
+        elif is_created and current_user.role == Role.ASP_MANAGER:
+            LawyerCentre.insert(lawyer=model, asp_centre=current_user.asp_centre_id).on_conflict_ignore().execute()
+            log.info("lawyer %s created by %s for centre %s", model.id, current_user.login, current_user.asp_centre_id)
+
+    def is_action_allowed(self, name):
+        if name == "leave_centre":
+            return current_user.is_authenticated and current_user.role == Role.ASP_MANAGER
+        return super().is_action_allowed(name)
+
+    @action("leave_centre", _l("Togli dal mio centro"),
+            _l("Togliere i legali scelti dal tuo Centro ASP? Le pratiche già affidate restano a loro."))
+    def action_leave_centre(self, ids):
+        """The manager's own links only: the lawyers' records and other centres are not touched."""
+        if current_user.role != Role.ASP_MANAGER:
+            abort(403)
+        visible = [lw.id for lw in self.get_query().where(Lawyer.id.in_([int(i) for i in ids]))]
+        removed = party_edits.unlink_lawyers(current_user._get_current_object(), visible)
+        flash(ngettext("%(num)d legale tolto dal tuo centro.", "%(num)d legali tolti dal tuo centro.", removed),
+              "success")
 
 
-class InsuranceCompanyView(GessinModelView):
+class InsuranceCompanyView(PartyEditMixin, GessinModelView):
     roles = EVERYONE
     column_list = ("name", "claims_email", "claims_pec", "active")
     column_labels = {"name": _l("Denominazione"), "claims_email": _l("E-mail ufficio sinistri"),

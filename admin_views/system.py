@@ -11,8 +11,17 @@ from flask_login import current_user, login_user
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
-from models import ClaimStatus, IntakeEvent, InvalidValue, OutboundEmail, QueueLimit, Role, StatusChange, User
-from workflows import access, notify
+from models import (
+    ClaimStatus,
+    IntakeEvent,
+    InvalidValue,
+    OutboundEmail,
+    QueueLimit,
+    Role,
+    StatusChange,
+    User,
+)
+from workflows import access, notify, party_edits
 
 from .base import GessinModelView
 from .formatters import column, status_badge, when
@@ -148,3 +157,22 @@ class IntakeEventView(ReadOnlyView):
 
     def scoped_query(self, user):
         return IntakeEvent.select()
+
+
+class ContactChangeView(ReadOnlyView):
+    """The audit trail of contact addresses ("Modifiche recapiti"), for the call centre."""
+
+    roles = (Role.ADMIN,)
+    column_list = ("at", "party_type", "party_name", "field", "old_value", "new_value", "actor_label")
+    column_labels = {"at": _l("Quando"), "party_type": _l("Anagrafica"), "party_name": _l("Nome"),
+                     "party_id": _l("Id anagrafica"), "field": _l("Campo"), "old_value": _l("Valore precedente"),
+                     "new_value": _l("Nuovo valore"), "actor_label": _l("Chi"), "actor": _l("Utente")}
+    column_default_sort = ("at", True)
+    column_sortable_list = ("at", "party_type", "field")
+    column_searchable_list = ("party_name", "old_value", "new_value")
+    column_filters = ("party_type", "field")
+    column_formatters = {"at": column(when),
+                         "party_type": lambda v, c, m, n: dict(m.PARTY_TYPES).get(m.party_type, m.party_type)}
+
+    def scoped_query(self, user):
+        return party_edits.visible_changes(user)

@@ -153,7 +153,10 @@ class ClaimOut(BaseModel):
     wincar_ref: str | None
     direct_compensation: bool | None
     direct_compensation_reason: str | None
-    possible_duplicates: list[str]
+    possible_duplicates: list[str] = Field(description=(
+        "Numeri denuncia web di altre pratiche della stessa carrozzeria con una delle stesse targhe "
+        "e la stessa data del sinistro: possibili doppi invii da controllare. Le pratiche di altre "
+        "carrozzerie non sono mai elencate né contate."))
     attachments_added: int
 
 

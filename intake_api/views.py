@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Claim, ClaimStatus, IntakeEvent
-from workflows import intake
+from workflows import duplicates, intake
 from workflows.attachments import sniff
 from workflows.errors import Conflict, InvalidData
 
@@ -50,7 +50,7 @@ def _handle(audit: dict):
     if audit["idempotency_key"]:
         earlier = _replay(repairer, audit["idempotency_key"])
         if earlier is not None:
-            return 200, _out(earlier, 0), earlier
+            return 200, _out(earlier, 0, repairer), earlier
     fields = claim_fields(payload)
     try:
         if payload.event == "nuovo":
@@ -65,7 +65,7 @@ def _handle(audit: dict):
     except Conflict as exc:
         raise ApiProblem(409, str(exc.message))
     status = 201 if received.created else 200
-    return status, _out(received.claim, received.attachments_added), received.claim
+    return status, _out(received.claim, received.attachments_added, repairer), received.claim
 
 
 def _read_payload(audit: dict) -> ClaimIn:
@@ -165,12 +165,12 @@ def _replay(repairer, key: str):
     return Claim.get_by_id(earlier[0]) if earlier else None
 
 
-def _out(claim, attachments_added: int) -> dict:
+def _out(claim, attachments_added: int, repairer) -> dict:
     return ClaimOut(
         number=claim.number, status=claim.status, status_label=str(ClaimStatus.LABELS[claim.status]),
         wincar_ref=claim.wincar_ref, direct_compensation=claim.direct_compensation,
         direct_compensation_reason=claim.direct_compensation_reason,
-        possible_duplicates=[n for n in (claim.possible_duplicates or "").split(",") if n],
+        possible_duplicates=duplicates.own_numbers(repairer, claim),
         attachments_added=attachments_added,
     ).model_dump(mode="json")
 

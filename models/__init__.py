@@ -1,4 +1,5 @@
 """Gessin's data model. Imports nothing else of the project."""
+from .audit import ContactChange
 from .base import BaseModel, bind_database, db, insert_rows, is_postgres, utcnow
 from .claims import (
     Attachment,
@@ -32,6 +33,7 @@ ALL_MODELS = [
     IntakeEvent,
     BulkJob,
     LoginAttempt,
+    ContactChange,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

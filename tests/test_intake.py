@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import copy
 import io
 import json
@@ -332,6 +333,21 @@ def test_same_plate_and_accident_date_is_flagged_as_a_possible_duplicate(client,
     later = payload(shop[0], wincar_ref="WC-ALTRA-DATA")
     later["accident"]["date"] = "2026-09-15"
     assert post(client, later).json["possible_duplicates"] == []
+
+
+def test_the_reply_never_names_nor_counts_another_repairers_duplicates(client, shop, f):
+    centre, _ = shop
+    theirs = f.claim(f.repairer(), f.centre(), vehicle_a_plate="EF456GH", vehicle_b_plate="KL789MN",
+                     accident_date=dt.date(2026, 10, 1))
+    mine = post(client, payload(centre)).json
+    assert mine["possible_duplicates"] == []  # another body shop's file: not named, not counted
+    assert theirs.number in Claim.get(Claim.number == mine["number"]).possible_duplicates  # kept for the call centre
+    again = payload(centre, wincar_ref="WC-DI-NUOVO")
+    body = post(client, again).json
+    assert body["possible_duplicates"] == [mine["number"]]
+    spec = client.get("/api/v1/openapi.json").json
+    described = spec["components"]["schemas"]["ClaimOut"]["properties"]["possible_duplicates"]["description"]
+    assert "stessa carrozzeria" in described
 
 
 def test_anonymous_failures_lock_out_an_address_not_every_client(client, shop, app, monkeypatch):

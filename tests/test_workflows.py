@@ -30,6 +30,7 @@ VALID_DATA = {
     "close": {"reason": "settled"},
     "drop": {"reason": "no_cover"},
     "reopen": {"note": "chiusa per errore"},
+    "transfer": "repairer",
 }
 
 
@@ -48,6 +49,8 @@ def desk(f, app):
 
 def data_for(desk, event):
     data = VALID_DATA[event]
+    if data == "repairer":  # a transfer to another body shop, with its reason
+        return {"repairer": desk.f.repairer().id, "note": "inviata alla carrozzeria sbagliata"}
     return {"lawyer": desk.lawyer.id} if data == "lawyer" else dict(data)
 
 

@@ -6,9 +6,14 @@ in words a repairer understands.
 """
 from __future__ import annotations
 
+import json
+import logging
+
 from flask_babel import lazy_gettext as _l
 
 from models import Attachment, AttachmentKind, Claim
+
+log = logging.getLogger("gessin.workflows")
 
 DEFAULT_REQUIRED_DOCUMENTS = ("denuncia", "mandato", "cessione_credito", "richiesta_danni", "documento_identita")
 
@@ -72,3 +77,26 @@ def missing_items(claim: Claim) -> list[str]:
 
 def has_document(claim: Claim, kind: str) -> bool:
     return Attachment.select().where(Attachment.claim == claim, Attachment.kind == kind).exists()
+
+
+def recorded_missing(claim: Claim) -> list[str]:
+    """The codes a clerk ticked when marking the claim incomplete (`missing_items`).
+
+    The column is written only by the workflow, as a JSON list of codes; a value that
+    is not one (an older import, a hand-made fix in the database) is read as far as it
+    can be, never as an error on the claim's page.
+    """
+    raw = claim.missing_items
+    if not raw:
+        return []
+    try:
+        codes = json.loads(raw)
+    except (TypeError, ValueError):
+        log.warning("claim %s: missing_items is not JSON, read as nothing missing", claim.number)
+        return []
+    if isinstance(codes, str):
+        codes = [codes]
+    if not isinstance(codes, list):
+        log.warning("claim %s: missing_items is not a list, read as nothing missing", claim.number)
+        return []
+    return [code for code in codes if isinstance(code, str) and code]

@@ -3,16 +3,19 @@
 A plate may be vehicle A on one claim and vehicle B on another (each party's body
 shop sends its own file), so both plate columns are searched; each has an index
 with the accident date. The search is scope-free on purpose: a file sent to two
-ASP centres is a real duplicate too. The caller decides what a user may see of a
-match; outside the user's scope, show only its number.
+ASP centres is a real duplicate too. What a caller is told of a match is decided
+here too: a staff user sees the numbers it may open and a count of the others
+(`numbers_for`), a repairer through the WinCar API only its own files (`own_numbers`).
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 
-from models import Claim
+from models import Claim, Repairer, User
 from models.validators import normalise_plate
+
+from . import access
 
 
 def possible_duplicates(plates: Iterable[str | None], accident_date: dt.date | None,
@@ -37,3 +40,28 @@ def duplicates_of(claim: Claim) -> list[Claim]:
     """Other claims that may be the same accident as `claim` (saved or not)."""
     return possible_duplicates([claim.vehicle_a_plate, claim.vehicle_b_plate], claim.accident_date,
                                exclude_claim_id=claim.id)
+
+
+def recorded_numbers(claim: Claim) -> list[str]:
+    """The numbers the intake recorded on `claim` as possible duplicates."""
+    return [n for n in (claim.possible_duplicates or "").split(",") if n]
+
+
+def numbers_for(user: User, claim: Claim) -> tuple[list[str], int]:
+    """The duplicates' numbers `user` may open, and how many others there are."""
+    numbers = recorded_numbers(claim)
+    if not numbers:
+        return [], 0
+    mine = [c.number for c in access.visible_claims(user, Claim.number).where(Claim.number.in_(numbers))
+            .order_by(Claim.number)]
+    return mine, len(numbers) - len(mine)
+
+
+def own_numbers(repairer: Repairer, claim: Claim) -> list[str]:
+    """The duplicates that are `repairer`'s own files: nothing, not even a count, of anyone else's
+    (a guessed plate and date must not tell whether another body shop sent that accident)."""
+    numbers = recorded_numbers(claim)
+    if not numbers:
+        return []
+    return [c.number for c in Claim.select(Claim.number)
+            .where(Claim.number.in_(numbers), Claim.repairer == repairer.id).order_by(Claim.number)]

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
@@ -30,22 +28,13 @@ from models import (
     utcnow,
 )
 
-from . import access, checklist, clock, notify
+from . import access, checklist, clock, notify, transfer
+from .change import Change
 from .errors import Conflict, InvalidData, NotAllowed
 from .parties import ensure_own_desk
 from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
 
 log = logging.getLogger("gessin.workflows")
-
-
-@dataclass
-class Change:
-    """What an event does to a claim, worked out before anything is written."""
-
-    target: str | None = None
-    updates: dict = field(default_factory=dict)
-    note: str | None = None
-    after: Callable[[Claim], None] | None = None
 
 
 def in_scope(claim: Claim, user: User) -> bool:
@@ -135,7 +124,7 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
         saved = Claim.get_by_id(claim.id)
         notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
                      old_status=source, new_status=target, note=change.note, actor=str(user) if user else "Gessin",
-                     missing=[checklist.describe(code) for code in json.loads(saved.missing_items or "[]")]
+                     missing=[checklist.describe(code) for code in checklist.recorded_missing(saved)]
                      if target == ClaimStatus.INCOMPLETE else [])
     log.info("claim %s: %s by %s (%s -> %s)", claim.number, t.event, user.login if user else "system", source, target)
     return saved
@@ -336,5 +325,6 @@ PREPARE = {
     "close": _close,
     "drop": _close,
     "reopen": _reopen,
+    "transfer": transfer.prepare,
 }
 assert set(PREPARE) == set(TRANSITIONS), "every event of the table needs a preparer"

@@ -47,6 +47,9 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("close", _l("Chiudi"), OPEN_STATES, S.CLOSED, RECOVERY, needs=("reason",)),
     Transition("drop", _l("Senza seguito"), OPEN_STATES, S.DROPPED, RECOVERY, needs=("reason",), bulk=True),
     Transition("reopen", _l("Riapri"), S.FINAL, None, (Role.ADMIN,), needs=("note",)),
+    # Who the file belongs to: the call centre moves it, with a reason (workflows/transfer.py).
+    Transition("transfer", _l("Trasferisci pratica"), OPEN_STATES, None, (Role.ADMIN,),
+               needs=("repairer", "asp_centre", "note")),
 )}
 
 # Who may act on many claims at once: the centres' managers and the call centre.
