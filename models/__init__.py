@@ -10,6 +10,7 @@ from .claims import (
     StatusChange,
     allocate_number,
 )
+from .insurers import InsurerAlias
 from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import Role, User
@@ -22,6 +23,7 @@ ALL_MODELS = [
     LawyerCentre,
     InsuranceCompany,
     User,
+    InsurerAlias,
     ClaimCounter,
     Claim,
     Attachment,
