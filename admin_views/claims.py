@@ -18,6 +18,7 @@ from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOption
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .formatters import column, days_since, status_badge, when
+from .insurers import UnmappedInsurerFilter
 
 log = logging.getLogger("gessin.admin")
 
@@ -61,6 +62,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         ScopedOptionsFilter(Claim.insurer, _l("Compagnia"), access.visible_insurers),
         DateBetweenFilter(Claim.received_at, _l("Ricevuta")),
         DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
+        UnmappedInsurerFilter(),
     )
     column_formatters = {
         "number": lambda v, c, m, n: Markup(
@@ -83,6 +85,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "updated_at", "closed_at", "lawyer", "complete_since", "claim_filed_on",
         "direct_compensation", "direct_compensation_reason", "wincar_assessment",
         "attachments", "history", "payments", "emails", "intake_events",
+        "vehicle_a_insurer_name", "vehicle_b_insurer_name",  # as WinCar sent them (workflows.insurers)
     )
     form_scopes = {
         "repairer": access.visible_repairers,
