@@ -258,6 +258,9 @@ def test_the_grid_creates_an_insurer_and_refuses_a_bad_pick(client, wincar, f):
     assert not InsuranceCompany.select().where(InsuranceCompany.name == "Zurich Connect").exists()
     html = client.get("/admin/insurer_alias/").get_data(as_text=True)
     assert "Zurik" in html and "Zurich Italia" in html
+    removed = client.post("/admin/insurer_alias/delete/", data={"csrf_token": token, "id": InsurerAlias.get().id})
+    assert removed.status_code == 302 and not InsurerAlias.select().exists()
+    assert Claim.get().vehicle_b_insurer.name == "Zurich Italia"  # the claims keep what the mapping gave them
 
 
 def test_the_claims_grid_filters_on_a_name_to_map(client, wincar, f):

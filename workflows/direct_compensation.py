@@ -7,7 +7,7 @@ procedure, art. 148) or None (cannot say yet: the reason lists what is missing).
 
 The rule (D.Lgs. 209/2005 art. 149, DPR 254/2006, CARD convention): exactly two
 motor vehicles collided, both identified by a plate of Italy, San Marino or the
-Vatican and insured with an insurer the portal knows; the damage is to the vehicles
+Vatican and insured (an insurer is named for each); the damage is to the vehicles
 and the goods carried; any injury is only to the driver of vehicle A (the
 customer's, not at fault) and is a minor one (permanent disability up to 9%,
 art. 139). Injured passengers claim under art. 141 from the insurer of the vehicle
