@@ -14,6 +14,7 @@ from models import (
     ContactChange,
     ClaimStatus,
     InsuranceCompany,
+    InsurerAlias,
     IntakeEvent,
     Lawyer,
     OutboundEmail,
@@ -27,6 +28,7 @@ from models import (
 from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when
 from .home import HomeView
+from .insurers import InsurerAliasView, UnknownInsurerView
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 
@@ -61,6 +63,9 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(AspCentreView(AspCentre, name=_l("Centri ASP"), category=registry, endpoint="aspcentre"))
     admin.add_view(LawyerView(Lawyer, name=_l("Legali"), category=registry, endpoint="lawyer"))
     admin.add_view(InsuranceCompanyView(InsuranceCompany, name=_l("Compagnie"), category=registry, endpoint="insurer"))
+    admin.add_view(UnknownInsurerView(name=_l("Compagnie da abbinare"), category=registry, endpoint="unknown_insurer",
+                                      url="/admin/unknown-insurer"))
+    admin.add_view(InsurerAliasView(InsurerAlias, name=_l("Nomi abbinati"), category=registry, endpoint="insurer_alias"))
     system = _l("Sistema")
     admin.add_view(HistoryView(StatusChange, name=_l("Storico"), category=system, endpoint="history"))
     admin.add_view(OutboundEmailView(OutboundEmail, name=_l("E-mail in uscita"), category=system, endpoint="outbox"))

@@ -17,6 +17,7 @@ from workflows.transitions import TRANSITIONS
 
 from .claim_actions import fields_for, read_form
 from .formatters import days_since, euro, status_badge, when
+from .insurers import debtor_as_sent, insurer_as_sent
 
 log = logging.getLogger("gessin.admin")
 
@@ -30,7 +31,7 @@ class ClaimPageMixin:
         side = lambda s: [  # noqa: E731
             (_("Targa"), getattr(claim, f"vehicle_{s}_plate")),
             (_("Nazione"), getattr(claim, f"vehicle_{s}_country")),
-            (_("Compagnia"), getattr(claim, f"vehicle_{s}_insurer")),
+            (_("Compagnia"), insurer_as_sent(claim, s)),
             (_("Polizza"), getattr(claim, f"vehicle_{s}_policy")),
             (_("Conducente"), getattr(claim, f"vehicle_{s}_driver")),
             (_("Circostanze"), getattr(claim, f"vehicle_{s}_circumstances")),
@@ -49,7 +50,7 @@ class ClaimPageMixin:
                 (_("Carrozzeria"), claim.repairer),
                 (_("Centro ASP"), claim.asp_centre),
                 (_("Legale"), claim.lawyer),
-                (_("Compagnia debitrice"), claim.insurer),
+                (_("Compagnia debitrice"), debtor_as_sent(claim)),
             ]),
             (_("Cliente"), [
                 (_("Nome"), claim.customer_name),

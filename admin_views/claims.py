@@ -19,6 +19,7 @@ from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOption
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .formatters import column, days_since, status_badge, when
+from .insurers import UnmappedInsurerFilter
 
 log = logging.getLogger("gessin.admin")
 
@@ -62,6 +63,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         ScopedOptionsFilter(Claim.insurer, _l("Compagnia"), access.visible_insurers),
         DateBetweenFilter(Claim.received_at, _l("Ricevuta")),
         DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
+        UnmappedInsurerFilter(),
     )
     column_formatters = {
         "number": lambda v, c, m, n: Markup(

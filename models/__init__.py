@@ -11,6 +11,7 @@ from .claims import (
     StatusChange,
     allocate_number,
 )
+from .insurers import InsurerAlias
 from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
@@ -23,6 +24,7 @@ ALL_MODELS = [
     LawyerCentre,
     InsuranceCompany,
     User,
+    InsurerAlias,
     ClaimCounter,
     Claim,
     Attachment,

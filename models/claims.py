@@ -127,12 +127,15 @@ class Claim(ValidatedModel):
     vehicle_a_plate = pw.CharField(max_length=12, null=True, verbose_name=_l("Targa veicolo A"))
     vehicle_a_country = pw.CharField(max_length=3, default="I", verbose_name=_l("Nazione targa A"))
     vehicle_a_insurer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Compagnia veicolo A"))
+    # The insurer's name as WinCar sent it; the foreign key is set only when the registry knows the name.
+    vehicle_a_insurer_name = pw.CharField(max_length=200, null=True, verbose_name=_l("Compagnia veicolo A come inviata"))
     vehicle_a_policy = pw.CharField(max_length=40, null=True, verbose_name=_l("Polizza veicolo A"))
     vehicle_a_driver = pw.CharField(max_length=200, null=True, verbose_name=_l("Conducente veicolo A"))
     vehicle_a_circumstances = pw.CharField(max_length=60, null=True, verbose_name=_l("Circostanze veicolo A"))
     vehicle_b_plate = pw.CharField(max_length=12, null=True, verbose_name=_l("Targa veicolo B"))
     vehicle_b_country = pw.CharField(max_length=3, default="I", verbose_name=_l("Nazione targa B"))
     vehicle_b_insurer = pw.ForeignKeyField(InsuranceCompany, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Compagnia veicolo B"))
+    vehicle_b_insurer_name = pw.CharField(max_length=200, null=True, verbose_name=_l("Compagnia veicolo B come inviata"))
     vehicle_b_policy = pw.CharField(max_length=40, null=True, verbose_name=_l("Polizza veicolo B"))
     vehicle_b_driver = pw.CharField(max_length=200, null=True, verbose_name=_l("Conducente veicolo B"))
     vehicle_b_circumstances = pw.CharField(max_length=60, null=True, verbose_name=_l("Circostanze veicolo B"))
@@ -217,6 +220,14 @@ class Claim(ValidatedModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+# Names sent by WinCar that the registry does not know yet, for the call centre's grid and
+# for applying a mapping: partial indexes hold only those, not every claim.
+Claim.add_index(Claim.index(Claim.vehicle_a_insurer_name, where=(
+    Claim.vehicle_a_insurer.is_null() & Claim.vehicle_a_insurer_name.is_null(False))))
+Claim.add_index(Claim.index(Claim.vehicle_b_insurer_name, where=(
+    Claim.vehicle_b_insurer.is_null() & Claim.vehicle_b_insurer_name.is_null(False))))
 
 
 class Attachment(BaseModel):

@@ -25,6 +25,7 @@ def shop(f, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
     centre = f.centre(name="Centro ASP Roma")
     repairer = f.repairer(name="Carrozzeria Bianchi")
+    f.insurer(name="Assicurazioni Generali"), f.insurer(name="UnipolSai")  # the registry knows the names sent
     Repairer.update(wincar_user="CARR001", wincar_password_hash=credentials.hash_password(PASSWORD)) \
         .where(Repairer.id == repairer.id).execute()
     return centre, Repairer.get_by_id(repairer.id)

@@ -7,7 +7,7 @@ procedure, art. 148) or None (cannot say yet: the reason lists what is missing).
 
 The rule (D.Lgs. 209/2005 art. 149, DPR 254/2006, CARD convention): exactly two
 motor vehicles collided, both identified by a plate of Italy, San Marino or the
-Vatican and insured with an insurer the portal knows; the damage is to the vehicles
+Vatican and insured (an insurer is named for each); the damage is to the vehicles
 and the goods carried; any injury is only to the driver of vehicle A (the
 customer's, not at fault) and is a minor one (permanent disability up to 9%,
 art. 139). Injured passengers claim under art. 141 from the insurer of the vehicle
@@ -167,14 +167,16 @@ def facts_from_claim(claim: Claim) -> Facts:
     The Claim has no fields yet for who was injured and the permanent disability;
     until it does (`injured_driver_a_only`, `passengers_injured`, `disability_pct`),
     a claim with injuries is assessed as "data missing". Every insurer in the
-    portal's table is taken as an Italian (or Italy-authorised) one.
+    portal's table is taken as an Italian (or Italy-authorised) one, and so is a name
+    WinCar sent that the call centre has not mapped to the table yet: the vehicle is
+    insured all the same (`workflows.insurers`).
     """
     return Facts(
         vehicle_count=claim.vehicle_count,
         plate_a=claim.vehicle_a_plate, country_a=claim.vehicle_a_country,
         plate_b=claim.vehicle_b_plate, country_b=claim.vehicle_b_country,
-        insurer_a_known=claim.vehicle_a_insurer_id is not None,
-        insurer_b_known=claim.vehicle_b_insurer_id is not None,
+        insurer_a_known=claim.vehicle_a_insurer_id is not None or bool(claim.vehicle_a_insurer_name),
+        insurer_b_known=claim.vehicle_b_insurer_id is not None or bool(claim.vehicle_b_insurer_name),
         injuries=claim.injuries,
         injured_driver_a_only=getattr(claim, "injured_driver_a_only", None),
         passengers_injured=getattr(claim, "passengers_injured", None),

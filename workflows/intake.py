@@ -14,13 +14,14 @@ from pathlib import Path
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, Attachment, Claim, InsuranceCompany, Repairer, StatusChange, db, utcnow
+from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
 from . import engine, notify
 from .attachments import add_rows, write_file
 from .direct_compensation import apply_verdict
 from .duplicates import duplicates_of
 from .errors import Conflict, InvalidData
+from .insurers import insurers_named, keep_hand_set  # noqa: F401 (insurers_named: the API's entry)
 
 log = logging.getLogger("gessin.intake")
 
@@ -28,8 +29,9 @@ log = logging.getLogger("gessin.intake")
 UPDATABLE = (
     "customer_name", "customer_fiscal_code", "customer_phone", "customer_email", "customer_address",
     "accident_date", "accident_time", "accident_place", "vehicle_count",
-    "vehicle_a_plate", "vehicle_a_country", "vehicle_a_insurer", "vehicle_a_policy", "vehicle_a_driver",
-    "vehicle_a_circumstances", "vehicle_b_plate", "vehicle_b_country", "vehicle_b_insurer", "vehicle_b_policy",
+    "vehicle_a_plate", "vehicle_a_country", "vehicle_a_insurer", "vehicle_a_insurer_name", "vehicle_a_policy",
+    "vehicle_a_driver", "vehicle_a_circumstances", "vehicle_b_plate", "vehicle_b_country", "vehicle_b_insurer",
+    "vehicle_b_insurer_name", "vehicle_b_policy",
     "vehicle_b_driver", "vehicle_b_circumstances", "injuries", "injured_persons", "witnesses", "signed_by_both",
     "injured_driver_a_only", "passengers_injured", "disability_pct",
     "estimate_amount", "wincar_assessment", "insurer", "direct_compensation", "direct_compensation_reason",
@@ -63,23 +65,6 @@ def find_centre(vat_number: str) -> AspCentre:
                              "verificare i dati nella tabella Legali di WinCar.", vat=vat_number),
                           "asp_centre.partita_iva")
     return centre
-
-
-def insurers_named(names) -> dict[str, InsuranceCompany]:
-    """The insurers WinCar names, matched without regard to case (one query); a new name
-    is added to the registry. Keyed by the names as sent."""
-    wanted = {name: name.strip().lower() for name in names if name and name.strip()}
-    if not wanted:
-        return {}
-    known = {i.name.lower(): i for i in InsuranceCompany.select().where(
-        pw.fn.LOWER(InsuranceCompany.name).in_(set(wanted.values())))}
-    found = {}
-    for name, key in wanted.items():
-        if key not in known:
-            known[key], _ = InsuranceCompany.get_or_create(name=name.strip())
-            log.info("insurer %r added from a WinCar intake", known[key].name)
-        found[name] = known[key]
-    return found
 
 
 def find_own_claim(repairer: Repairer, wincar_ref: str | None, number: str | None) -> Claim:
@@ -155,7 +140,7 @@ def receive_followup(claim: Claim, fields: dict, documents: list[Document], stor
     """Add new documents (a changed document becomes a new version), update the data, tell everyone."""
     known = {(a.kind, a.sha256) for a in Attachment.select(Attachment.kind, Attachment.sha256)
              .where(Attachment.claim == claim)}
-    fields = dict(fields)
+    fields = keep_hand_set(claim, dict(fields))
     fields.update(assess(Claim(**{**claim.__data__, **{k: v for k, v in fields.items() if k in UPDATABLE}})))
     new_docs = [d for d in documents if (d.kind, d.sha256) not in known]
     changes = {name: value for name, value in fields.items()
