@@ -58,7 +58,7 @@ class UnknownInsurerView(BaseView):
 
     def _claims_url(self) -> str:
         """The claims grid filtered on "Compagnia da abbinare"."""
-        claims = self.admin._claims_view
+        claims = self.admin.views_by_endpoint["claim"]
         index = next(i for i, flt in enumerate(claims.column_filters) if isinstance(flt, UnmappedInsurerFilter))
         return url_for(f"{claims.endpoint}.index_view", **{f"flt0_{index}": "1"})
 
