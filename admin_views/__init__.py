@@ -22,21 +22,25 @@ from models import (
     StatusChange,
     User,
 )
+from security_headers import csp_nonce
 
 from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .system import HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
+from .urls import IdConverter
 
 
 def init_admin(app: Flask) -> Admin:
+    app.url_map.converters["id"] = IdConverter  # before the views' routes are added
     admin = Admin(
         app,
         name="Gessin",
         index_view=HomeView(name=_l("Cruscotto"), url="/admin"),
         theme=Bootstrap4Theme(base_template="gessin_base.html", fluid=True),
         translations_path=str(Path(__file__).resolve().parent / "translations"),  # what Flask-Admin's lacks
+        csp_nonce_generator=csp_nonce,  # its templates put the request's nonce on their scripts
     )
     claims = ClaimView(Claim, name=_l("Pratiche"), endpoint="claim")
     admin._claims_view = claims

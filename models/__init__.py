@@ -1,5 +1,5 @@
 """Gessin's data model. Imports nothing else of the project."""
-from .base import BaseModel, bind_database, db, insert_rows, is_postgres, utcnow
+from .base import MAX_ID, BaseModel, bind_database, db, insert_rows, is_postgres, parse_id, utcnow
 from .claims import (
     Attachment,
     AttachmentKind,
@@ -35,5 +35,5 @@ ALL_MODELS = [
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role",
-    "allocate_number", "bind_database", "db", "insert_rows", "is_postgres", "utcnow",
+    "MAX_ID", "allocate_number", "bind_database", "db", "insert_rows", "is_postgres", "parse_id", "utcnow",
 ]
