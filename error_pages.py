@@ -18,7 +18,8 @@ log = logging.getLogger("gessin.web")
 PAGES = {
     400: (_l("Richiesta non valida"), _l("La richiesta contiene dati che il portale non può leggere.")),
     403: (_l("Accesso non consentito"), _l("Il tuo utente non ha accesso a questa pagina.")),
-    404: (_l("Pagina non trovata"), _l("La pagina o il documento cercato non esiste, o non è tra quelli che puoi vedere.")),
+    404: (_l("Pagina non trovata"),
+          _l("La pagina o il documento cercato non esiste, o non è tra quelli che puoi vedere.")),
     405: (_l("Operazione non ammessa"), _l("Questa pagina non accetta questo tipo di richiesta.")),
     413: (_l("Invio troppo grande"), _l("Il file o il modulo inviato supera la dimensione ammessa.")),
     500: (_l("Errore interno"), _l("Il portale ha avuto un problema e l'operazione non è stata completata: "

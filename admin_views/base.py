@@ -67,8 +67,10 @@ class DateBetweenFilter(BasePeeweeFilter):
         super().__init__(column, name, data_type="daterangepicker", **kwargs)
 
     def clean(self, value):
-        start, end = (part.strip() for part in value.split(" to "))
-        return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        start, end = (dt.date.fromisoformat(part.strip()) for part in value.split(" to "))
+        if end == dt.date.max:  # the day after it, which `apply` needs, does not exist
+            raise ValueError(value)
+        return start, end
 
     def validate(self, value):
         try:

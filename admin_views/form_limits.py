@@ -37,7 +37,8 @@ class FitsColumn:
         if value is None or isinstance(value, str):
             return
         if isinstance(value, Decimal) and not value.is_finite() or abs(value) > self.limit:
-            raise ValidationError(_("Valore troppo grande per questo campo."))  # a str: the form template shows no lazy one
+            # gettext, not lazy: Flask-Admin's form template shows only `str` errors
+            raise ValidationError(_("Valore troppo grande per questo campo."))
 
 
 def with_column_limits(model, form_args: dict | None) -> dict:

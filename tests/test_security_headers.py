@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from models import Role
 
 from .conftest import login
