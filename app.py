@@ -55,14 +55,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     _wire_workflows(app)
 
+    import error_pages
+    import security_headers
     from admin_views import init_admin
     from admin_views.auth import bp as auth_bp
     from commands import register_commands
-    from intake_api import init_api
+    from intake_api import api_error, init_api
 
+    security_headers.init_app(app)
     app.register_blueprint(auth_bp)
     init_admin(app)
     init_api(app)
+    error_pages.init_app(app, api_error)
     register_commands(app)
 
     from flask_babel import get_locale

@@ -24,6 +24,7 @@ from models import (
     StatusChange,
     User,
 )
+from security_headers import csp_nonce
 
 from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when
@@ -31,6 +32,7 @@ from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
+from .urls import IdConverter
 
 
 class GessinAdmin(Admin):
@@ -46,12 +48,14 @@ class GessinAdmin(Admin):
 
 
 def init_admin(app: Flask) -> GessinAdmin:
+    app.url_map.converters["id"] = IdConverter  # before the views' routes are added
     admin = GessinAdmin(
         app,
         name="Gessin",
         index_view=HomeView(name=_l("Cruscotto"), url="/admin"),
         theme=Bootstrap4Theme(base_template="gessin_base.html", fluid=True),
         translations_path=str(Path(__file__).resolve().parent / "translations"),  # what Flask-Admin's lacks
+        csp_nonce_generator=csp_nonce,  # its templates put the request's nonce on their scripts
     )
     admin.add_view(ClaimView(Claim, name=_l("Pratiche"), endpoint="claim"))
     queues = _l("Code di lavoro")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_time, ngettext
@@ -18,6 +17,8 @@ from wtforms.validators import DataRequired
 from models import User, utcnow
 from workflows import logins, throttle
 
+from .urls import safe_next as _safe_next  # the one return-address check of the site
+
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("gessin.auth")
 
@@ -26,15 +27,6 @@ class LoginForm(FlaskForm):
     login = StringField(_l("Nome utente"), validators=[DataRequired(message=_l("Inserisci il nome utente."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Inserisci la password."))])
     remember = BooleanField(_l("Ricordami su questo computer"))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a login to another host."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

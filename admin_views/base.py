@@ -23,7 +23,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from models import InvalidValue, Role
+from models import MAX_ID, InvalidValue, Role, parse_id
+
+from .form_limits import with_column_limits
+from .formatters import spreadsheet_safe
 
 
 class ScopedOptionsFilter(BasePeeweeFilter):
@@ -37,7 +40,10 @@ class ScopedOptionsFilter(BasePeeweeFilter):
         return query.where(self.column == value)
 
     def clean(self, value):
-        return int(value)
+        row_id = parse_id(value)
+        if row_id is None:
+            raise ValueError(value)  # Flask-Admin then ignores the filter
+        return row_id
 
     def operation(self):
         return _l("uguale a")
@@ -61,8 +67,10 @@ class DateBetweenFilter(BasePeeweeFilter):
         super().__init__(column, name, data_type="daterangepicker", **kwargs)
 
     def clean(self, value):
-        start, end = (part.strip() for part in value.split(" to "))
-        return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        start, end = (dt.date.fromisoformat(part.strip()) for part in value.split(" to "))
+        if end == dt.date.max:  # the day after it, which `apply` needs, does not exist
+            raise ValueError(value)
+        return start, end
 
     def validate(self, value):
         try:
@@ -101,6 +109,10 @@ class GessinModelView(ModelView):
     details_modal = False
     export_types = ["csv"]
 
+    def __init__(self, model, *args, **kwargs):
+        self.form_args = with_column_limits(model, self.form_args)  # read when the forms are built, below
+        super().__init__(model, *args, **kwargs)
+
     # ---- who may come in -------------------------------------------------
     def is_accessible(self) -> bool:
         return current_user.is_authenticated and current_user.role in self.roles
@@ -138,9 +150,8 @@ class GessinModelView(ModelView):
         return self.scoped_query(current_user._get_current_object())
 
     def get_one(self, id):
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = parse_id(id)
+        if pk is None:
             abort(404)
         row = self.get_query().where(self.model._meta.primary_key == pk).first()
         if row is None:
@@ -157,6 +168,8 @@ class GessinModelView(ModelView):
         return query
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        if page and (page < 0 or page * (page_size or self.page_size or 1) > MAX_ID):
+            abort(404, _("Pagina non trovata: l'elenco non ha così tante pagine."))
         query = self.get_query()
 
         if self._search_supported and search:
@@ -241,11 +254,21 @@ class GessinModelView(ModelView):
                 raise ValueError(_("Valore non consentito nel campo %(field)s.",
                                    field=self.column_labels.get(name, name)))
 
+    # ---- export: text a spreadsheet would run as a formula is neutralised ----
+    def get_export_value(self, model, name):
+        return spreadsheet_safe(super().get_export_value(model, name))
+
     def handle_view_exception(self, exc):
         if isinstance(exc, InvalidValue):
             flash(str(exc.message), "error")
             return True
         return super().handle_view_exception(exc)
+
+    # ---- actions on ticked rows: ids checked once, for every action ------------
+    def handle_action(self, return_view=None):
+        if any(parse_id(row_id) is None for row_id in request.form.getlist("rowid")):
+            abort(400, _("Le righe scelte non sono valide: ricarica l'elenco e riprova."))
+        return super().handle_action(return_view)
 
     # ---- bulk delete through the scope, not around it ----------------------
     @action("delete", admin_lazy_gettext("Delete"), admin_lazy_gettext("Are you sure you want to delete selected records?"))

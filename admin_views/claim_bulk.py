@@ -20,6 +20,7 @@ from workflows.errors import WorkflowError
 from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
 from .formatters import flash_bulk_result
+from .urls import safe_next
 
 
 class BulkActionsMixin:
@@ -88,11 +89,11 @@ class BulkActionsMixin:
         _count, query = self.get_list(0, None, False, args.get("search"), filters, execute=False, page_size=0)
         return [row.id for row in query.select(Claim.id).order_by(Claim.id)]
 
-    @expose("/bulk/<int:job_id>")
+    @expose("/bulk/<id:job_id>")
     def bulk_progress(self, job_id: int):
         job = BulkJob.get_or_none(BulkJob.id == job_id, BulkJob.user == current_user.id)
         if job is None:
             abort(404)
         return self.render("admin/bulk_progress.html", job=job, skipped=json.loads(job.skipped),
-                           label=TRANSITIONS[job.event].label, return_url=request.args.get("url") or
-                           self.get_url(".index_view"))
+                           label=TRANSITIONS[job.event].label,
+                           return_url=safe_next(request.args.get("url"), self.get_url(".index_view")))

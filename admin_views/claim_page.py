@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from models import Attachment, Claim
 from workflows import access, checklist, duplicates, engine
-from workflows.attachments import storage_path
+from workflows.attachments import download_name, storage_path
 from workflows.errors import WorkflowError
 from workflows.transitions import TRANSITIONS
 
@@ -118,7 +118,7 @@ class ClaimPageMixin:
         user = current_user._get_current_object()
         return [(t, fields_for(t.event, claim)) for t in engine.available(claim, user)]
 
-    @expose("/act/<int:claim_id>/<event>", methods=["POST"])
+    @expose("/act/<id:claim_id>/<event>", methods=["POST"])
     def act(self, claim_id: int, event: str):
         claim = self.get_one(claim_id)
         user = current_user._get_current_object()
@@ -135,7 +135,7 @@ class ClaimPageMixin:
                 action=TRANSITIONS[event].label, status=saved.status_label), "success")
         return redirect(details)
 
-    @expose("/attachment/<int:attachment_id>")
+    @expose("/attachment/<id:attachment_id>")
     def download(self, attachment_id: int):
         user = current_user._get_current_object()
         attachment = access.visible_attachments(user).where(Attachment.id == attachment_id).first()
@@ -147,4 +147,4 @@ class ClaimPageMixin:
             abort(404)
         log.info("attachment %s of claim %s downloaded by %s", attachment.id, attachment.claim_id, user.login)
         return send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name)
+                         download_name=download_name(attachment.original_name, attachment.content_type))

@@ -1,6 +1,7 @@
 """Cell formatters shared by the grids."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from flask import flash
@@ -35,6 +36,22 @@ def when(moment) -> str:
     if hasattr(moment, "hour"):
         return format_datetime(moment, format="short")
     return format_date(moment, format="short")
+
+
+# A cell starting with one of these is read as a formula by Excel and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """An exported cell that a spreadsheet shows as text, never runs (`=HYPERLINK(...)`).
+
+    Text that would start a formula gets a leading apostrophe, as OWASP advises;
+    numbers and dates are left as they are (a negative amount is still a number).
+    """
+    if value is None or isinstance(value, (bool, int, float, Decimal, dt.date, dt.time)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def column(fn):

@@ -9,17 +9,36 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Werkzeug's own texts are English: WinCar's software house reads these instead.
 HTTP_DETAILS = {
+    400: "Richiesta non leggibile.",
+    403: "Accesso non consentito.",
     404: "Indirizzo non trovato: le pratiche si inviano con POST /api/v1/claims.",
     405: "Metodo non ammesso: le pratiche si inviano con POST /api/v1/claims.",
     413: "La richiesta supera il limite di dimensione.",
 }
 
 
-def _api_error(exc):
-    """Problem details for any error under /api/ (a wrong address never reaches the blueprint)."""
+@bp.before_request
+def _refuse_nul():
+    """A NUL character in the UserID or the Idempotency-Key is refused before any query
+    (PostgreSQL cannot store or compare it); those in the body are refused by the schema."""
+    auth = request.authorization
+    sent = {"Authorization": (auth.username or "") if auth else "",
+            "Idempotency-Key": request.headers.get("Idempotency-Key", "")}
+    wrong = [name for name, value in sent.items() if "\x00" in value]
+    if wrong:
+        return ApiProblem(400, "La richiesta contiene un carattere NUL (\\u0000) non ammesso.",
+                          [{"field": name, "message": "carattere NUL non ammesso"} for name in wrong]).response()
+    return None
+
+
+def api_error(exc):
+    """Problem details for any error under /api/ (a wrong address never reaches the blueprint).
+
+    None elsewhere: the rest of the site has its own pages (error_pages.py, which calls this first).
+    """
     if not request.path.startswith(bp.url_prefix + "/"):
-        return exc  # the rest of the site keeps Flask's own pages
-    if exc.code == 500:
+        return None
+    if exc.code not in HTTP_DETAILS:
         return ApiProblem(500, "Errore interno del portale: la pratica non è stata registrata, riprovare "
                           "più tardi.").response()
     return ApiProblem(exc.code, HTTP_DETAILS[exc.code]).response()
@@ -33,5 +52,3 @@ def init_api(app) -> None:
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
-    for code in (*HTTP_DETAILS, 500):
-        app.register_error_handler(code, _api_error)

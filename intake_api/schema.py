@@ -18,6 +18,14 @@ LongText = Annotated[str, Field(max_length=2000)]
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        """A NUL byte in any text is refused here: PostgreSQL would refuse the row later."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("il testo contiene un carattere NUL (\\u0000) non ammesso")
+        return value
+
 
 class AspCentreRef(Strict):
     """The ASP centre the repairer entrusts the file to (WinCar's table of "Legali")."""

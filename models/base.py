@@ -18,6 +18,26 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+# Ids are PostgreSQL `integer` (32-bit) columns: a larger number names no row, and
+# sending it to the database would be an error rather than "not found".
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value) -> int | None:
+    """A row id read from a request (`"42"`), or None if it cannot name a row."""
+    if isinstance(value, (bool, float)):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isascii() or not value.isdigit() or len(value) > len(str(MAX_ID)):
+            return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
 class BaseModel(pw.Model):
     created_at = pw.DateTimeField(default=utcnow)
 

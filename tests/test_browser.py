@@ -126,3 +126,87 @@ def test_an_asp_manager_entrusts_three_claims_in_bulk(live_server, page, f, app)
     assert claims[3].number not in text and "Avv. Giulia Neri" in text
     OUTPUT_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT_DIR / "asp-manager-bulk-assigned.png"), full_page=True)
+
+
+CSP_WATCH = """
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.reportViolation(location.pathname + ': ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' '
+                         + (e.sample || ''));
+});
+"""
+
+
+def test_the_grid_and_the_claim_page_work_under_the_content_security_policy(live_server, page, f, app):
+    """Filters (select2 and the date picker), bulk actions and the claim page's buttons, with no CSP violation."""
+    from workflows import engine
+    from workflows.attachments import store_attachment
+    from workflows.checklist import DEFAULT_REQUIRED_DOCUMENTS
+
+    centre, repairer, insurer = f.centre(name="Centro Alfa"), f.repairer(name="Carrozzeria Rossi"), f.insurer()
+    f.lawyer(centre, name="Avv. Giulia Neri")
+    manager = f.user(Role.ASP_MANAGER, asp_centre=centre, login="manager.csp")
+    claims = []
+    for i in range(3):
+        claim = f.claim(repairer, centre, insurer=insurer, accident_date=__import__("datetime").date(2026, 10, 1),
+                        customer_name=f"Cliente {i}")
+        for kind in DEFAULT_REQUIRED_DOCUMENTS:
+            store_attachment(claim, kind, f"{kind}.pdf", b"%PDF-1.4", storage_dir=app.config["STORAGE_DIR"])
+        claims.append(engine.apply("validate", claim, manager))
+
+    violations, reported = [], []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.expose_function("reportViolation", lambda text: reported.append(text))
+    page.add_init_script(CSP_WATCH)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Nome utente").fill(manager.login)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    response = page.goto(f"{live_server}/admin/claim/")
+    assert "nonce-" in response.headers["content-security-policy"]  # the policy is on, so silence means it holds
+
+    # filters: the state through its select2 box, the received date through the date-range picker
+    page.get_by_role("link", name="Aggiungi filtro").click()
+    page.locator("a.filter", has_text="Stato").click()
+    page.locator("td:has(select.filter-val) .select2-container").last.click()
+    page.locator(".select2-result-label", has_text="Validata").click()
+    page.get_by_role("link", name="Aggiungi filtro").click()
+    page.locator("a.filter", has_text="Ricevuta").click()
+    page.locator("input.filter-val[data-date-format]").last.click()
+    picker = page.locator(".daterangepicker").last
+    assert picker.is_visible()
+    picker.locator("button.applyBtn").click()
+    page.get_by_role("button", name="Applica", exact=True).click()
+    page.wait_for_url("**flt*")
+    assert page.locator("table.model-list tbody tr").count() == 3
+
+    # bulk: Flask-Admin's own "Con la selezione" menu, then its confirmation dialog
+    page.locator(f"input.action-checkbox[value='{claims[0].id}']").check()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.locator("a.dropdown-toggle", has_text="Con la selezione").click()
+    page.locator("[data-model-action='self_assign']").click()
+    page.wait_for_load_state()
+    assert dialogs and "Auto-affida" in page.content()
+
+    # our bulk panel: an action with its parameter, on the ticked rows
+    page.locator(f"input.action-checkbox[value='{claims[2].id}']").check()
+    page.locator("#bulk-action").select_option("drop")
+    page.locator("#bulk-reason").select_option("no_cover")
+    page.get_by_role("button", name="Applica alle selezionate").click()
+    page.wait_for_load_state()
+    assert "Senza seguito: 1 pratica aggiornata" in page.content()
+
+    # the edit form's date picker
+    page.goto(f"{live_server}/admin/claim/edit/?id={claims[1].id}")
+    page.locator("input#accident_date").click()
+    assert page.locator(".daterangepicker:visible").count() == 1
+
+    # the claim page: a workflow button opens its form, which posts
+    page.goto(f"{live_server}/admin/claim/details/?id={claims[1].id}")
+    page.locator("button[data-event='assign']").click()
+    page.locator("#assign-lawyer").select_option(label="Avv. Giulia Neri")
+    page.get_by_role("button", name="Conferma: Affida a un legale").click()
+    page.wait_for_load_state()
+    assert "Stato: Affidata" in page.content()
+
+    assert violations == [] and reported == [], (violations, reported)

@@ -295,7 +295,7 @@ def test_a_failure_after_some_files_were_written_leaves_no_row_and_no_file(clien
 
 def test_file_names_are_sanitised(client, shop):
     body = payload(shop[0])
-    body["attachments"][0]["filename"] = "..\\..\\C:/windows/\x07denuncia\x00.pdf"
+    body["attachments"][0]["filename"] = "..\\..\\C:/windows/\x07denuncia\x1b.pdf"
     number = post(client, body).json["number"]
     names = [a.original_name for a in Claim.get(Claim.number == number).attachments]
     assert "denuncia.pdf" in names

@@ -20,6 +20,7 @@ from models import (
     Role,
     StatusChange,
     User,
+    parse_id,
 )
 
 _NOTHING = pw.SQL("1 = 0")
@@ -57,9 +58,8 @@ def visible_claims(user: User, *fields) -> pw.ModelSelect:
 
 def get_claim(user: User, claim_id) -> Claim | None:
     """The claim with `claim_id` if `user` may see it, else None (never someone else's)."""
-    try:
-        claim_id = int(claim_id)
-    except (TypeError, ValueError):
+    claim_id = parse_id(claim_id)
+    if claim_id is None:
         return None
     return visible_claims(user).where(Claim.id == claim_id).first()
 

@@ -5,7 +5,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import peewee as pw
 
@@ -29,6 +29,30 @@ def sniff(data: bytes) -> tuple[str, str] | None:
         if data.startswith(magic):
             return content_type, ext
     return None
+
+
+# Other spellings of a sniffed type's extension that a name may keep as sent.
+_SAME_EXTENSION = {".jpg": (".jpg", ".jpeg", ".jpe"), ".tif": (".tif", ".tiff")}
+_NAME_LENGTH = 255  # Attachment.original_name
+
+
+def named_as(name: str, ext: str) -> str:
+    """`name` with the extension of the type sniffed from the bytes (`poly.html` -> `poly.pdf`).
+
+    A name that already says the type, in any case (`foto.PNG`), stays as it is, so that
+    what the user saves opens in the program the bytes are meant for.
+    """
+    path = PurePath(name or "")
+    if path.suffix.lower() in _SAME_EXTENSION.get(ext, (ext,)):
+        return name
+    stem = path.stem if path.suffix else path.name
+    return (stem.strip() or "documento")[:_NAME_LENGTH - len(ext)] + ext
+
+
+def download_name(original_name: str, content_type: str) -> str:
+    """The name a stored document is served under: its extension follows its sniffed type."""
+    ext = next((e for _magic, ctype, e in _SIGNATURES if ctype == content_type), None)
+    return named_as(original_name, ext) if ext else original_name
 
 
 def storage_path(storage_dir: str | Path, stored_name: str) -> Path:
@@ -60,7 +84,7 @@ def write_file(kind: str, original_name: str, data: bytes, storage_dir: str | Pa
     except FileNotFoundError:  # the first file of its folder (folders are made when needed, not checked each time)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    return StoredFile(kind, original_name, stored_name, content_type, len(data),
+    return StoredFile(kind, named_as(original_name, ext), stored_name, content_type, len(data),
                       hashlib.sha256(data).hexdigest(), path)
 
 

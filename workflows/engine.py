@@ -13,6 +13,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 import peewee as pw
+from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from models import (
@@ -25,6 +26,7 @@ from models import (
     StatusChange,
     User,
     db,
+    parse_id,
     utcnow,
 )
 
@@ -62,7 +64,7 @@ def apply(event: str, claim: Claim, user: User, *, version: int | None = None, *
     if t is None:
         raise NotAllowed(_l("Azione sconosciuta: %(event)s", event=event))
     check_allowed(t, claim, user)
-    read_version = claim.version if version is None else int(version)
+    read_version = claim.version if version is None else _version(version)
     if read_version != claim.version:
         raise Conflict(conflict_message(claim))
     change = PREPARE[event](claim, user, **data)
@@ -152,16 +154,31 @@ def _date(value, name: str, label) -> dt.date:
     return value
 
 
+def _version(value) -> int:
+    """The claim version a form sent back: a number, else the form is not one of ours."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidData(_l("Il modulo non indica la versione della pratica: ricarica la pagina e riprova."),
+                          "version")
+
+
 def _amount(value) -> Decimal:
+    """An amount that the payment column can hold (its digits and decimals), else InvalidData."""
     try:
         amount = Decimal(str(value).replace("€", "").replace(" ", "").replace(",", ".")) if value not in (None, "") else None
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         amount = None
     if amount is None or not amount.is_finite():
         raise InvalidData(_l("Importo non valido."), "amount")
     if amount <= 0:
         raise InvalidData(_l("L'importo deve essere maggiore di zero."), "amount")
-    if amount != amount.quantize(Decimal("0.01")):
+    places = Payment.amount.decimal_places
+    largest = Decimal(10) ** (Payment.amount.max_digits - places) - Decimal(10) ** -places
+    if amount > largest:
+        raise InvalidData(_l("Importo troppo grande: al massimo € %(largest)s.",
+                             largest=format_decimal(largest, format="#,##0.00", locale="it_IT")), "amount")
+    if amount != amount.quantize(Decimal(10) ** -places):
         raise InvalidData(_l("L'importo può avere al massimo due decimali."), "amount")
     return amount
 
@@ -256,7 +273,8 @@ def _file_claim(claim, user, filed_on=None, signed_by_both=False, injuries=False
 def _payer(claim, payer):
     if payer in (None, ""):
         return claim.insurer_id
-    insurer = InsuranceCompany.get_or_none(InsuranceCompany.id == int(getattr(payer, "id", payer)))
+    payer_id = parse_id(getattr(payer, "id", payer))
+    insurer = InsuranceCompany.get_or_none(InsuranceCompany.id == payer_id) if payer_id else None
     if insurer is None:
         raise InvalidData(_l("Compagnia pagatrice sconosciuta."), "payer")
     return insurer.id
