@@ -185,16 +185,15 @@ def test_the_grid_and_the_claim_page_work_under_the_content_security_policy(live
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.locator("a.dropdown-toggle", has_text="Con la selezione").click()
     page.locator("[data-model-action='self_assign']").click()
-    page.wait_for_load_state()
-    assert dialogs and "Auto-affida" in page.content()
+    page.locator(".alert", has_text="Auto-affida al centro: 1 pratica aggiornata").wait_for()
+    assert dialogs
 
     # our bulk panel: an action with its parameter, on the ticked rows
     page.locator(f"input.action-checkbox[value='{claims[2].id}']").check()
     page.locator("#bulk-action").select_option("drop")
     page.locator("#bulk-reason").select_option("no_cover")
     page.get_by_role("button", name="Applica alle selezionate").click()
-    page.wait_for_load_state()
-    assert "Senza seguito: 1 pratica aggiornata" in page.content()
+    page.locator(".alert", has_text="Senza seguito: 1 pratica aggiornata").wait_for()
 
     # the edit form's date picker
     page.goto(f"{live_server}/admin/claim/edit/?id={claims[1].id}")
@@ -204,9 +203,9 @@ def test_the_grid_and_the_claim_page_work_under_the_content_security_policy(live
     # the claim page: a workflow button opens its form, which posts
     page.goto(f"{live_server}/admin/claim/details/?id={claims[1].id}")
     page.locator("button[data-event='assign']").click()
+    page.locator("#act-assign.collapse.show").wait_for()  # opened, its animation over
     page.locator("#assign-lawyer").select_option(label="Avv. Giulia Neri")
     page.get_by_role("button", name="Conferma: Affida a un legale").click()
-    page.wait_for_load_state()
-    assert "Stato: Affidata" in page.content()
+    page.locator(".alert", has_text="Stato: Affidata").wait_for()
 
     assert violations == [] and reported == [], (violations, reported)

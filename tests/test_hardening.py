@@ -275,6 +275,21 @@ def test_junk_values_in_an_offer_are_refused_in_italian_and_nothing_is_recorded(
     assert Payment.select().where(Payment.claim == claim.id).count() == 0
 
 
+@pytest.mark.parametrize("lawyer", ["abc", HUGE, BEYOND_INT32, "-1"])
+def test_a_junk_lawyer_id_is_refused_in_italian(client, desk, lawyer):
+    claim = claim_in(desk, ClaimStatus.VALIDATED)
+    login(client, desk.users[Role.ASP_MANAGER])
+    response = client.post(f"/admin/claim/act/{claim.id}/assign", data={
+        "csrf_token": csrf_token(client, "/admin/claim/"), "version": claim.version, "lawyer": lawyer},
+        follow_redirects=True)
+    assert "Scegli il legale a cui affidare la pratica." in response.get_data(as_text=True)
+    bulk = client.post("/admin/claim/action/", data={
+        "csrf_token": csrf_token(client, "/admin/claim/"), "action": "assign", "url": "/admin/claim/",
+        "rowid": claim.id, "lawyer": lawyer}, follow_redirects=True)
+    assert bulk.status_code == 200 and "Scegli il legale" in bulk.get_data(as_text=True)
+    assert Claim.get_by_id(claim.id).status == ClaimStatus.VALIDATED
+
+
 def test_the_largest_amount_the_column_holds_is_recorded(client, desk):
     claim = claim_in(desk, ClaimStatus.FILED)
     login(client, desk.users[Role.LAWYER])

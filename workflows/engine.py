@@ -190,11 +190,8 @@ def _flag(value) -> bool:
 
 
 def _lawyer_for(claim: Claim, lawyer) -> Lawyer:
-    lawyer_id = getattr(lawyer, "id", lawyer)
-    try:
-        chosen = Lawyer.get_or_none(Lawyer.id == int(lawyer_id)) if lawyer_id not in (None, "") else None
-    except (TypeError, ValueError):
-        chosen = None
+    lawyer_id = parse_id(getattr(lawyer, "id", lawyer))
+    chosen = Lawyer.get_or_none(Lawyer.id == lawyer_id) if lawyer_id else None
     if chosen is None:
         raise InvalidData(_l("Scegli il legale a cui affidare la pratica."), "lawyer")
     works_here = (chosen.own_centre_id == claim.asp_centre_id or LawyerCentre.select().where(
