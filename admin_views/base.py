@@ -24,9 +24,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from models import MAX_ID, InvalidValue, Role, parse_id
+from workflows import dates
 
+from .csv_export import ItalianCsvExport, export_cell
+from .date_fields import DateFormConverter
 from .form_limits import with_column_limits
-from .formatters import spreadsheet_safe
 
 
 class ScopedOptionsFilter(BasePeeweeFilter):
@@ -67,7 +69,11 @@ class DateBetweenFilter(BasePeeweeFilter):
         super().__init__(column, name, data_type="daterangepicker", **kwargs)
 
     def clean(self, value):
-        start, end = (dt.date.fromisoformat(part.strip()) for part in value.split(" to "))
+        """'01/10/2026 to 31/10/2026' (the Italian picker, or typed) or ISO days; a ValueError otherwise."""
+        parts = value.split(" to ")
+        if len(parts) != 2:
+            raise ValueError(value)
+        start, end = (dates.parse_date(part) for part in parts)
         if end == dt.date.max:  # the day after it, which `apply` needs, does not exist
             raise ValueError(value)
         return start, end
@@ -81,13 +87,16 @@ class DateBetweenFilter(BasePeeweeFilter):
 
     def apply(self, query, value):
         start, end = value
-        return query.where(self.column >= start, self.column < end + dt.timedelta(days=1))
+        end = end + dt.timedelta(days=1)
+        if isinstance(self.column, pw.DateTimeField):  # stored in UTC, the days are Rome's
+            start, end = dates.rome_day_start(start), dates.rome_day_start(end)
+        return query.where(self.column >= start, self.column < end)
 
     def operation(self):
         return _l("tra")
 
 
-class GessinModelView(ModelView):
+class GessinModelView(ItalianCsvExport, ModelView):
     """A grid limited to the logged-in user's roles and scope."""
 
     # Roles that may open this grid, and those that may change its rows.
@@ -102,6 +111,7 @@ class GessinModelView(ModelView):
     form_scopes: dict[str, t.Callable] = {}
 
     form_base_class = FlaskForm
+    model_form_converter = DateFormConverter  # dates typed and shown gg/mm/aaaa
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100)
@@ -255,8 +265,9 @@ class GessinModelView(ModelView):
                                    field=self.column_labels.get(name, name)))
 
     # ---- export: text a spreadsheet would run as a formula is neutralised ----
+    # (then dates, amounts, flags and choices are written the way Italian Excel reads them)
     def get_export_value(self, model, name):
-        return spreadsheet_safe(super().get_export_value(model, name))
+        return export_cell(self.model, name, super().get_export_value(model, name))
 
     def handle_view_exception(self, exc):
         if isinstance(exc, InvalidValue):
