@@ -18,6 +18,7 @@ from flask_admin.babel import ngettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.contrib.peewee.tools import parse_like_term
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -96,8 +97,16 @@ class DateBetweenFilter(BasePeeweeFilter):
         return _l("tra")
 
 
+def _shown_moment(view, value, name):
+    return dates.format_moment(value)
+
+
 class GessinModelView(ItalianCsvExport, ModelView):
     """A grid limited to the logged-in user's roles and scope."""
+
+    # Any date or moment a grid or a details page shows without a formatter of its own: gg/mm/aaaa, Rome time.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.date: _shown_moment}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.date: _shown_moment}
 
     # Roles that may open this grid, and those that may change its rows.
     roles: tuple[str, ...] = (Role.ADMIN,)

@@ -78,7 +78,7 @@ MOMENTS = [
     (dt.datetime(2026, 10, 25, 1, 30), "25/10/2026 02:30"),
     (dt.datetime(2026, 10, 25, 2, 30), "25/10/2026 03:30"),
     (dt.datetime(2026, 12, 31, 23, 30), "01/01/2027 00:30"),
-    (dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.timezone.utc), "01/07/2026 14:00"),
+    (dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC), "01/07/2026 14:00"),
 ]
 
 
@@ -253,3 +253,11 @@ def test_an_exported_choice_is_its_italian_label(app):
     from admin_views.csv_export import export_cell
     with app.test_request_context():
         assert str(export_cell(OutboundEmail, "status", "failed")) == "Non inviata"
+
+
+def test_a_details_page_without_formatters_shows_dates_in_rome_time(client, f):
+    email = OutboundEmail.create(recipients="a@example.it", subject="Prova", body="Testo",
+                                 created_at=dt.datetime(2026, 10, 25, 1, 30), sent_at=dt.datetime(2026, 3, 29, 1, 30))
+    login(client, f.user(Role.ADMIN))
+    page = client.get(f"/admin/outbox/details/?id={email.id}").get_data(as_text=True)
+    assert "25/10/2026 02:30" in page and "29/03/2026 03:30" in page

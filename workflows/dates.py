@@ -56,13 +56,13 @@ def parse_date(text: str) -> dt.date:
 def to_rome(moment: dt.datetime) -> dt.datetime:
     """A stored moment (naive means UTC) as Rome's wall-clock time, summer time included."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(ROME)
 
 
 def rome_day_start(day: dt.date) -> dt.datetime:
     """Midnight of `day` in Rome, as a naive UTC moment comparable with the stored ones."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=ROME).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.combine(day, dt.time(), tzinfo=ROME).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def format_date(value) -> str:
