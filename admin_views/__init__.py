@@ -25,6 +25,7 @@ from models import (
     User,
 )
 from security_headers import csp_nonce
+from workflows import dates
 
 from .claims import QUEUES, ClaimView, QueueView
 from .formatters import euro, status_badge, when
@@ -81,6 +82,7 @@ def init_admin(app: Flask) -> GessinAdmin:
 
     app.jinja_env.filters.update(
         gessin_when=when,
+        gessin_date=dates.format_date,
         gessin_euro=euro,
         gessin_badge=status_badge,
         gessin_status=lambda s: ClaimStatus.LABELS.get(s, s),

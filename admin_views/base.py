@@ -18,15 +18,18 @@ from flask_admin.babel import ngettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.contrib.peewee.tools import parse_like_term
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from models import MAX_ID, InvalidValue, Role, parse_id
+from workflows import dates
 
+from .csv_export import ItalianCsvExport, export_cell
+from .date_fields import DateFormConverter
 from .form_limits import with_column_limits
-from .formatters import spreadsheet_safe
 
 
 class ScopedOptionsFilter(BasePeeweeFilter):
@@ -67,7 +70,11 @@ class DateBetweenFilter(BasePeeweeFilter):
         super().__init__(column, name, data_type="daterangepicker", **kwargs)
 
     def clean(self, value):
-        start, end = (dt.date.fromisoformat(part.strip()) for part in value.split(" to "))
+        """'01/10/2026 to 31/10/2026' (the Italian picker, or typed) or ISO days; a ValueError otherwise."""
+        parts = value.split(" to ")
+        if len(parts) != 2:
+            raise ValueError(value)
+        start, end = (dates.parse_date(part) for part in parts)
         if end == dt.date.max:  # the day after it, which `apply` needs, does not exist
             raise ValueError(value)
         return start, end
@@ -81,14 +88,25 @@ class DateBetweenFilter(BasePeeweeFilter):
 
     def apply(self, query, value):
         start, end = value
-        return query.where(self.column >= start, self.column < end + dt.timedelta(days=1))
+        end = end + dt.timedelta(days=1)
+        if isinstance(self.column, pw.DateTimeField):  # stored in UTC, the days are Rome's
+            start, end = dates.rome_day_start(start), dates.rome_day_start(end)
+        return query.where(self.column >= start, self.column < end)
 
     def operation(self):
         return _l("tra")
 
 
-class GessinModelView(ModelView):
+def _shown_moment(view, value, name):
+    return dates.format_moment(value)
+
+
+class GessinModelView(ItalianCsvExport, ModelView):
     """A grid limited to the logged-in user's roles and scope."""
+
+    # Any date or moment a grid or a details page shows without a formatter of its own: gg/mm/aaaa, Rome time.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.date: _shown_moment}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.date: _shown_moment}
 
     # Roles that may open this grid, and those that may change its rows.
     roles: tuple[str, ...] = (Role.ADMIN,)
@@ -102,6 +120,7 @@ class GessinModelView(ModelView):
     form_scopes: dict[str, t.Callable] = {}
 
     form_base_class = FlaskForm
+    model_form_converter = DateFormConverter  # dates typed and shown gg/mm/aaaa
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100)
@@ -255,8 +274,9 @@ class GessinModelView(ModelView):
                                    field=self.column_labels.get(name, name)))
 
     # ---- export: text a spreadsheet would run as a formula is neutralised ----
+    # (then dates, amounts, flags and choices are written the way Italian Excel reads them)
     def get_export_value(self, model, name):
-        return spreadsheet_safe(super().get_export_value(model, name))
+        return export_cell(self.model, name, super().get_export_value(model, name))
 
     def handle_view_exception(self, exc):
         if isinstance(exc, InvalidValue):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, Repairer
-from workflows import checklist, clock
+from workflows import checklist, clock, dates
 from workflows.parties import ensure_own_desk
 from workflows.transitions import OUTCOME_REASONS
 
@@ -57,7 +57,7 @@ def _reasons():
 
 
 def fields_for(event: str, claim: Claim) -> list[Field]:
-    today = clock.today().isoformat()
+    today = dates.format_date(clock.today())  # as the date inputs show and read it: gg/mm/aaaa
     if event == "mark_incomplete":
         missing = set(checklist.missing_items(claim))
         return [Field("missing", _l("Cosa manca"), "checklist", required=True,

@@ -76,7 +76,6 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "number": lambda v, c, m, n: m.number,
         "status": lambda v, c, m, n: str(m.status_label),
         "status_since": lambda v, c, m, n: m.days_in_status(),
-        "received_at": lambda v, c, m, n: m.received_at.strftime("%Y-%m-%d %H:%M"),
     }
     column_export_list = column_list + ("customer_name", "wincar_ref")
     export_max_rows = 100_000

