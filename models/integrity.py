@@ -4,8 +4,9 @@ Models check their unique columns and their CHECK rules before saving
 (`ValidatedModel.check_unique`, `validate`), so this is the last line: two users
 saving the same partita IVA at the same moment, or a path that skipped `save()`.
 SQLite says "UNIQUE constraint failed: repairer.vat_number"; PostgreSQL says
-'duplicate key value violates unique constraint "repairer_vat_number"' (peewee names
-a unique column's index table_column). Neither text is ever shown to a user.
+'duplicate key value violates unique constraint "..." DETAIL: Key (vat_number)=(...)
+already exists.' (the index's name depends on the migration that made it, so the
+column is read from the detail). Neither text is ever shown to a user.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .validators import InvalidValue
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
-_POSTGRES_UNIQUE = re.compile(r'unique constraint "(\w+)"')
+_POSTGRES_UNIQUE = re.compile(r"unique constraint.*?Key \((\w+)\)=", re.S)
 
 
 def explain(model: type[pw.Model], exc: pw.IntegrityError) -> InvalidValue:
@@ -42,5 +43,5 @@ def _unique_field(model, text: str) -> pw.Field | None:
         return next((f for f in model._meta.sorted_fields if f.column_name == found.group(2)), None)
     found = _POSTGRES_UNIQUE.search(text)
     if found:
-        return next((f for f in model._meta.sorted_fields if f"{table}_{f.column_name}" == found.group(1)), None)
+        return next((f for f in model._meta.sorted_fields if f.column_name == found.group(1)), None)
     return None
