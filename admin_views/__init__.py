@@ -28,6 +28,7 @@ from security_headers import csp_nonce
 from workflows import dates
 
 from .claims import QUEUES, ClaimView, QueueView
+from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
@@ -84,6 +85,7 @@ def init_admin(app: Flask) -> GessinAdmin:
         gessin_when=when,
         gessin_date=dates.format_date,
         gessin_euro=euro,
+        gessin_flash=plain_italian,
         gessin_badge=status_badge,
         gessin_status=lambda s: ClaimStatus.LABELS.get(s, s),
         gessin_role=lambda r: Role.LABELS.get(r, r),

@@ -8,28 +8,30 @@ options) through the scoped query of `workflows.access`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import typing as t
 
 import peewee as pw
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.actions import action
-from flask_admin.babel import lazy_gettext as admin_lazy_gettext
-from flask_admin.babel import ngettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from models import MAX_ID, InvalidValue, Role, parse_id
+from models import MAX_ID, InvalidValue, Role, explain_integrity_error, parse_id
 from workflows import dates
 
 from .csv_export import ItalianCsvExport, export_cell
 from .date_fields import DateFormConverter
 from .form_limits import with_column_limits
+
+log = logging.getLogger("gessin.admin")
 
 
 class ScopedOptionsFilter(BasePeeweeFilter):
@@ -223,6 +225,15 @@ class GessinModelView(ItalianCsvExport, ModelView):
 
         return count, (list(query) if execute else query)
 
+    def get_column_name(self, field):
+        """A column's label: the view's own, else the model field's Italian verbose_name (never "Locked Until")."""
+        if self.column_labels and field in self.column_labels:
+            return self.column_labels[field]
+        model_field = self.model._meta.fields.get(field) if isinstance(field, str) else None
+        if model_field is not None and model_field.verbose_name:
+            return model_field.verbose_name
+        return super().get_column_name(field)
+
     search_hint = None
 
     def search_placeholder(self):
@@ -278,11 +289,38 @@ class GessinModelView(ItalianCsvExport, ModelView):
     def get_export_value(self, model, name):
         return export_cell(self.model, name, super().get_export_value(model, name))
 
+    # ---- a refused save: the sentence by its field, the form again with the values ----
+    def create_model(self, form):
+        g.gessin_form = form  # for handle_view_exception, which Flask-Admin calls without it
+        return super().create_model(form)
+
+    def update_model(self, form, model):
+        g.gessin_form = form
+        return super().update_model(form, model)
+
     def handle_view_exception(self, exc):
-        if isinstance(exc, InvalidValue):
-            flash(str(exc.message), "error")
-            return True
-        return super().handle_view_exception(exc)
+        """A model's InvalidValue or the database's refusal: told in Italian, never the exception text."""
+        if isinstance(exc, ValueError) and not isinstance(exc, InvalidValue):
+            exc = InvalidValue(None, str(exc))  # ours (on_model_change) and WTForms' are already Italian
+        elif not isinstance(exc, (InvalidValue, pw.IntegrityError)):
+            log.exception("%s: save failed", self.model.__name__)
+            exc = InvalidValue(None, _l("I dati non sono stati salvati: riprova tra poco."))
+        self.refuse_save(g.get("gessin_form"), exc)
+        return True
+
+    def refuse_save(self, form, exc) -> bool:
+        """Tell why a save was refused: under its field when the form has it, else on top. Returns False."""
+        if isinstance(exc, pw.IntegrityError):
+            exc = explain_integrity_error(self.model, exc)
+        message = str(getattr(exc, "message", exc))
+        name = getattr(exc, "field", None)
+        field = form[name] if form is not None and name and name in form else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+            flash(_("Non salvato: correggi i campi segnalati."), "error")
+        else:
+            flash(message, "error")
+        return False
 
     # ---- actions on ticked rows: ids checked once, for every action ------------
     def handle_action(self, return_view=None):
@@ -291,7 +329,7 @@ class GessinModelView(ItalianCsvExport, ModelView):
         return super().handle_action(return_view)
 
     # ---- bulk delete through the scope, not around it ----------------------
-    @action("delete", admin_lazy_gettext("Delete"), admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    @action("delete", _l("Elimina"), _l("Eliminare le righe selezionate?"))
     def action_delete(self, ids):
         if not self.can_delete:
             abort(403)
@@ -301,4 +339,4 @@ class GessinModelView(ItalianCsvExport, ModelView):
             self.on_model_delete(row)
             row.delete_instance()
             count += 1
-        flash(ngettext("Record was successfully deleted.", "%(count)s records were successfully deleted.", count, count=count), "success")
+        flash(ngettext("%(num)d scheda eliminata.", "%(num)d schede eliminate.", count), "success")

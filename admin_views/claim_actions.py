@@ -24,6 +24,35 @@ class Field:
     required: bool = False
     choices: list = field(default_factory=list)
     value: object = None
+    errors: list = field(default_factory=list)  # Italian messages, shown under the input
+
+
+@dataclass
+class FailedAction:
+    """An action the engine refused: what was posted, and the (field, message) errors it gave."""
+    event: str
+    form: object  # the posted form (a MultiDict)
+    errors: list
+    on_top: list = field(default_factory=list)  # messages of no field of the form (a Conflict...)
+
+    def fill(self, fields: list[Field]) -> None:
+        """Put back in `fields` every posted value and each error under its field."""
+        names = {f.name for f in fields}
+        for f in fields:
+            f.value = posted_value(f, self.form)
+            f.errors = [str(message) for name, message in self.errors if name == f.name]
+        for name, message in self.errors:
+            if name not in names and str(message) not in self.on_top:
+                self.on_top.append(str(message))
+
+
+def posted_value(spec: Field, form):
+    """What the user had in `spec`'s input, as the template shows it."""
+    if spec.kind == "checklist":
+        return set(form.getlist(spec.name))
+    if spec.kind == "checkbox":
+        return form.get(spec.name) == "y"
+    return form.get(spec.name, "")
 
 
 def _note(required=False, label=None):

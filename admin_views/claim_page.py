@@ -12,10 +12,10 @@ from flask_login import current_user
 from models import Attachment, Claim
 from workflows import access, checklist, duplicates, engine
 from workflows.attachments import download_name, storage_path
-from workflows.errors import WorkflowError
+from workflows.errors import Conflict, InvalidData, WorkflowError
 from workflows.transitions import TRANSITIONS
 
-from .claim_actions import fields_for, read_form
+from .claim_actions import FailedAction, fields_for, read_form
 from .formatters import days_since, euro, status_badge, when
 from .insurers import debtor_as_sent, insurer_as_sent
 
@@ -113,10 +113,18 @@ class ClaimPageMixin:
         return list(claim.payments.order_by(claim.payments.model.on_date.desc()))
 
     # ---- workflow buttons ----------------------------------------------------
-    def claim_actions(self, claim):
-        """The events the current user may apply now, each with its form fields."""
+    def claim_actions(self, claim, failed=None):
+        """The events the current user may apply now, each with its form fields.
+
+        `failed` (a FailedAction) puts back in its event's form what was posted, with the errors.
+        """
         user = current_user._get_current_object()
-        return [(t, fields_for(t.event, claim)) for t in engine.available(claim, user)]
+        actions = [(t, fields_for(t.event, claim)) for t in engine.available(claim, user)]
+        if failed:
+            for t, fields in actions:
+                if t.event == failed.event:
+                    failed.fill(fields)
+        return actions
 
     @expose("/act/<id:claim_id>/<event>", methods=["POST"])
     def act(self, claim_id: int, event: str):
@@ -128,12 +136,32 @@ class ClaimPageMixin:
         try:
             saved = engine.apply(event, claim, user, version=request.form.get("version", claim.version),
                                  **read_form(event, claim, request.form))
+        except (InvalidData, Conflict) as exc:
+            return self._failed_action(event, exc)
         except WorkflowError as exc:
             flash(str(exc.message), "error")
             return redirect(details)
         flash(_("Pratica %(number)s: %(action)s eseguita. Stato: %(status)s.", number=saved.number,
                 action=TRANSITIONS[event].label, status=saved.status_label), "success")
         return redirect(details)
+
+    def _failed_action(self, event: str, exc):
+        """The claim page again, the failed action's form open with what was typed and each error by its field.
+
+        The claim is read anew, so after a Conflict the page shows the other user's change
+        and the form carries its version: confirming again applies to what is now shown.
+        """
+        claim = self.get_one(request.view_args["claim_id"])
+        if not engine.can(event, claim, current_user._get_current_object()):  # no longer possible: no form to show
+            flash(str(exc.message), "error")
+            return redirect(self.get_url(".details_view", id=claim.id))
+        errors = getattr(exc, "errors", None) or [(None, exc.message)]
+        failed = FailedAction(event, request.form, errors, on_top=[str(exc.message)] if isinstance(exc, Conflict) else [])
+        log.info("claim %s: %s by %s refused: %s", claim.number, event, current_user.login,
+                 "; ".join(f"{name}: {message}" for name, message in errors))
+        page = self.render(self.details_template, model=claim, details_columns=self.get_details_columns(),
+                           get_value=self.get_detail_value, return_url=self.get_url(".index_view"), failed=failed)
+        return page, 409 if isinstance(exc, Conflict) else 422
 
     @expose("/attachment/<id:attachment_id>")
     def download(self, attachment_id: int):

@@ -125,8 +125,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
             self.on_model_change(form, claim, True)
             open_claim(claim, user, source="web")
         except (InvalidValue, ValueError, WorkflowError) as exc:
-            flash(str(getattr(exc, "message", exc)), "error")
-            return False
+            return self.refuse_save(form, exc)
         flash(_("Pratica %(number)s inserita.", number=claim.number), "success")
         return claim
 
@@ -141,8 +140,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
             self.on_model_change(form, model, False)
             model.validate()
         except (InvalidValue, ValueError) as exc:
-            flash(str(getattr(exc, "message", exc)), "error")
-            return False
+            return self.refuse_save(form, exc)
         data = {getattr(Claim, name): getattr(model, name) for name in allowed}
         data[Claim.version] = read_version + 1
         data[Claim.updated_at] = model.updated_at

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import peewee as pw
 from flask import abort, flash
 from flask_admin import expose
 from flask_admin.actions import action
@@ -77,9 +78,8 @@ class PartyEditMixin:
         try:
             self.on_model_change(form, model, False)
             party_edits.update_party(model, current_user._get_current_object(), values)
-        except (InvalidValue, WorkflowError, ValueError) as exc:
-            flash(str(getattr(exc, "message", exc)), "error")
-            return False
+        except (InvalidValue, WorkflowError, ValueError, pw.IntegrityError) as exc:
+            return self.refuse_save(form, exc)
         self.after_model_change(form, model, False)
         return True
 

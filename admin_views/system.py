@@ -22,6 +22,7 @@ from models import (
     User,
 )
 from workflows import access, notify, party_edits
+from workflows.transitions import event_label
 
 from .base import GessinModelView
 from .formatters import column, status_badge, when
@@ -122,8 +123,10 @@ class HistoryView(ReadOnlyView):
         "from_status": lambda v, c, m, n: status_badge(m.from_status) if m.from_status else "",
         "to_status": lambda v, c, m, n: status_badge(m.to_status),
         "claim": lambda v, c, m, n: m.claim.number,
+        "event": lambda v, c, m, n: event_label(m.event),
     }
-    column_formatters_export = {"claim": lambda v, c, m, n: m.claim.number}
+    column_formatters_export = {"claim": lambda v, c, m, n: m.claim.number,
+                                "event": lambda v, c, m, n: event_label(m.event)}
 
     def scoped_query(self, user):
         return access.visible_history(user)

@@ -138,7 +138,7 @@ def claim_fields(payload: ClaimIn) -> dict:
     """The Claim columns a WinCar payload fills."""
     acc, a, b, customer = payload.accident, payload.accident.vehicle_a, payload.accident.vehicle_b, payload.customer
     insurers = intake.insurers_named([a.insurer, b.insurer])
-    return dict(
+    fields = dict(
         customer_name=customer.name, customer_fiscal_code=customer.fiscal_code, customer_phone=customer.phone,
         customer_email=customer.email, customer_address=customer.address,
         accident_date=acc.date, accident_time=acc.time, accident_place=acc.place, vehicle_count=acc.vehicle_count,
@@ -156,6 +156,36 @@ def claim_fields(payload: ClaimIn) -> dict:
         signed_by_both=acc.signed_by_both, estimate_amount=payload.estimate_amount,
         wincar_assessment=payload.wincar_assessment,
     )
+    if payload.event == "seguito":  # a seguito changes only what it sends (null included: it clears)
+        fields = {name: value for name, value in fields.items() if _was_sent(payload, name)}
+    return fields
+
+
+def _was_sent(payload: ClaimIn, column: str) -> bool:
+    """Did the payload carry the JSON member that fills `column` (pydantic's `model_fields_set`)?"""
+    acc = payload.accident
+    parts = {"payload": payload, "customer": payload.customer, "accident": acc, "vehicle_a": acc.vehicle_a,
+             "vehicle_b": acc.vehicle_b, "injured": acc.injuries}  # an Injuries left out is a default: nothing set
+    part, member = _SENT_BY[column]
+    return member in parts[part].model_fields_set
+
+
+# Claim column -> (the part of the payload, the member there that fills it).
+_SENT_BY = {
+    "customer_name": ("customer", "name"), "customer_fiscal_code": ("customer", "fiscal_code"),
+    "customer_phone": ("customer", "phone"), "customer_email": ("customer", "email"),
+    "customer_address": ("customer", "address"),
+    "accident_date": ("accident", "date"), "accident_time": ("accident", "time"),
+    "accident_place": ("accident", "place"), "vehicle_count": ("accident", "vehicle_count"),
+    "witnesses": ("accident", "witnesses"), "signed_by_both": ("accident", "signed_by_both"),
+    **{f"vehicle_{side}_{column}": (f"vehicle_{side}", member) for side in "ab" for column, member in (
+        ("plate", "plate"), ("country", "country"), ("insurer", "insurer"), ("insurer_name", "insurer"),
+        ("policy", "policy_number"), ("driver", "driver"), ("circumstances", "circumstances"))},
+    "injuries": ("injured", "any"), "injured_persons": ("injured", "persons"),
+    "injured_driver_a_only": ("injured", "driver_a_only"), "passengers_injured": ("injured", "passengers"),
+    "disability_pct": ("injured", "permanent_disability_pct"),
+    "estimate_amount": ("payload", "estimate_amount"), "wincar_assessment": ("payload", "wincar_assessment"),
+}
 
 
 def _replay(repairer, key: str):

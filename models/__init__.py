@@ -16,6 +16,7 @@ from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
+from .integrity import explain as explain_integrity_error
 
 ALL_MODELS = [
     AspCentre,
@@ -39,6 +40,6 @@ ALL_MODELS = [
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role",
+    "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role", "explain_integrity_error",
     "MAX_ID", "allocate_number", "bind_database", "db", "insert_rows", "is_postgres", "parse_id", "utcnow",
 ]

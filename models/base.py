@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import peewee as pw
+from flask_babel import lazy_gettext as _l
 from playhouse.db_url import connect
 
 db = pw.DatabaseProxy()
@@ -39,7 +40,7 @@ def parse_id(value) -> int | None:
 
 
 class BaseModel(pw.Model):
-    created_at = pw.DateTimeField(default=utcnow)
+    created_at = pw.DateTimeField(default=utcnow, verbose_name=_l("Creato il"))
 
     class Meta:
         database = db

@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 from .base import BaseModel, utcnow
 from .claims import Claim, ClaimStatus
+from .parties import ValidatedModel
 from .users import User
+from .validators import InvalidValue
 
 
 class OutboundEmail(BaseModel):
@@ -26,32 +28,42 @@ class OutboundEmail(BaseModel):
     sent_at = pw.DateTimeField(null=True, verbose_name=_l("Inviata il"))
     next_attempt_at = pw.DateTimeField(null=True, index=True, verbose_name=_l("Prossimo tentativo"))
     # Set while one worker is talking to the SMTP server, so no other sends the same row.
-    locked_until = pw.DateTimeField(null=True)
+    locked_until = pw.DateTimeField(null=True, verbose_name=_l("In invio fino a"))
 
 
-class QueueLimit(BaseModel):
+class QueueLimit(ValidatedModel):
     """The longest a claim may stay in a state, set by the call centre."""
 
     status = pw.CharField(max_length=24, unique=True, choices=ClaimStatus.CHOICES, verbose_name=_l("Stato"))
     warning_days = pw.IntegerField(verbose_name=_l("Preavviso dopo (giorni)"))
     breach_days = pw.IntegerField(verbose_name=_l("Scadenza dopo (giorni)"))
 
+    unique_messages = {"status": _l("Questo stato ha già i suoi tempi di permanenza.")}
+
     class Meta:
         constraints = [pw.Check("warning_days >= 0"), pw.Check("breach_days >= warning_days")]
+
+    def validate(self) -> None:
+        """The table's CHECK constraints, said by the field they concern."""
+        if self.warning_days is not None and self.warning_days < 0:
+            raise InvalidValue("warning_days", _l("Il preavviso non può essere negativo."))
+        if self.breach_days is not None and self.warning_days is not None and self.breach_days < self.warning_days:
+            raise InvalidValue("breach_days", _l("La scadenza non può venire prima del preavviso: indica almeno "
+                                                 "%(days)d giorni.", days=self.warning_days))
 
 
 class IntakeEvent(BaseModel):
     """Raw log of each WinCar request, for audit; never the documents' content."""
 
     received_at = pw.DateTimeField(default=utcnow, index=True)
-    remote_addr = pw.CharField(max_length=64, null=True)
+    remote_addr = pw.CharField(max_length=64, null=True, verbose_name=_l("Indirizzo IP"))
     wincar_user = pw.CharField(max_length=64, null=True)
     event = pw.CharField(max_length=16, null=True)
     wincar_ref = pw.CharField(max_length=64, null=True)
-    idempotency_key = pw.CharField(max_length=128, null=True)
+    idempotency_key = pw.CharField(max_length=128, null=True, verbose_name=_l("Chiave di idempotenza"))
     http_status = pw.IntegerField()
     claim = pw.ForeignKeyField(Claim, null=True, backref="intake_events", on_delete="SET NULL")
-    payload = pw.TextField(null=True)
+    payload = pw.TextField(null=True, verbose_name=_l("Dati ricevuti"))
     error = pw.TextField(null=True)
     duration_ms = pw.IntegerField(null=True)
 

@@ -9,13 +9,33 @@ from .base import BaseModel
 
 
 class ValidatedModel(BaseModel):
-    """Runs `validate()` before every save, so no path stores a malformed code."""
+    """Runs `validate()` before every save, so no path stores a malformed code.
+
+    `unique_messages` names the unique columns people type (a partita IVA, a login) and
+    what to tell them when another row has the value: checked before the save, so the
+    form shows the sentence by its field instead of the database's error.
+    """
+
+    unique_messages: dict = {}
 
     def validate(self) -> None:  # pragma: no cover - overridden
         pass
 
+    def check_unique(self) -> None:
+        model, pk = type(self), type(self)._meta.primary_key
+        for name, message in self.unique_messages.items():
+            value = getattr(self, f"{name}_id" if isinstance(model._meta.fields[name], pw.ForeignKeyField) else name)
+            if value is None:
+                continue
+            others = model.select(pk).where(model._meta.fields[name] == value)
+            if self._pk is not None:
+                others = others.where(pk != self._pk)
+            if others.exists():
+                raise validators.InvalidValue(name, message)
+
     def save(self, *args, **kwargs):
         self.validate()
+        self.check_unique()
         return super().save(*args, **kwargs)
 
     def _clean_contacts(self) -> None:
@@ -26,6 +46,8 @@ class ValidatedModel(BaseModel):
 
 
 class AspCentre(ValidatedModel):
+    unique_messages = {"vat_number": _l("Esiste già un Centro ASP con questa partita IVA.")}
+
     name = pw.CharField(max_length=200, verbose_name=_l("Ragione sociale"))
     vat_number = pw.CharField(max_length=11, unique=True, verbose_name=_l("Partita IVA"))
     email = pw.CharField(max_length=254, verbose_name=_l("E-mail"))
@@ -43,6 +65,9 @@ class AspCentre(ValidatedModel):
 
 
 class Repairer(ValidatedModel):
+    unique_messages = {"vat_number": _l("Esiste già una carrozzeria con questa partita IVA."),
+                       "wincar_user": _l("Questo UserID WinCar è già di un'altra carrozzeria.")}
+
     name = pw.CharField(max_length=200, verbose_name=_l("Ragione sociale"))
     vat_number = pw.CharField(max_length=11, unique=True, verbose_name=_l("Partita IVA"))
     fiscal_code = pw.CharField(max_length=16, null=True, verbose_name=_l("Codice fiscale"))
@@ -83,6 +108,8 @@ class Lawyer(ValidatedModel):
     )
     active = pw.BooleanField(default=True, verbose_name=_l("Attivo"))
 
+    unique_messages = {"own_centre": _l("Questo Centro ASP ha già il suo sportello.")}
+
     def validate(self) -> None:
         if self.tax_code:
             self.tax_code = validators.fiscal_code(self.tax_code, "tax_code")
@@ -105,6 +132,8 @@ class LawyerCentre(BaseModel):
 
 
 class InsuranceCompany(ValidatedModel):
+    unique_messages = {"name": _l("Esiste già una compagnia con questa denominazione.")}
+
     name = pw.CharField(max_length=200, unique=True, verbose_name=_l("Denominazione"))
     claims_email = pw.CharField(max_length=254, null=True, verbose_name=_l("E-mail ufficio sinistri"))
     claims_pec = pw.CharField(max_length=254, null=True, verbose_name=_l("PEC ufficio sinistri"))

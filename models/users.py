@@ -63,6 +63,8 @@ class User(ValidatedModel):
     # every session the user has open.
     session_token = pw.CharField(max_length=64, unique=True, default=new_session_token)
 
+    unique_messages = {"login": _l("Esiste già un utente con questo nome utente.")}
+
     # The one party each role must be linked to, and only that one.
     LINK_FOR_ROLE = {
         Role.ADMIN: None,

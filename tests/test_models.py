@@ -34,9 +34,12 @@ def test_a_malformed_vat_number_is_refused(f):
 
 def test_vat_numbers_are_unique(f):
     centre = f.centre()
-    with pytest.raises(pw.IntegrityError):
+    with pytest.raises(InvalidValue, match="Esiste già un Centro ASP con questa partita IVA") as caught:
+        AspCentre.create(name="Copia", vat_number=centre.vat_number, email="b@example.it")
+    assert caught.value.field == "vat_number"  # told before the database is asked
+    with pytest.raises(pw.IntegrityError):  # and the database holds the line anyway
         with db.atomic():
-            AspCentre.create(name="Copia", vat_number=centre.vat_number, email="b@example.it")
+            AspCentre.insert(name="Copia", vat_number=centre.vat_number, email="b@example.it").execute()
 
 
 def test_a_wrong_fiscal_code_and_email_are_refused(f):
@@ -120,9 +123,12 @@ def test_money_is_decimal_and_positive(f):
 
 def test_queue_limits_check_their_days(f):
     QueueLimit.create(status="received", warning_days=1, breach_days=2)
-    with pytest.raises(pw.IntegrityError):
+    with pytest.raises(InvalidValue, match="La scadenza non può venire prima del preavviso") as caught:
+        QueueLimit.create(status="validated", warning_days=3, breach_days=2)
+    assert caught.value.field == "breach_days"  # told by its field, before the database is asked
+    with pytest.raises(pw.IntegrityError):  # and the database holds the line anyway
         with db.atomic():
-            QueueLimit.create(status="validated", warning_days=3, breach_days=2)
+            QueueLimit.insert(status="validated", warning_days=3, breach_days=2).execute()
 
 
 def test_a_user_is_linked_to_the_party_of_its_role(f):

@@ -32,7 +32,7 @@ from models import (
 
 from . import access, checklist, clock, dates, notify, transfer
 from .change import Change
-from .errors import Conflict, InvalidData, NotAllowed
+from .errors import Conflict, FieldErrors, InvalidData, NotAllowed
 from .parties import ensure_own_desk
 from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
 
@@ -203,10 +203,12 @@ def _lawyer_for(claim: Claim, lawyer) -> Lawyer:
 
 
 def _reason(reason, note) -> tuple[str, str | None]:
+    errors = FieldErrors()
     if reason not in OUTCOME_REASONS:
-        raise InvalidData(_l("Scegli il motivo dall'elenco."), "reason")
+        errors.add("reason", _l("Scegli il motivo dall'elenco."))
     if reason == "other" and not _text(note):
-        raise InvalidData(_l("Con il motivo «Altro» scrivi una nota."), "note")
+        errors.add("note", _l("Con il motivo «Altro» scrivi una nota."))
+    errors.raise_if_any()
     return reason, _text(note)
 
 
@@ -277,10 +279,12 @@ def _payer(claim, payer):
     return insurer.id
 
 
-def _money_record(kind, claim, user, amount, on_date, payer, note):
-    value = _amount(amount)
-    day = _date(on_date, "on_date", _l("Data"))
-    payer_id = _payer(claim, payer)
+def _money_record(kind, claim, user, amount, on_date, payer, note, errors: FieldErrors | None = None):
+    errors = errors or FieldErrors()  # every wrong field is told at once
+    value = errors.check(_amount, amount)
+    day = errors.check(_date, on_date, "on_date", _l("Data"))
+    payer_id = errors.check(_payer, claim, payer)
+    errors.raise_if_any()
 
     def write(saved_claim):
         Payment.create(claim=saved_claim, kind=kind, amount=value, on_date=day, payer=payer_id,
@@ -294,10 +298,11 @@ def _record_offer(claim, user, amount=None, on_date=None, payer=None, note=None)
 
 
 def _record_payment(claim, user, amount=None, on_date=None, payer=None, note=None, final=False):
+    errors = FieldErrors()
     if checklist.has_document(claim, "cessione_credito") and not checklist.has_document(claim, "fattura"):
-        raise InvalidData(_l("Con la cessione del credito la compagnia rimborsa solo contro la fattura di "
-                             "riparazione (art. 149-bis CdA): carica prima la fattura."), "fattura")
-    value, day, write = _money_record("reimbursement", claim, user, amount, on_date, payer, note)
+        errors.add("fattura", _l("Con la cessione del credito la compagnia rimborsa solo contro la fattura di "
+                                 "riparazione (art. 149-bis CdA): carica prima la fattura."))
+    value, day, write = _money_record("reimbursement", claim, user, amount, on_date, payer, note, errors)
     paid = (Payment.select(pw.fn.COALESCE(pw.fn.SUM(Payment.amount), 0))
             .where(Payment.claim == claim, Payment.kind == "reimbursement").scalar())
     total = Decimal(str(paid)) + value

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
-from . import engine, notify
+from . import engine, field_changes, notify
 from .attachments import add_rows, write_file
 from .direct_compensation import apply_verdict
 from .duplicates import duplicates_of
@@ -137,7 +137,12 @@ def _sent_before(repairer: Repairer, wincar_ref: str) -> Claim | None:
 
 
 def receive_followup(claim: Claim, fields: dict, documents: list[Document], storage_dir) -> Received:
-    """Add new documents (a changed document becomes a new version), update the data, tell everyone."""
+    """Add new documents (a changed document becomes a new version), update the data, tell everyone.
+
+    `fields` holds only what the seguito sent: a column it leaves out keeps the claim's
+    value; one sent as null is cleared (WinCar says it no longer has it). The history
+    row names each changed field with its old and new value.
+    """
     known = {(a.kind, a.sha256) for a in Attachment.select(Attachment.kind, Attachment.sha256)
              .where(Attachment.claim == claim)}
     fields = keep_hand_set(claim, dict(fields))
@@ -151,10 +156,10 @@ def receive_followup(claim: Claim, fields: dict, documents: list[Document], stor
     files = _Files(storage_dir, new_docs)
     try:
         with db.atomic():
+            note = _followup_note(new_docs, field_changes.describe(claim, changes))
             _update(claim, changes)
             files.add_rows(claim)
             saved = Claim.get_by_id(claim.id)
-            note = _followup_note(new_docs, changes)
             StatusChange.create(claim=claim, at=utcnow(), actor=None, actor_label="WinCar", event="seguito",
                                 from_status=saved.status, to_status=saved.status, note=note)
             notify.queue(saved, notify.recipients(saved), "followup", note=note,
@@ -197,10 +202,10 @@ def _update(claim: Claim, changes: dict) -> None:
         raise Conflict(engine.conflict_message(claim))
 
 
-def _followup_note(documents: list[Document], changes: dict) -> str:
+def _followup_note(documents: list[Document], changed: list[str]) -> str:
     parts = []
     if documents:
         parts.append("nuovi documenti: " + ", ".join(f"{d.filename} ({d.kind})" for d in documents))
-    if changes:
-        parts.append(f"dati aggiornati: {len(changes)} campi")
+    if changed:
+        parts.append("dati aggiornati: " + "; ".join(changed))
     return "Seguito da WinCar: " + "; ".join(parts) + "."

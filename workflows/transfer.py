@@ -23,7 +23,7 @@ from models import AspCentre, Claim, ClaimStatus, LawyerCentre, Repairer
 
 from . import notify
 from .change import Change
-from .errors import InvalidData
+from .errors import FieldErrors, InvalidData
 from .transitions import IN_RECOVERY
 
 
@@ -49,13 +49,15 @@ def lawyer_stays(claim: Claim, centre: AspCentre) -> bool:
 
 
 def prepare(claim: Claim, user, repairer=None, asp_centre=None, note=None) -> Change:
+    errors = FieldErrors()  # every wrong field is told at once
     reason = (note or "").strip() if isinstance(note, str) else None
     if not reason:
-        raise InvalidData(_l("Indica il motivo del trasferimento."), "note")
-    new_repairer = _pick(Repairer, repairer if repairer not in (None, "") else claim.repairer_id,
-                         "repairer", _l("Carrozzeria"))
-    new_centre = _pick(AspCentre, asp_centre if asp_centre not in (None, "") else claim.asp_centre_id,
-                       "asp_centre", _l("Centro ASP"))
+        errors.add("note", _l("Indica il motivo del trasferimento."))
+    new_repairer = errors.check(_pick, Repairer, repairer if repairer not in (None, "") else claim.repairer_id,
+                                "repairer", _l("Carrozzeria"))
+    new_centre = errors.check(_pick, AspCentre, asp_centre if asp_centre not in (None, "") else claim.asp_centre_id,
+                              "asp_centre", _l("Centro ASP"))
+    errors.raise_if_any()
     if new_repairer.id == claim.repairer_id and new_centre.id == claim.asp_centre_id:
         raise InvalidData(_l("Scegli un'altra carrozzeria o un altro Centro ASP."), "asp_centre")
 

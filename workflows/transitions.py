@@ -65,4 +65,15 @@ OUTCOME_REASONS = {
     "other": _l("Altro (vedi nota)"),
 }
 
-EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {"open": _l("Pratica ricevuta")}
+# What the history calls each event: the table's, and those other modules write
+# (workflows/claims.py opens, workflows/intake.py the WinCar seguito, workflows/insurers.py the mapping).
+EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {
+    "open": _l("Pratica ricevuta"),
+    "seguito": _l("Seguito da WinCar"),
+    "insurer_mapped": _l("Compagnia abbinata"),
+}
+
+
+def event_label(event: str) -> str:
+    """The Italian name of a history row's event (the code itself only for one no table knows)."""
+    return str(EVENT_LABELS.get(event, event))
