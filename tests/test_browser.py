@@ -32,7 +32,7 @@ def page():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="it-IT", viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(locale="it-IT", timezone_id="Europe/Rome", viewport={"width": 1400, "height": 1000})
         yield context.new_page()
         browser.close()
 
