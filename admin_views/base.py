@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 
 from models import MAX_ID, InvalidValue, Role, parse_id
 
+from .fields import GessinModelConverter
 from .form_limits import with_column_limits
 from .formatters import spreadsheet_safe
 
@@ -102,6 +103,7 @@ class GessinModelView(ModelView):
     form_scopes: dict[str, t.Callable] = {}
 
     form_base_class = FlaskForm
+    model_form_converter = GessinModelConverter  # amounts typed and shown the Italian way, in every form
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100)
