@@ -28,7 +28,7 @@ from models import MAX_ID, InvalidValue, Role, explain_integrity_error, parse_id
 from workflows import dates
 
 from .csv_export import ItalianCsvExport, export_cell
-from .date_fields import DateFormConverter
+from .fields import GessinModelConverter
 from .form_limits import with_column_limits
 
 log = logging.getLogger("gessin.admin")
@@ -122,7 +122,7 @@ class GessinModelView(ItalianCsvExport, ModelView):
     form_scopes: dict[str, t.Callable] = {}
 
     form_base_class = FlaskForm
-    model_form_converter = DateFormConverter  # dates typed and shown gg/mm/aaaa
+    model_form_converter = GessinModelConverter  # amounts and dates typed and shown the Italian way, in every form
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100)

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import click
-from babel.numbers import format_currency
 from faker import Faker
 from flask import current_app
 from flask.cli import with_appcontext
@@ -46,6 +45,7 @@ from models import (
     utcnow,
 )
 from workflows import credentials, notify
+from workflows.amounts import italian
 from workflows.attachments import store_attachment
 from workflows.claims import open_claim
 from workflows.parties import ensure_own_desk
@@ -628,7 +628,7 @@ def _slug(text: str) -> str:
 
 
 def _euro(amount: Decimal) -> str:
-    return format_currency(amount, "EUR", locale="it_IT")
+    return f"€ {italian(amount)}"  # as the engine writes its notes
 
 
 def _set_counters(counters: dict[int, int]) -> None:

@@ -6,13 +6,32 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from models import AttachmentKind, validators
 from workflows import clock
 
 Text = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=2000)]
+
+_MACHINE_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]{1,2})?")
+
+
+def _machine_amount(value):
+    """An amount sent as text is in machine form, "1520.40": "1.500" is never read as 1,50.
+
+    pydantic would take "1.500" as 1.5 (its decimal places ignore trailing zeros) and
+    "1e3" as 1000; a JSON number is a number and is left to pydantic.
+    """
+    if isinstance(value, str) and not _MACHINE_AMOUNT.fullmatch(value.strip()):
+        raise ValueError(f"importo non valido: «{value[:40]}»; scrivere le cifre senza separatore delle "
+                         "migliaia e con il punto per i decimali (per esempio 1500.00 o 1.50), "
+                         "oppure un numero JSON")
+    return value
+
+
+# Euro, as the claim's MoneyField columns hold them (12 digits, 2 decimals).
+Amount = Annotated[Decimal, BeforeValidator(_machine_amount), Field(ge=0, max_digits=12, decimal_places=2)]
 
 
 class Strict(BaseModel):
@@ -148,7 +167,8 @@ class ClaimIn(Strict):
     asp_centre: AspCentreRef
     customer: Customer
     accident: Accident
-    estimate_amount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
+    estimate_amount: Amount | None = Field(None, description="Importo del preventivo in euro: numero JSON o testo "
+                                           "come 1520.40 (punto decimale, senza migliaia)")
     wincar_assessment: Annotated[str, Field(max_length=200)] | None = Field(
         None, description="Prima valutazione di WinCar (indennizzo diretto o procedura ordinaria)")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)

@@ -172,7 +172,7 @@ def test_a_claim_entered_by_hand_gets_a_number_and_history(client, f, desk):
     response = client.post("/admin/claim/new/", data={
         "csrf_token": csrf_token(client, "/admin/claim/new/"), "repairer": repairer.id, "asp_centre": centre.id,
         "insurer": insurer.id, "customer_name": "Anna Gialli", "vehicle_a_plate": "fg 321 hk",
-        "accident_date": "2026-10-01", "estimate_amount": "1520.40",
+        "accident_date": "2026-10-01", "estimate_amount": "1.520,40",
         "vehicle_count": 2, "vehicle_a_country": "I", "vehicle_b_country": "I",
     })
     assert response.status_code == 302

@@ -26,7 +26,7 @@ VALID_DATA = {
     "reassign": {"lawyer": "self"},
     "file_claim": {"filed_on": TODAY.isoformat(), "signed_by_both": True, "injuries": False},
     "record_offer": {"amount": "500,00", "on_date": TODAY},
-    "record_payment": {"amount": "100.00", "on_date": TODAY},
+    "record_payment": {"amount": "100,00", "on_date": TODAY},
     "close": {"reason": "settled"},
     "drop": {"reason": "no_cover"},
     "reopen": {"note": "chiusa per errore"},
@@ -202,15 +202,15 @@ def test_payments_up_to_the_claimed_amount_close_the_file(desk):
     lawyer = desk.users[Role.LAWYER]
     claim = engine.apply("record_offer", claim, lawyer, amount="800", on_date=TODAY)
     assert claim.status == ClaimStatus.FILED
-    claim = engine.apply("record_payment", claim, lawyer, amount="600.00", on_date=TODAY)
+    claim = engine.apply("record_payment", claim, lawyer, amount="600,00", on_date=TODAY)
     assert claim.status == ClaimStatus.PARTIALLY_REIMBURSED
-    claim = engine.apply("record_payment", claim, lawyer, amount="400.00", on_date=TODAY)
+    claim = engine.apply("record_payment", claim, lawyer, amount="400,00", on_date=TODAY)
     assert claim.status == ClaimStatus.REIMBURSED and claim.closed_at is not None
     amounts = [p.amount for p in Payment.select().where(Payment.claim == claim).order_by(Payment.id)]
     assert amounts == [Decimal("800.00"), Decimal("600.00"), Decimal("400.00")]
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "abc", "1.234", ""])
+@pytest.mark.parametrize("amount", ["0", "-5", "abc", "1,234", "1.5", "100.00", ""])
 def test_amounts_must_be_positive_money(desk, amount):
     claim = claim_in(desk, ClaimStatus.FILED)
     with pytest.raises(InvalidData):

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import peewee as pw
-from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from models import (
@@ -30,7 +29,7 @@ from models import (
     utcnow,
 )
 
-from . import access, checklist, clock, dates, notify, transfer
+from . import access, amounts, checklist, clock, dates, notify, transfer
 from .change import Change
 from .errors import Conflict, FieldErrors, InvalidData, NotAllowed
 from .parties import ensure_own_desk
@@ -164,23 +163,8 @@ def _version(value) -> int:
 
 
 def _amount(value) -> Decimal:
-    """An amount that the payment column can hold (its digits and decimals), else InvalidData."""
-    try:
-        amount = Decimal(str(value).replace("€", "").replace(" ", "").replace(",", ".")) if value not in (None, "") else None
-    except (InvalidOperation, ValueError):
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise InvalidData(_l("Importo non valido."), "amount")
-    if amount <= 0:
-        raise InvalidData(_l("L'importo deve essere maggiore di zero."), "amount")
-    places = Payment.amount.decimal_places
-    largest = Decimal(10) ** (Payment.amount.max_digits - places) - Decimal(10) ** -places
-    if amount > largest:
-        raise InvalidData(_l("Importo troppo grande: al massimo € %(largest)s.",
-                             largest=format_decimal(largest, format="#,##0.00", locale="it_IT")), "amount")
-    if amount != amount.quantize(Decimal(10) ** -places):
-        raise InvalidData(_l("L'importo può avere al massimo due decimali."), "amount")
-    return amount
+    """An amount typed the Italian way ("1.500,00") or a number, that the payment column can hold."""
+    return amounts.parse_amount(value, Payment.amount)
 
 
 def _flag(value) -> bool:
@@ -294,7 +278,8 @@ def _money_record(kind, claim, user, amount, on_date, payer, note, errors: Field
 
 def _record_offer(claim, user, amount=None, on_date=None, payer=None, note=None):
     value, day, write = _money_record("offer", claim, user, amount, on_date, payer, note)
-    return Change(after=write, note=f"Offerta di € {value:.2f} del {day:%d/%m/%Y}." + (f" {_text(note)}" if _text(note) else ""))
+    return Change(after=write, note=f"Offerta di € {amounts.italian(value)} del {day:%d/%m/%Y}."
+                  + (f" {_text(note)}" if _text(note) else ""))
 
 
 def _record_payment(claim, user, amount=None, on_date=None, payer=None, note=None, final=False):
@@ -310,7 +295,8 @@ def _record_payment(claim, user, amount=None, on_date=None, payer=None, note=Non
     target = ClaimStatus.REIMBURSED if full else ClaimStatus.PARTIALLY_REIMBURSED
     updates = {"closed_at": utcnow(), "outcome_reason": "paid"} if full else {}
     return Change(target=target, updates=updates, after=write,
-                  note=f"Rimborso di € {value:.2f} del {day:%d/%m/%Y} (totale rimborsato € {total:.2f})."
+                  note=f"Rimborso di € {amounts.italian(value)} del {day:%d/%m/%Y} "
+                  f"(totale rimborsato € {amounts.italian(total)})."
                   + (f" {_text(note)}" if _text(note) else ""))
 
 

@@ -1,0 +1,39 @@
+"""A lawyer types an offer the Italian way in a real headless Chromium and sees it as typed."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from models import ClaimStatus, Payment, Role
+
+from .conftest import OUTPUT_DIR
+from .test_browser import live_server, page  # noqa: F401 - fixtures
+from .test_workflows import claim_in, desk  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_lawyer_records_an_offer_of_1500_and_sees_it_on_the_claim_page(live_server, page, desk):  # noqa: F811
+    claim = claim_in(desk, ClaimStatus.FILED)
+    lawyer = desk.users[Role.LAWYER]
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Nome utente").fill(lawyer.login)
+    page.get_by_label("Password").fill(desk.f.PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.goto(f"{live_server}/admin/claim/details/?id={claim.id}")
+    page.get_by_role("button", name="Registra offerta", exact=True).click()
+    amount = page.locator("#record_offer-amount")
+    assert amount.get_attribute("type") == "text" and amount.get_attribute("inputmode") == "decimal"
+    amount.fill("1.500,00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Conferma: Registra offerta").click()
+    page.get_by_text("Registra offerta eseguita").wait_for()  # the page after the redirect, not the form
+
+    assert page.locator("text=€ 1.500,00").count() >= 1  # the payments card and the history note
+    assert page.get_by_text(f"Offerta di € 1.500,00 del").count() >= 1
+    assert Payment.get(Payment.claim == claim.id).amount == Decimal("1500.00")
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "lawyer-offer-1500.png"), full_page=True)
+    assert (OUTPUT_DIR / "lawyer-offer-1500.png").stat().st_size > 10_000
