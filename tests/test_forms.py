@@ -72,7 +72,8 @@ def test_a_refused_offer_comes_back_open_with_what_was_typed_and_each_error_by_i
     assert "Telefonata con il perito</textarea>" in form
     assert re.search(rf'<option value="{desk.insurer.id}" selected', form)
     feedback = re.findall(r'<div class="invalid-feedback d-block">(.*?)</div>', form)
-    assert feedback == ["Importo non valido.", "Data: la data non può essere nel futuro."]
+    assert feedback == ["«abc» non è un importo: scrivi le cifre, con il punto per le migliaia e la virgola per i "
+                        "decimali (per esempio 1.500,00).", "Data: la data non può essere nel futuro."]
     other = _form(page, "record_payment")  # the other actions' forms stay closed and empty
     assert 'collapse show' not in other and "is-invalid" not in other and "Telefonata" not in other
     assert Payment.select().count() == 0
