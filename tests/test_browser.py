@@ -32,9 +32,39 @@ def page():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="it-IT", timezone_id="Europe/Rome", viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(locale="it-IT", timezone_id="Europe/Rome",  # where the users are
+                                      viewport={"width": 1400, "height": 1000})
         yield context.new_page()
         browser.close()
+
+
+def log_in(page, live_server, user, password=None):
+    """Log in through the login page and wait until the portal has answered."""
+    from .factories import PASSWORD
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Nome utente").fill(user.login)
+    page.get_by_label("Password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/admin/**")
+
+
+def validated_claims(f, app, centre, manager, count):
+    """`count` complete claims of `centre`, validated by `manager`, waiting to be entrusted."""
+    import datetime as dt
+
+    from workflows import engine
+    from workflows.attachments import store_attachment
+    from workflows.checklist import DEFAULT_REQUIRED_DOCUMENTS
+
+    repairer, insurer = f.repairer(name="Carrozzeria Rossi"), f.insurer()
+    claims = []
+    for i in range(count):
+        claim = f.claim(repairer, centre, insurer=insurer, accident_date=dt.date(2026, 10, 1),
+                        customer_name=f"Cliente {i}")
+        for kind in DEFAULT_REQUIRED_DOCUMENTS:
+            store_attachment(claim, kind, f"{kind}.pdf", b"%PDF-1.4", storage_dir=app.config["STORAGE_DIR"])
+        claims.append(engine.apply("validate", claim, manager))
+    return claims
 
 
 def advance(claim, status):
@@ -87,25 +117,12 @@ def test_an_asp_manager_filters_the_grid_and_opens_a_claim(live_server, page, f)
 
 
 def test_an_asp_manager_entrusts_three_claims_in_bulk(live_server, page, f, app):
-    from workflows import engine
-    from workflows.attachments import store_attachment
-    from workflows.checklist import DEFAULT_REQUIRED_DOCUMENTS
-
-    centre, repairer, insurer = f.centre(name="Centro Alfa"), f.repairer(name="Carrozzeria Rossi"), f.insurer()
+    centre = f.centre(name="Centro Alfa")
     f.lawyer(centre, name="Avv. Giulia Neri")
     manager = f.user(Role.ASP_MANAGER, asp_centre=centre, login="manager.bulk")
-    claims = []
-    for i in range(4):
-        claim = f.claim(repairer, centre, insurer=insurer, accident_date=__import__("datetime").date(2026, 10, 1),
-                        customer_name=f"Cliente {i}")
-        for kind in DEFAULT_REQUIRED_DOCUMENTS:
-            store_attachment(claim, kind, f"{kind}.pdf", b"%PDF-1.4", storage_dir=app.config["STORAGE_DIR"])
-        claims.append(engine.apply("validate", claim, manager))
+    claims = validated_claims(f, app, centre, manager, 4)
 
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Nome utente").fill(manager.login)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
+    log_in(page, live_server, manager)
     page.goto(f"{live_server}/admin/queue/to-assign/")
     for claim in claims[:3]:
         page.locator(f"input.action-checkbox[value='{claim.id}']").check()
@@ -138,29 +155,16 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 def test_the_grid_and_the_claim_page_work_under_the_content_security_policy(live_server, page, f, app):
     """Filters (select2 and the date picker), bulk actions and the claim page's buttons, with no CSP violation."""
-    from workflows import engine
-    from workflows.attachments import store_attachment
-    from workflows.checklist import DEFAULT_REQUIRED_DOCUMENTS
-
-    centre, repairer, insurer = f.centre(name="Centro Alfa"), f.repairer(name="Carrozzeria Rossi"), f.insurer()
+    centre = f.centre(name="Centro Alfa")
     f.lawyer(centre, name="Avv. Giulia Neri")
     manager = f.user(Role.ASP_MANAGER, asp_centre=centre, login="manager.csp")
-    claims = []
-    for i in range(3):
-        claim = f.claim(repairer, centre, insurer=insurer, accident_date=__import__("datetime").date(2026, 10, 1),
-                        customer_name=f"Cliente {i}")
-        for kind in DEFAULT_REQUIRED_DOCUMENTS:
-            store_attachment(claim, kind, f"{kind}.pdf", b"%PDF-1.4", storage_dir=app.config["STORAGE_DIR"])
-        claims.append(engine.apply("validate", claim, manager))
+    claims = validated_claims(f, app, centre, manager, 3)
 
     violations, reported = [], []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.expose_function("reportViolation", lambda text: reported.append(text))
     page.add_init_script(CSP_WATCH)
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Nome utente").fill(manager.login)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
+    log_in(page, live_server, manager)
     response = page.goto(f"{live_server}/admin/claim/")
     assert "nonce-" in response.headers["content-security-policy"]  # the policy is on, so silence means it holds
 

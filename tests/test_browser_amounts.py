@@ -8,7 +8,7 @@ import pytest
 from models import ClaimStatus, Payment, Role
 
 from .conftest import OUTPUT_DIR
-from .test_browser import live_server, page  # noqa: F401 - fixtures
+from .test_browser import live_server, log_in, page  # noqa: F401 - the fixtures and the login
 from .test_workflows import claim_in, desk  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -18,10 +18,7 @@ def test_a_lawyer_records_an_offer_of_1500_and_sees_it_on_the_claim_page(live_se
     claim = claim_in(desk, ClaimStatus.FILED)
     lawyer = desk.users[Role.LAWYER]
 
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Nome utente").fill(lawyer.login)
-    page.get_by_label("Password").fill(desk.f.PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
+    log_in(page, live_server, lawyer, desk.f.PASSWORD)
     page.goto(f"{live_server}/admin/claim/details/?id={claim.id}")
     page.get_by_role("button", name="Registra offerta", exact=True).click()
     amount = page.locator("#record_offer-amount")
@@ -32,7 +29,7 @@ def test_a_lawyer_records_an_offer_of_1500_and_sees_it_on_the_claim_page(live_se
     page.get_by_text("Registra offerta eseguita").wait_for()  # the page after the redirect, not the form
 
     assert page.locator("text=€ 1.500,00").count() >= 1  # the payments card and the history note
-    assert page.get_by_text(f"Offerta di € 1.500,00 del").count() >= 1
+    assert page.get_by_text("Offerta di € 1.500,00 del").count() >= 1
     assert Payment.get(Payment.claim == claim.id).amount == Decimal("1500.00")
     OUTPUT_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT_DIR / "lawyer-offer-1500.png"), full_page=True)

@@ -8,19 +8,11 @@ import pytest
 from models import Claim, Role
 
 from .conftest import OUTPUT_DIR
-from .test_browser import live_server, page  # noqa: F401 - the fixtures
+from .test_browser import live_server, log_in, page  # noqa: F401 - the fixtures and the login
 
 pytestmark = pytest.mark.browser
 
 ITALIAN_MONTHS = ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"]
-
-
-def _log_in(page, live_server, user, password):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Nome utente").fill(user.login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url("**/admin/**")
 
 
 def _calendar(page):
@@ -36,7 +28,7 @@ def test_the_date_pickers_speak_italian_and_start_on_monday(live_server, page, f
     lawyer = f.lawyer(centre)
     claim = f.claim(repairer, centre, lawyer=lawyer, accident_date=dt.date(2026, 10, 12))
     Claim.update(status="filed").where(Claim.id == claim.id).execute()
-    _log_in(page, live_server, f.user(Role.LAWYER, lawyer=lawyer, login="legale.date"), f.PASSWORD)
+    log_in(page, live_server, f.user(Role.LAWYER, lawyer=lawyer, login="legale.date"), f.PASSWORD)
 
     # the claim form's date field
     page.goto(f"{live_server}/admin/claim/edit/?id={claim.id}")

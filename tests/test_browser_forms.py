@@ -6,18 +6,10 @@ import pytest
 from models import ClaimStatus, Repairer, Role
 
 from .conftest import OUTPUT_DIR
-from .test_browser import live_server, page  # noqa: F401 - fixtures
+from .test_browser import live_server, log_in, page  # noqa: F401 - the fixtures and the login
 from .test_workflows import claim_in, desk  # noqa: F401 - fixtures and builders
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, live_server, user, password):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Nome utente").fill(user.login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url("**/admin/**")
 
 
 def _shot(page, name):
@@ -28,7 +20,7 @@ def _shot(page, name):
 
 def test_a_refused_offer_keeps_what_the_lawyer_typed_and_says_why_by_each_field(live_server, page, desk):
     claim = claim_in(desk, ClaimStatus.FILED)
-    _log_in(page, live_server, desk.users[Role.LAWYER], desk.f.PASSWORD)
+    log_in(page, live_server, desk.users[Role.LAWYER], desk.f.PASSWORD)
     page.goto(f"{live_server}/admin/claim/details/?id={claim.id}")
     page.locator('button[data-event="record_offer"]').click()
     form = page.locator("#act-record_offer")
@@ -54,7 +46,7 @@ def test_a_refused_offer_keeps_what_the_lawyer_typed_and_says_why_by_each_field(
 
 
 def test_a_form_with_three_wrong_fields_shows_three_errors_at_once(live_server, page, desk):
-    _log_in(page, live_server, desk.users[Role.ADMIN], desk.f.PASSWORD)
+    log_in(page, live_server, desk.users[Role.ADMIN], desk.f.PASSWORD)
     page.goto(f"{live_server}/admin/repairer/new/")  # no name, no partita IVA, no e-mail
     page.locator('[name="phone"]').fill("06 1234567")
     page.locator('form.admin-form [type="submit"]').first.click()
@@ -69,7 +61,7 @@ def test_a_form_with_three_wrong_fields_shows_three_errors_at_once(live_server, 
 
 
 def test_a_deadline_before_the_warning_is_said_by_its_field_in_italian(live_server, page, desk):
-    _log_in(page, live_server, desk.users[Role.ADMIN], desk.f.PASSWORD)
+    log_in(page, live_server, desk.users[Role.ADMIN], desk.f.PASSWORD)
     page.goto(f"{live_server}/admin/queuelimit/new/")
     page.locator('select[name="status"]').select_option("received")
     page.locator('[name="warning_days"]').fill("10")
