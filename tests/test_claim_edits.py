@@ -161,6 +161,9 @@ def test_a_transfer_needs_a_reason_and_a_real_change(two):
         engine.apply("transfer", two.claim, two.admin, repairer=two.repairer_a.id, note="nulla")
     with pytest.raises(InvalidData):
         engine.apply("transfer", two.claim, two.admin, repairer="abc", note="x")
+    for junk in ("99999999999", 2**40, "-1", "1e3"):  # past PostgreSQL's integer range: never a query
+        with pytest.raises(InvalidData):
+            engine.apply("transfer", two.claim, two.admin, asp_centre=junk, note="x")
     assert Claim.get_by_id(two.claim.id).version == two.claim.version
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, Claim, ClaimStatus, LawyerCentre, Repairer
+from models import AspCentre, Claim, ClaimStatus, LawyerCentre, Repairer, parse_id
 
 from . import notify
 from .change import Change
@@ -28,11 +28,8 @@ from .transitions import IN_RECOVERY
 
 
 def _pick(model, value, field: str, label):
-    value = getattr(value, "id", value)
-    try:
-        row = model.get_or_none(model.id == int(value)) if value not in (None, "") else None
-    except (TypeError, ValueError, OverflowError):
-        row = None
+    row_id = parse_id(getattr(value, "id", value))
+    row = model.get_or_none(model.id == row_id) if row_id else None
     if row is None or not row.active:
         raise InvalidData(_l("%(field)s: scegli un'anagrafica attiva dall'elenco.", field=label), field)
     return row
