@@ -19,8 +19,9 @@ def test_a_lawyer_records_an_offer_of_1500_and_sees_it_on_the_claim_page(live_se
     lawyer = desk.users[Role.LAWYER]
 
     log_in(page, live_server, lawyer, desk.f.PASSWORD)
-    page.goto(f"{live_server}/admin/claim/details/?id={claim.id}")
+    page.goto(f"{live_server}/admin/claim/details/?id={claim.id}", wait_until="networkidle")  # every script bound
     page.get_by_role("button", name="Registra offerta", exact=True).click()
+    page.locator("#act-record_offer.show:not(.collapsing)").wait_for()  # opened, not still unfolding
     amount = page.locator("#record_offer-amount")
     assert amount.get_attribute("type") == "text" and amount.get_attribute("inputmode") == "decimal"
     amount.fill("1.500,00")
