@@ -1,0 +1,214 @@
+"""Every deadline of an open claim, and the next one, stored on the claim.
+
+Two kinds (DOMAIN.md, "Deadlines"): the work queue's limit for the claim's state
+(`QueueLimit`, set by the call centre, counted from `status_since`: a state that waits
+on someone else, such as Incompleta, runs on its own limit) and the legal terms of
+`workflows.deadlines`. The next deadline is the earliest of them; the suit term is a
+date from which the claimant may act, not a limit, so it is shown but never "next".
+
+The claim keeps `next_due_on`, `next_due_kind` and `next_warn_on` so that grids filter
+and sort, and the sweep finds what is due, from indexed columns. They are written in
+the transaction of every change that moves them (`columns_after` for one claim,
+`columns_for` for a batch already loaded) and by `recompute_all` / `recompute_for_limit`
+when a limit changes or a day passes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from models import Claim, ClaimStatus, QueueLimit, db
+
+from . import clock, dates, deadlines
+
+log = logging.getLogger("gessin.workflows")
+
+QUEUE = "queue"
+LEGAL_WARNING_DAYS = 7  # a legal term is "in scadenza" in its last week
+IN_TIME, DUE_SOON, OVERDUE = "in_time", "due_soon", "overdue"
+LEVEL_LABELS = {IN_TIME: _l("in tempo"), DUE_SOON: _l("in scadenza"), OVERDUE: _l("scaduta")}
+LEVEL_BADGES = {IN_TIME: "success", DUE_SOON: "warning", OVERDUE: "danger"}
+KIND_LABELS = {
+    QUEUE: _l("Tempo di permanenza nello stato"),
+    deadlines.OFFER: _l("Offerta della compagnia"),
+    deadlines.PAYMENT: _l("Pagamento dopo la risposta all'offerta"),
+    deadlines.SUIT: _l("Azione in giudizio possibile dal"),
+    deadlines.PRESCRIPTION: _l("Prescrizione del diritto"),
+}
+RECOVERY = (ClaimStatus.FILED, ClaimStatus.PARTIALLY_REIMBURSED)
+OPEN = tuple(s for s in ClaimStatus.ALL if s not in ClaimStatus.FINAL)
+# What the rules read of a claim: a batch that loads these can compute without another query.
+COLUMNS = ("status", "status_since", "accident_date", "claim_filed_on", "signed_by_both", "injuries",
+           "procedure", "direct_compensation", "missing_requested_on", "missing_sent_on", "offer_received_on",
+           "offer_answered_on", "prescription_interrupted_on")
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str
+    due: dt.date | None
+    warn_on: dt.date | None
+    basis: str
+
+    @property
+    def label(self):
+        return KIND_LABELS[self.kind]
+
+    def days_left(self, today: dt.date | None = None) -> int | None:
+        return None if self.due is None else (self.due - (today or clock.today())).days
+
+    def level(self, today: dt.date | None = None) -> str | None:
+        today = today or clock.today()
+        if self.due is None:
+            return None
+        if today > self.due:
+            return OVERDUE
+        return DUE_SOON if self.warn_on is not None and today >= self.warn_on else IN_TIME
+
+
+def procedure_of(claim) -> str:
+    """The procedure chosen on filing, else the portal's own verdict on direct compensation."""
+    return claim.procedure or (deadlines.DIRECT if claim.direct_compensation else deadlines.ORDINARY)
+
+
+def queue_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
+    if limit is None or claim.status != limit.status or claim.status_since is None:
+        return None
+    since = dates.to_rome(claim.status_since).date()
+    label = ClaimStatus.LABELS[claim.status]
+    return Deadline(QUEUE, since + dt.timedelta(days=limit.breach_days),
+                    since + dt.timedelta(days=limit.warning_days),
+                    f"al massimo {limit.breach_days} giorni nello stato «{label}», dal {since:%d/%m/%Y} "
+                    f"(preavviso dopo {limit.warning_days})")
+
+
+def legal_terms(claim) -> list[deadlines.Term]:
+    """The legal terms that apply to the claim in its state, the suit term included."""
+    if claim.status not in OPEN:
+        return []
+    terms = []
+    if claim.status in RECOVERY and claim.claim_filed_on:
+        if claim.offer_received_on is None:
+            terms.append(deadlines.offer_due(
+                claim.claim_filed_on, signed_by_both=bool(claim.signed_by_both), injuries=bool(claim.injuries),
+                procedure=procedure_of(claim), missing_requested_on=claim.missing_requested_on,
+                missing_received_on=claim.missing_sent_on if claim.missing_requested_on else None))
+        if claim.status == ClaimStatus.FILED and claim.offer_answered_on:
+            terms.append(deadlines.payment_due(claim.offer_answered_on))
+        terms.append(deadlines.suit_allowed_from(claim.claim_filed_on, injuries=bool(claim.injuries)))
+    if claim.accident_date:
+        last = claim.prescription_interrupted_on
+        terms.append(deadlines.prescription(claim.accident_date, interruptions=(last,) if last else ()))
+    return terms
+
+
+def all_deadlines(claim, limit: QueueLimit | None) -> list[Deadline]:
+    """The queue limit of the state (if any) and every legal term, as the claim page lists them."""
+    found = [queue_deadline(claim, limit)]
+    for term in legal_terms(claim):
+        warn = None if term.due is None or term.kind == deadlines.SUIT \
+            else term.due - dt.timedelta(days=LEGAL_WARNING_DAYS)
+        found.append(Deadline(term.kind, term.due, warn, term.basis))
+    return [d for d in found if d is not None]
+
+
+def next_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
+    candidates = [d for d in all_deadlines(claim, limit) if d.due is not None and d.kind != deadlines.SUIT]
+    return min(candidates, key=lambda d: (d.due, d.kind != QUEUE), default=None)
+
+
+def values_of(found: Deadline | None) -> dict:
+    return {"next_due_on": found.due if found else None, "next_due_kind": found.kind if found else None,
+            "next_warn_on": found.warn_on if found else None}
+
+
+def limits() -> dict[str, QueueLimit]:
+    return {limit.status: limit for limit in QueueLimit.select()}
+
+
+class Projected:
+    """A claim as it will be once `changes` (column name -> value) are written."""
+
+    def __init__(self, claim: Claim, changes: dict):
+        self._claim, self._changes = claim, changes
+
+    def __getattr__(self, name):
+        return self._changes[name] if name in self._changes else getattr(self._claim, name)
+
+
+def columns_after(claim: Claim, changes: dict) -> dict:
+    """The next-deadline columns of `claim` once `changes` apply (one query: the state's limit)."""
+    after = Projected(claim, changes)
+    limit = QueueLimit.get_or_none(QueueLimit.status == after.status)
+    return values_of(next_deadline(after, limit))
+
+
+def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
+    """Claim id -> next-deadline columns, for claims already loaded with `COLUMNS` (no query)."""
+    out = {}
+    for claim, changes in claims_and_changes:
+        after = Projected(claim, changes)
+        out[claim.id] = values_of(next_deadline(after, limits_by_status.get(after.status)))
+    return out
+
+
+def case_values(ids_to_values: dict[int, dict]) -> dict:
+    """The next-deadline columns for an UPDATE of these claims: one CASE each when they differ."""
+    out = {}
+    for name in ("next_due_on", "next_due_kind", "next_warn_on"):
+        field = getattr(Claim, name)
+        values = {claim_id: v[name] for claim_id, v in ids_to_values.items()}
+        distinct = set(values.values())
+        if len(distinct) <= 1:
+            out[field] = distinct.pop() if distinct else None
+        else:
+            out[field] = pw.Case(Claim.id, list(values.items()))
+    return out
+
+
+def _write(rows: list[Claim], limits_by_status: dict[str, QueueLimit]) -> int:
+    """Store the next deadline of `rows` (loaded with `COLUMNS`); only those that changed."""
+    changed = {}
+    for claim in rows:
+        new = values_of(next_deadline(claim, limits_by_status.get(claim.status)))
+        if new != {k: getattr(claim, k) for k in new}:
+            changed[claim.id] = new
+    if changed:
+        Claim.update(case_values(changed)).where(Claim.id.in_(list(changed))).execute()
+    return len(changed)
+
+
+def _recompute(where, batch: int) -> int:
+    limits_by_status, last_id, changed = limits(), 0, 0
+    fields = [Claim.id, Claim.next_due_on, Claim.next_due_kind, Claim.next_warn_on] + [
+        getattr(Claim, name) for name in COLUMNS]
+    while True:
+        with db.atomic():
+            rows = list(Claim.select(*fields).where(where, Claim.id > last_id).order_by(Claim.id).limit(batch))
+            if not rows:
+                return changed
+            changed += _write(rows, limits_by_status)
+        last_id = rows[-1].id
+
+
+def recompute_all(batch: int = BATCH) -> int:
+    """Recompute every open claim's next deadline, in batches by id; returns how many changed.
+
+    For the sweep (a day passed: nothing to do for the dates themselves, but a claim
+    edited outside the workflow, or a rule's new version, is brought in line).
+    """
+    changed = _recompute(Claim.status.in_(OPEN), batch)
+    log.info("next deadlines recomputed for every open claim: %d changed", changed)
+    return changed
+
+
+def recompute_for_limit(status: str, batch: int = BATCH) -> int:
+    """After the call centre changed (or removed) the limit of `status`: its claims, at once."""
+    changed = _recompute(Claim.status == status, batch) if status in OPEN else 0
+    log.info("next deadlines recomputed for the claims in state %s: %d changed", status, changed)
+    return changed
