@@ -107,6 +107,17 @@ def test_missing_items_suspend_the_direct_term_and_restart_the_ordinary_one(
         assert "ricomincia da capo" in term.basis
 
 
+@pytest.mark.parametrize("procedure", ["direct", "ordinary"])
+def test_a_request_for_missing_items_after_30_days_moves_nothing(procedure):
+    # asked on day 31 (02/01 + 31 = 02/02): the 60 days still end on 03/03/2026
+    late = d.offer_due(day("02/01/2026"), signed_by_both=False, injuries=False, procedure=procedure,
+                       missing_requested_on=day("02/02/2026"))
+    assert late.due == day("03/03/2026") and "oltre i 30 giorni" in late.basis
+    # asked on day 30 (01/02): it counts, and nothing has arrived yet
+    assert d.offer_due(day("02/01/2026"), signed_by_both=False, injuries=False, procedure=procedure,
+                       missing_requested_on=day("01/02/2026")).due is None
+
+
 @pytest.mark.parametrize("procedure, words", [("direct", "sospeso dal 12/03/2026"),
                                               ("ordinary", "ricomincia da capo quando arrivano")])
 def test_while_the_missing_items_have_not_arrived_there_is_no_offer_due_date(procedure, words):

@@ -87,6 +87,15 @@ def test_missing_items_under_the_ordinary_procedure_restart_the_offer_term(desk)
         engine.apply("send_missing", claim, lawyer, sent_on="21/03/2026")
 
 
+def test_a_request_for_missing_items_after_30_days_leaves_the_offer_term_where_it_was(desk):
+    limits()
+    lawyer = desk.users[Role.LAWYER]
+    claim = filed(desk, "03/03/2026", procedure="ordinary")
+    claim = engine.apply("request_missing", claim, lawyer, requested_on="03/04/2026", items="preventivo")
+    assert "oltre i 30 giorni" in last_history(claim).note
+    assert (claim.next_due_kind, claim.next_due_on) == ("offer", dt.date(2026, 5, 2))
+
+
 def test_missing_items_cannot_be_sent_before_they_are_asked_for(desk):
     lawyer = desk.users[Role.LAWYER]
     claim = filed(desk, "03/03/2026")

@@ -27,6 +27,9 @@ SHIFTED = "scadenza spostata al primo giorno non festivo"
 
 # Kinds of term, as stored in `Claim.next_due_kind` (with "queue" for a work-queue limit).
 OFFER, PAYMENT, SUIT, PRESCRIPTION = "offer", "payment", "suit", "prescription"
+# The insurer asks for missing items within 30 days of the claim (art. 148 c.5 CdA,
+# DPR 254/2006 art. 7): a later request moves nothing.
+REQUEST_WITHIN = 30
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ def next_open_day(day: dt.date) -> dt.date:
     return day
 
 
+@lru_cache(maxsize=8192)  # a batch of claims meets the same days again and again
 def _ending(last: dt.date) -> tuple[dt.date, str]:
     """The due day of a term whose last counted day is `last`, and what the basis adds."""
     due = next_open_day(last)
@@ -99,9 +103,10 @@ def offer_due(received_on: dt.date, *, signed_by_both: bool, injuries: bool, pro
               missing_requested_on: dt.date | None = None, missing_received_on: dt.date | None = None) -> Term:
     """The insurer's reasoned offer, or its reasons for making none (art. 148-149 CdA).
 
-    When the insurer asked for missing items: under direct compensation the term is
-    suspended from the request to the day they arrive (DPR 254/2006 art. 7); under the
-    ordinary procedure the whole term starts again from that day.
+    When the insurer asked for missing items (within 30 days, else the request moves
+    nothing): under direct compensation the term is suspended from the request to the
+    day they arrive (DPR 254/2006 art. 7); under the ordinary procedure the whole term
+    starts again from that day.
     """
     if procedure not in PROCEDURES:
         raise ValueError(f"unknown procedure {procedure!r}")
@@ -114,6 +119,10 @@ def offer_due(received_on: dt.date, *, signed_by_both: bool, injuries: bool, pro
         raise ValueError("the request for missing items precedes the damage claim")
     if missing_received_on is not None and missing_received_on < missing_requested_on:
         raise ValueError("the missing items arrived before they were asked for")
+    if (missing_requested_on - received_on).days > REQUEST_WITHIN:
+        due, tail = add_days(received_on, days)
+        return Term(due, f"{head}; la richiesta di integrazione del {_d(missing_requested_on)} è arrivata oltre "
+                         f"i {REQUEST_WITHIN} giorni e non sospende né fa ripartire il termine{tail}", OFFER)
     if procedure == DIRECT:
         if missing_received_on is None:
             return Term(None, f"{head}, sospeso dal {_d(missing_requested_on)} per integrazione documenti: "

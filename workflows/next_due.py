@@ -80,10 +80,9 @@ def queue_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
     if limit is None or claim.status != limit.status or claim.status_since is None:
         return None
     since = dates.to_rome(claim.status_since).date()
-    label = ClaimStatus.LABELS[claim.status]
     return Deadline(QUEUE, since + dt.timedelta(days=limit.breach_days),
                     since + dt.timedelta(days=limit.warning_days),
-                    f"al massimo {limit.breach_days} giorni nello stato «{label}», dal {since:%d/%m/%Y} "
+                    f"al massimo {limit.breach_days} giorni nello stato attuale, dal {since:%d/%m/%Y} "
                     f"(preavviso dopo {limit.warning_days})")
 
 

@@ -50,11 +50,14 @@ def request_missing(claim, user, requested_on=None, items=None, note=None):
         errors.add("items", _l("Indica che cosa chiede la compagnia."))
     errors.raise_if_any()
     how = next_due.procedure_of(claim)
-    effect = ("il termine per l'offerta è sospeso fino all'invio" if how == deadlines.DIRECT
-              else "il termine per l'offerta ricomincerà da capo dall'invio")
+    effect = (f"Con la {PROCEDURE_WORDS[how]} il termine per l'offerta è sospeso fino all'invio."
+              if how == deadlines.DIRECT else
+              f"Con la {PROCEDURE_WORDS[how]} il termine per l'offerta ricomincerà da capo dall'invio.")
+    if claim.claim_filed_on and (day - claim.claim_filed_on).days > deadlines.REQUEST_WITHIN:
+        effect = f"Chiesta oltre i {deadlines.REQUEST_WITHIN} giorni: il termine per l'offerta non si sposta."
     return Change(updates={"missing_requested_on": day, "missing_requested_items": text(items)},
-                  note=f"La compagnia ha chiesto il {day:%d/%m/%Y} un'integrazione: {text(items)}. "
-                  f"Con la {PROCEDURE_WORDS[how]} {effect}." + (f" {text(note)}" if text(note) else ""))
+                  note=f"La compagnia ha chiesto il {day:%d/%m/%Y} un'integrazione: {text(items)}. {effect}"
+                  + (f" {text(note)}" if text(note) else ""))
 
 
 def send_missing(claim, user, sent_on=None, note=None):
