@@ -86,3 +86,21 @@ def test_interruptions_and_the_answer_to_the_offer_are_recorded_from_the_page(cl
     login(client, desk.users[Role.REPAIRER])
     page = details(client, claim)
     assert 'id="deadlines"' in page and 'id="actions"' not in page
+
+
+def test_an_accident_date_corrected_in_the_claim_form_moves_the_next_deadline(client, desk):
+    from .test_claim_edits import FORM
+    limits()
+    claim = claim_in(desk, ClaimStatus.ASSIGNED)
+    login(client, desk.users[Role.ADMIN])
+    form = client.get(f"/admin/claim/edit/?id={claim.id}").get_data(as_text=True)
+    for name in ("offer_answered_on", "prescription_interrupted_on", "next_due_on", "missing_sent_on"):
+        assert f'name="{name}"' not in form, name  # recorded by their events, never typed twice
+    response = client.post(f"/admin/claim/edit/?id={claim.id}", data={
+        "csrf_token": csrf_token(client, "/admin/claim/"), **FORM, "customer_name": "Cliente",
+        "accident_date": "25/04/2025"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    saved = Claim.get_by_id(claim.id)
+    # 25/04/2027 is a Sunday -> 26/04/2027
+    assert (saved.accident_date, saved.next_due_kind, saved.next_due_on) == (
+        dt.date(2025, 4, 25), "prescription", dt.date(2027, 4, 26))

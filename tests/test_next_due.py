@@ -236,3 +236,13 @@ def test_the_grid_save_of_a_limit_recomputes_its_claims(client, desk):
         "csrf_token": token, "status": "validated", "warning_days": "4", "breach_days": "6"})
     assert response.status_code == 302, response.get_data(as_text=True)[:400]
     assert Claim.get_by_id(claim.id).next_due_on == TODAY + 6 * DAY
+
+
+def test_a_recompute_leaves_alone_a_claim_changed_since_it_was_read(desk):
+    limits(validated=(1, 2))
+    claim = claim_in(desk, ClaimStatus.VALIDATED)
+    blank = {"next_due_on": None, "next_due_kind": None, "next_warn_on": None}
+    assert next_due.store({claim.id: blank}, {claim.id: claim.version - 1}) == 0
+    assert Claim.get_by_id(claim.id).next_due_on == TODAY + 2 * DAY
+    assert next_due.store({claim.id: blank}, {claim.id: claim.version}) == 1
+    assert Claim.get_by_id(claim.id).next_due_on is None

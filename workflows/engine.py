@@ -118,6 +118,8 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
         values[Claim.status_since] = now
     values.update({getattr(Claim, name): value for name, value in change.updates.items()})
     after = {**change.updates, "status": target, "status_since": now if target != source else claim.status_since}
+    # The state's queue limit is read before the transaction opens: on SQLite a read first
+    # would make the UPDATE upgrade a read lock, which a concurrent writer refuses at once.
     values.update({getattr(Claim, name): value for name, value in next_due.columns_after(claim, after).items()})
     with db.atomic():
         updated = (Claim.update(values)

@@ -159,23 +159,29 @@ def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> 
 NAMES = ("next_due_on", "next_due_kind", "next_warn_on")
 
 
-def store(values_by_id: dict[int, dict], chunk: int = BATCH) -> None:
+def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None, chunk: int = BATCH) -> int:
     """Write the next-deadline columns of many claims: one UPDATE ... CASE per `chunk` claims.
 
-    The SQL text is written here rather than by peewee, which builds a CASE of thousands
-    of branches node by node more slowly than the database runs it (as `models.insert_rows`).
+    With `versions` (claim id -> the version the values were computed from), a claim
+    changed since is left alone: its own change wrote its next deadline. The SQL text is
+    written here rather than by peewee, which builds a CASE of thousands of branches node
+    by node more slowly than the database runs it (as `models.insert_rows`).
     """
-    items = list(values_by_id.items())
+    items, written, p = list(values_by_id.items()), 0, db.param
     for start in range(0, len(items), chunk):
         part, params, sets = items[start:start + chunk], [], []
         for name in NAMES:
             field = getattr(Claim, name)
-            sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {db.param} THEN {db.param}"] * len(part))
-                        + " END")
+            sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
             for claim_id, values in part:
                 params += [claim_id, field.db_value(values[name])]
-        db.execute_sql(f'UPDATE "claim" SET {", ".join(sets)} '
-                       f'WHERE "id" IN ({", ".join([db.param] * len(part))})', params + [i for i, _ in part])
+        ids = [claim_id for claim_id, _ in part]
+        where, params = f'"id" IN ({", ".join([p] * len(part))})', params + ids
+        if versions is not None:
+            where += f' AND ("id", "version") IN ({", ".join([f"({p}, {p})"] * len(part))})'
+            params += [v for claim_id in ids for v in (claim_id, versions[claim_id])]
+        written += db.execute_sql(f'UPDATE "claim" SET {", ".join(sets)} WHERE {where}', params).rowcount
+    return written
 
 
 def _write(rows: list, limits_by_status: dict[str, QueueLimit]) -> int:
@@ -185,27 +191,30 @@ def _write(rows: list, limits_by_status: dict[str, QueueLimit]) -> int:
         new = values_of(next_deadline(claim, limits_by_status.get(claim.status)))
         if new != {k: getattr(claim, k) for k in new}:
             changed[claim.id] = new
-    store(changed)
-    return len(changed)
+    if not changed:
+        return 0
+    with db.atomic():
+        return store(changed, {claim.id: claim.version for claim in rows if claim.id in changed})
 
 
 def _recompute(statuses, batch: int) -> int:
     """Each state's claims in pages of `batch`, read along the (status, received_at) index:
     every page is a range scan from where the last one stopped, never a scan from the start."""
     limits_by_status, changed = limits(), 0
-    fields = [Claim.id, Claim.received_at, Claim.next_due_on, Claim.next_due_kind, Claim.next_warn_on] + [
-        getattr(Claim, name) for name in COLUMNS]
+    fields = [Claim.id, Claim.version, Claim.received_at, Claim.next_due_on, Claim.next_due_kind,
+              Claim.next_warn_on] + [getattr(Claim, name) for name in COLUMNS]
     for status in statuses:
         after = None
         while True:
             query = Claim.select(*fields).where(Claim.status == status)
             if after is not None:
                 query = query.where(pw.Tuple(Claim.received_at, Claim.id) > pw.Tuple(*after))
-            with db.atomic():
-                rows = list(query.order_by(Claim.received_at, Claim.id).limit(batch).namedtuples())
-                if not rows:
-                    break
-                changed += _write(rows, limits_by_status)
+            # Read outside the write's transaction (SQLite would have to upgrade a read lock);
+            # `store` skips a claim whose version moved meanwhile.
+            rows = list(query.order_by(Claim.received_at, Claim.id).limit(batch).namedtuples())
+            if not rows:
+                break
+            changed += _write(rows, limits_by_status)
             after = (rows[-1].received_at, rows[-1].id)
     return changed
 
