@@ -246,3 +246,17 @@ def test_a_recompute_leaves_alone_a_claim_changed_since_it_was_read(desk):
     assert Claim.get_by_id(claim.id).next_due_on == TODAY + 2 * DAY
     assert next_due.store({claim.id: blank}, {claim.id: claim.version}) == 1
     assert Claim.get_by_id(claim.id).next_due_on is None
+
+
+def test_many_claims_get_their_own_deadline_or_none_in_one_statement(desk):
+    limits()
+    claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(3)]
+    day = dt.date(2027, 1, 4)
+    mixed = {claims[0].id: {"next_due_on": day, "next_due_kind": "queue", "next_warn_on": None},
+             claims[1].id: {"next_due_on": None, "next_due_kind": None, "next_warn_on": None},
+             claims[2].id: {"next_due_on": day + DAY, "next_due_kind": "prescription", "next_warn_on": day}}
+    with QueryCounter() as queries:
+        assert next_due.store(mixed) == 3
+    assert queries.count == 1
+    assert [(c.next_due_on, c.next_due_kind, c.next_warn_on) for c in (Claim.get_by_id(c.id) for c in claims)] == [
+        (day, "queue", None), (None, None, None), (day + DAY, "prescription", day)]

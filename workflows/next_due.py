@@ -172,9 +172,13 @@ def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None,
         part, params, sets = items[start:start + chunk], [], []
         for name in NAMES:
             field = getattr(Claim, name)
+            column = [field.db_value(values[name]) for _, values in part]
+            if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
+                sets.append(f'"{field.column_name}" = {p}')
+                params.append(column[0])
+                continue
             sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
-            for claim_id, values in part:
-                params += [claim_id, field.db_value(values[name])]
+            params += [v for (claim_id, _), value in zip(part, column) for v in (claim_id, value)]
         ids = [claim_id for claim_id, _ in part]
         where, params = f'"id" IN ({", ".join([p] * len(part))})', params + ids
         if versions is not None:
