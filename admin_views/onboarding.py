@@ -126,6 +126,7 @@ def init_onboarding(app, admin, registry, system) -> None:
     """The public pages (registration, password links) and the onboarding grids."""
     from workflows import links
 
+    from . import wincar_setup
     from .registration import bp
 
     links.configure(app.config["SECRET_KEY"])
@@ -134,5 +135,6 @@ def init_onboarding(app, admin, registry, system) -> None:
                                            category=registry, endpoint="registration", url="/admin/registration"))
     admin.add_view(RepairerCentreView(RepairerCentre, name=_l("Centri delle carrozzerie"), category=registry,
                                       endpoint="repairer_centre", url="/admin/repairer-centre"))
+    wincar_setup.add_view(admin)
     admin.add_view(PrivacyNoticeView(PrivacyNotice, name=_l("Informativa privacy"), category=system,
                                      endpoint="privacy_notice", url="/admin/privacy-notice"))

@@ -38,6 +38,7 @@ from models import (
     Payment,
     PrivacyNotice,
     RegistrationRequest,
+    Repairer,
     RepairerCentre,
     Role,
     StatusChange,
@@ -64,7 +65,7 @@ MODEL_VIEW_ENDPOINTS = {"index_view", "details_view", "edit_view", "create_view"
                         "ajax_lookup", "ajax_update", "export"}
 # URL arguments of our own routes, and the model whose foreign ids fill them.
 ID_ARGUMENTS = {"claim_id": Claim, "attachment_id": Attachment, "job_id": BulkJob,
-                "request_id": RegistrationRequest}
+                "request_id": RegistrationRequest, "repairer_id": Repairer}
 OTHER_ARGUMENTS = {"event": tuple(TRANSITIONS), "export_type": ("csv",)}
 
 ROLES = ("asp_manager", "lawyer", "repairer", "visitor")
