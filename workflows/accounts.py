@@ -95,3 +95,15 @@ def request_reset(typed: str, address: str | None, now: dt.datetime | None = Non
     notify.flush()
     log.info("password reset link e-mailed to user %s", user.login)
     return True
+
+
+def invite(user: User, actor: str, role_label: str, party: str | None = None) -> list[int]:
+    """E-mail `user` the link to choose its first password (the call centre's invitation)."""
+    if not user.email:
+        raise ValueError("an invitation needs an e-mail address")
+    with db.atomic():
+        ids = notify.queue(None, [user.email], "invitation", user=user, actor=actor, role=role_label, party=party,
+                           link=password_link(user), days=links.MAX_AGE["set_password"] // 86400)
+    notify.flush()
+    log.info("user %s invited by %s", user.login, actor)
+    return ids
