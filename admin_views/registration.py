@@ -49,6 +49,12 @@ class ForgotForm(FlaskForm):
                         validators=[DataRequired(message=_l("Indica il nome utente o l'e-mail."))])
 
 
+def _refused(refused: links.LinkRefused, again: str):
+    """A link that cannot be used: 410 once expired or used, 404 if it never was a link of ours."""
+    return render_template("registration/link_refused.html", message=LINK_REFUSED[refused.reason],
+                           again=again), 404 if refused.reason == "invalid" else 410
+
+
 def _errors_by_field(exc: InvalidData) -> dict:
     errors: dict = {}
     for field, message in exc.errors:
@@ -85,8 +91,7 @@ def confirm(token: str):
     try:
         sent = registration.confirm(token)
     except links.LinkRefused as refused:
-        return render_template("registration/link_refused.html", message=LINK_REFUSED[refused.reason],
-                               again=url_for(".register")), 410 if refused.reason != "invalid" else 404
+        return _refused(refused, url_for(".register"))
     return render_template("registration/confirmed.html", request_=sent)
 
 
@@ -95,8 +100,7 @@ def set_password(token: str):
     try:
         user, _purpose = accounts.user_for_link(token)
     except links.LinkRefused as refused:
-        return render_template("registration/link_refused.html", message=LINK_REFUSED[refused.reason],
-                               again=url_for(".forgot_password")), 410 if refused.reason != "invalid" else 404
+        return _refused(refused, url_for(".forgot_password"))
     form, status = PasswordForm(), 200
     if form.validate_on_submit():
         if form.password.data != form.repeat.data:
@@ -107,8 +111,7 @@ def set_password(token: str):
             except InvalidValue as exc:
                 form.password.errors = [str(exc.message)]
             except links.LinkRefused as refused:
-                return render_template("registration/link_refused.html", message=LINK_REFUSED[refused.reason],
-                                       again=url_for(".forgot_password")), 410
+                return _refused(refused, url_for(".forgot_password"))
             else:
                 flash(_("Password impostata: ora puoi accedere con il nome utente %(login)s.", login=user.login),
                       "success")

@@ -72,7 +72,7 @@ def test_forgotten_password_answers_the_same_whether_or_not_the_login_exists(cli
 def test_a_reset_link_also_answers_to_the_email_address_and_ends_open_sessions(client, f):
     user = f.user(Role.ADMIN, email="operatore@example.it")
     login(client, user)
-    assert accounts.request_reset("operatore@example.it", "10.1.1.1")
+    assert accounts.request_reset("Operatore@Example.it", "10.1.1.1")
     other = client.application.test_client()
     assert choose(other, link_in(OutboundEmail.get()), "Operatore-Sicuro-31").status_code == 302
     assert client.get("/admin/").status_code == 302  # the session opened before the reset has ended

@@ -250,3 +250,24 @@ def test_a_manager_sees_and_decides_only_the_requests_for_its_centre(client, f, 
     assert posted.status_code == 404 and RegistrationRequest.get_by_id(row.id).status == "pending"
     login(client, f.user(Role.REPAIRER, repairer=f.repairer()))
     assert client.get("/admin/registration/").status_code == 403
+
+
+def test_migration_011_links_each_body_shop_to_the_centres_of_its_claims_and_opens_registration(f):
+    from models import Claim, db
+    from models.migrate import router
+    repairer, centre, other = f.repairer(), f.centre(), f.centre()
+    f.claim(repairer, centre)
+    f.claim(repairer, centre)
+    f.claim(repairer, other)
+    migrations = router()
+    while migrations.done[-1] != "011_onboarding":
+        migrations.rollback()
+    migrations.rollback()
+    try:
+        assert "repairer_centre" not in db.get_tables()
+    finally:
+        migrations.run()
+    links_made = sorted((r.repairer_id, r.asp_centre_id) for r in RepairerCentre.select())
+    assert links_made == sorted([(repairer.id, centre.id), (repairer.id, other.id)])
+    assert Claim.select().count() == 3
+    assert registration.current_notice().version == 1

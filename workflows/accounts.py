@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import secrets
 
+import peewee as pw
 from werkzeug.security import generate_password_hash
 
 from models import PasswordResetRequest, User, db, utcnow
@@ -78,7 +79,7 @@ def request_reset(typed: str, address: str | None, now: dt.datetime | None = Non
         return False
     since = now - RESET_WINDOW
     user = (User.get_or_none(User.login == typed)
-            or User.select().where(User.email.is_null(False), User.email == typed.lower()).first())
+            or User.select().where(pw.fn.LOWER(User.email) == typed.lower()).order_by(User.id).first())
     if user is not None and (not user.active or not user.email):
         user = None
     from_address = PasswordResetRequest.select().where(
