@@ -56,8 +56,8 @@ def test_forgotten_password_answers_the_same_whether_or_not_the_login_exists(cli
     user = f.user(Role.LAWYER, lawyer=f.lawyer(), login="avvrossi", email="avv.rossi@example.it")
     answers = []
     for typed in ("avvrossi", "nessuno-con-questo-nome"):
-        response = client.post("/password-dimenticata", data={"login": typed,
-                                                              "csrf_token": csrf_token(client, "/password-dimenticata")})
+        token = csrf_token(client, "/password-dimenticata")
+        response = client.post("/password-dimenticata", data={"login": typed, "csrf_token": token})
         answers.append((response.status_code, response.headers["Location"],
                         client.get("/login").get_data(as_text=True).count("Se il nome utente")))
     assert answers[0] == answers[1] == (302, "/login", 1)

@@ -167,6 +167,11 @@ def test_wrong_codes_and_a_missing_acceptance_are_each_said_by_their_field(clien
     assert RegistrationRequest.select().count() == 0
 
 
+def test_a_centre_id_past_the_id_range_is_a_field_error(client, f, notice):
+    answer = register(client, form(f, f.centre(), notice, asp_centre="99999999999999999999"))
+    assert answer.status_code == 422 and "Scegli il Centro ASP" in answer.get_data(as_text=True)
+
+
 def test_a_notice_changed_while_filling_in_must_be_accepted_again(client, f, notice):
     data = form(f, f.centre(), notice)
     PrivacyNotice.create(version=4, title="Informativa privacy", text="Nuovo testo")

@@ -28,6 +28,7 @@ from models import (
     Role,
     User,
     db,
+    parse_id,
     utcnow,
 )
 from models import validators
@@ -96,7 +97,8 @@ def _check(data: dict, centre_id, notice_version, accepted: bool) -> tuple[dict,
                 errors.add(name, exc.message)
     if clean["vat_number"] and not errors.has("vat_number") and registered(clean["vat_number"]):
         errors.add("vat_number", ALREADY_REGISTERED)
-    centre = active_centres().where(AspCentre.id == centre_id).first() if str(centre_id or "").isdigit() else None
+    centre_id = parse_id(centre_id)  # None past the id column's range, too
+    centre = active_centres().where(AspCentre.id == centre_id).first() if centre_id is not None else None
     if centre is None:
         errors.add("asp_centre", _l("Scegli il Centro ASP di riferimento dall'elenco."))
     notice = current_notice()
