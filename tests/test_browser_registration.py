@@ -63,3 +63,20 @@ def test_a_body_shop_registers_confirms_and_is_approved_by_its_centre(live_serve
     assert "Approvata" in page.inner_text("#request-status")
     shot(page, "registration-approved")
     assert Repairer.get(Repairer.vat_number == vat).name == "Carrozzeria Firenze Sud"
+
+
+def test_a_body_shop_finds_its_wincar_setup_and_regenerates_its_password(live_server, page, f):
+    from models import RepairerCentre
+    from workflows import credentials
+    centre = f.centre(name="Centro ASP Liguria")
+    repairer = f.repairer(name="Carrozzeria Genova")
+    RepairerCentre.create(repairer=repairer, asp_centre=centre)
+    credentials.issue(repairer, "GENOVA01", "password-wincar-genova")
+    log_in(page, live_server, f.user(Role.REPAIRER, repairer=repairer))
+    page.get_by_role("link", name="Configura WinCar").click()
+    page.wait_for_selector("#wincar-steps")
+    assert page.inner_text("#wincar-user") == "GENOVA01" and centre.vat_number in page.inner_text("#wincar-legali")
+    page.click("#regenerate")
+    page.wait_for_selector("#new-password")
+    assert len(page.inner_text("#password-value")) == 16
+    shot(page, "wincar-setup-regenerated")
