@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,16 +24,11 @@ import pytest
 import requests
 
 from .load_sqlite import MANAGER_PASSWORD, WINCAR_PASSWORD, WINCAR_USER
+from .servers import free_port, wait_until_serving
 from .test_intake import PDF, payload
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS, POSTS_EACH, CLAIMS, BULK_ROUNDS, BULK_JOB = 4, 12, 24, 6, 800
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,7 +43,7 @@ def embedded(tmp_path):
                            capture_output=True, text=True, timeout=120)
     assert setup.returncode == 0, setup.stderr
     rows = json.loads(setup.stdout.strip().splitlines()[-1])
-    port = _free_port()
+    port = free_port()
     logs = {"web": tmp_path / "web.log", "worker": tmp_path / "worker.log"}
     commands = {"web": [sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1",
                         "--port", str(port)],
@@ -61,7 +55,7 @@ def embedded(tmp_path):
             with open(logs[name], "wb") as out:
                 processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                                   stderr=subprocess.STDOUT))
-        _wait_until_serving(port, processes, logs)
+        wait_until_serving(port, processes, lambda: "\n".join(p.read_text() for p in logs.values()))
         yield port, rows, logs, database
     finally:
         for proc in processes:
@@ -71,22 +65,6 @@ def embedded(tmp_path):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def _wait_until_serving(port, processes, logs):
-    deadline = time.monotonic() + 60
-    while True:
-        for proc in processes:
-            assert proc.poll() is None, "\n".join(p.read_text() for p in logs.values())
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/openapi.json")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, logs["web"].read_text()
-        time.sleep(0.2)
 
 
 class Centre:  # what tests.test_intake.payload reads of a centre
