@@ -84,7 +84,8 @@ def try_again(detail: str) -> ApiProblem:
 
 def storage_full(detail: str) -> ApiProblem:
     return ApiProblem(507, f"{detail} Nessun documento dell'invio è stato conservato e la pratica non è stata "
-                      "registrata né aggiornata: ripetere l'invio più tardi e, se si ripete, avvisare il call center RESTART.")
+                      "registrata né aggiornata: ripetere l'invio più tardi e, se si ripete, avvisare il call "
+                      "center RESTART.")
 
 
 def database_problem(exc: Exception) -> ApiProblem | None:

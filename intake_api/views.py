@@ -31,29 +31,32 @@ def post_claim():
     auth = request.authorization
     audit["wincar_user"] = auth.username[:64] if auth and auth.username else None
     try:
-        status, body, claim = _handle(audit)
+        status, body, claim = _handle_faults(audit)
         response = jsonify(body)
         response.status_code = status
-    except (ApiProblem, pw.PeeweeException) as exc:
-        problem = exc if isinstance(exc, ApiProblem) else database_problem(exc)
-        if problem is None:  # not a fault of the database: a bug, logged below and answered 500
-            return _failed(audit, exc, started)
+    except ApiProblem as problem:
         status, claim, response = problem.status, None, problem.response()
         audit["error"] = json.dumps(problem.body(), ensure_ascii=False)[:4000]
-        if not isinstance(exc, ApiProblem):
-            log.warning("WinCar %s %s: database fault answered %s (%s)", audit.get("event"), audit.get("wincar_ref"),
-                        status, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-    except Exception as exc:
-        return _failed(audit, exc, started)
+    except Exception as exc:  # logged too, then Flask answers 500
+        audit["error"] = f"{type(exc).__name__}: {exc}"[:4000]
+        _log_request(audit, 500, None, started)
+        raise
     _log_request(audit, status, claim, started)
     return response
 
 
-def _failed(audit: dict, exc: Exception, started: float):
-    """Logged too, then Flask answers 500."""
-    audit["error"] = f"{type(exc).__name__}: {exc}"[:4000]
-    _log_request(audit, 500, None, started)
-    raise exc
+def _handle_faults(audit: dict):
+    """`_handle`, a fault of the database (lost, busy, full) said as a problem (503, 507), not a 500."""
+    try:
+        return _handle(audit)
+    except pw.PeeweeException as exc:
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        text = str(exc).strip()
+        log.warning("WinCar %s %s: database fault answered %s (%s)", audit.get("event"), audit.get("wincar_ref"),
+                    problem.status, text.splitlines()[0] if text else type(exc).__name__)
+        raise problem from exc
 
 
 def _handle(audit: dict):

@@ -27,6 +27,8 @@ from .insurers import insurers_named, keep_hand_set  # noqa: F401 (insurers_name
 
 log = logging.getLogger("gessin.intake")
 
+FOLLOWUP_ATTEMPTS = 3  # a seguito that meets a change made meanwhile is applied again, this many times in all
+
 # The claim data a seguito may update (the parties and the number never change this way).
 UPDATABLE = (
     "customer_name", "customer_fiscal_code", "customer_phone", "customer_email", "customer_address",
@@ -143,9 +145,6 @@ def _sent_before(repairer: Repairer, wincar_ref: str) -> Claim | None:
     found = (Claim.select(Claim.id).where(Claim.repairer == repairer, Claim.wincar_ref == wincar_ref)
              .tuples().first())
     return Claim.get_by_id(found[0]) if found else None
-
-
-FOLLOWUP_ATTEMPTS = 3
 
 
 def receive_followup(claim: Claim, fields: dict, documents: list[Document], storage_dir) -> Received:
