@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 
-from models.connections import RETRY_AFTER_SECONDS, disk_full, unavailable
+from models.connections import RETRY_AFTER_SECONDS, disk_full, summary, unavailable
 from workflows.errors import StorageFull
 
 log = logging.getLogger("gessin.web")
@@ -67,11 +67,6 @@ def refuse_nul():
         raise BadRequest(_("Il testo inviato contiene un carattere non ammesso (NUL): correggi i dati e riprova."))
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def init_app(app: Flask, api_error) -> None:
     """`api_error(exc)` answers for the API (problem details) and None elsewhere."""
     def handle(exc):
@@ -83,11 +78,11 @@ def init_app(app: Flask, api_error) -> None:
     @app.errorhandler(pw.PeeweeException)
     def _database_fault(exc):
         if unavailable(exc):
-            log.warning("%s %s answered 503: database unavailable (%s)", request.method, request.path, _first_line(exc))
+            log.warning("%s %s answered 503: database unavailable (%s)", request.method, request.path, summary(exc))
             return handle(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
         if disk_full(exc):
             log.error("%s %s answered 507: the database's disk is full (%s)", request.method, request.path,
-                      _first_line(exc))
+                      summary(exc))
             return handle(InsufficientStorage())
         raise exc  # a bug: Flask logs it and answers 500
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Claim, ClaimStatus, IntakeEvent, db
-from models.connections import connection_lost
+from models.connections import connection_lost, summary
 from workflows import duplicates, intake
 from workflows.attachments import sniff
 from workflows.errors import Conflict, InvalidData, StorageFull
@@ -53,9 +53,8 @@ def _handle_faults(audit: dict):
         problem = database_problem(exc)
         if problem is None:
             raise
-        text = str(exc).strip()
         log.warning("WinCar %s %s: database fault answered %s (%s)", audit.get("event"), audit.get("wincar_ref"),
-                    problem.status, text.splitlines()[0] if text else type(exc).__name__)
+                    problem.status, summary(exc))
         raise problem from exc
 
 
@@ -262,7 +261,7 @@ def _log_request(audit: dict, status: int, claim, started: float) -> None:
     try:
         _store_event(row)
     except Exception as exc:  # the audit log must never turn a saved claim into an error
-        log.error("intake event not stored (%s: %s): %s", type(exc).__name__, str(exc).strip()[:200],
+        log.error("intake event not stored (%s: %s): %s", type(exc).__name__, summary(exc)[:200],
                   json.dumps({"intake_event": row}, ensure_ascii=False, default=str))
     log.info("WinCar %s %s from %s: HTTP %s%s", audit.get("event"), audit.get("wincar_ref"), audit.get("wincar_user"),
              status, f" claim {claim.number}" if claim else "")

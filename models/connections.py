@@ -39,6 +39,12 @@ _BUSY_TEXTS = ("database is locked", "database table is locked", "database schem
 _FULL_TEXTS = ("database or disk is full", "no space left on device")
 
 
+def summary(exc: BaseException) -> str:
+    """The first line of a database error, for a log line without a traceback."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class DatabaseBusy(pw.OperationalError):
     """SQLite's write lock could not be had in time: the request may be sent again."""
 
@@ -120,7 +126,7 @@ class Reconnecting:
             if not (first and connection_lost(exc)):
                 raise
             log.warning("database connection found dropped (%s): reconnecting and running the statement again",
-                        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                        summary(exc))
         self.reconnect()
         return run(*args, **kwargs)
 
