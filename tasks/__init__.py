@@ -52,11 +52,14 @@ def _bind_app():
 
 @contextmanager
 def database():
-    """A connection for a task: opened if needed, closed only if this opened it."""
+    """A connection for a task: opened if needed, closed only if this opened it.
+
+    The task's first statement runs again on a fresh connection if it finds this one
+    dropped (`models/connections.py`)."""
     from models import db
     opened = db.is_closed()
     if opened:
-        db.connect()
+        db.start_work()
     try:
         yield
     finally:
