@@ -156,8 +156,7 @@ def shown(job: BulkJob, now: dt.datetime | None = None) -> Shown:
         detail = _l("Ripreso dopo l'interruzione del worker.") if job.interruptions else ""
         return Shown("done", str(_l("Completato")), str(detail))
     if job.status == FAILED:
-        return Shown("failed", str(_l("Interrotto per un errore")),
-                     str(_l("Le pratiche già elaborate restano aggiornate.")))
+        return Shown("failed", str(_l("Interrotto per un errore")))
     if job.status == RUNNING and job.lease_until is not None and job.lease_until >= now:
         detail = _l("Ripreso dopo l'interruzione del worker.") if job.interruptions else ""
         return Shown("running", str(_l("In corso")), str(detail))
