@@ -422,3 +422,21 @@ def test_a_job_whose_consumer_was_killed_finishes_after_the_restart_each_claim_c
     text = page(client, job)
     assert 'data-state="done"' in text and "Ripreso dopo l&#39;interruzione del worker" in text
     assert consumer.process.poll() is None, "the worker died"
+
+
+def test_the_call_centre_sees_every_job_in_its_grid_and_a_manager_only_their_own(client, desk, worker_app, queue,
+                                                                                  monkeypatch):
+    stalled = crashed_job(desk, received_claims(desk, 15), monkeypatch)
+    other = desk.f.user(Role.ASP_MANAGER, asp_centre=desk.centre)
+    theirs = job_tasks.start("drop", [c.id for c in received_claims(desk, 2)], other, {"reason": "duplicate"})
+    login(client, desk.admin)
+    grid = client.get("/admin/bulkjob/").get_data(as_text=True)
+    assert f"/admin/claim/bulk/{stalled.id}" in grid and f"/admin/claim/bulk/{theirs.id}" in grid
+    assert "In attesa di un worker" in grid and "In corso" not in grid
+    assert client.get(f"/admin/claim/bulk/{theirs.id}").status_code == 200  # the call centre follows any job
+    login(client, desk.manager)
+    grid = client.get("/admin/bulkjob/").get_data(as_text=True)
+    assert f"/admin/claim/bulk/{stalled.id}" in grid and f"/admin/claim/bulk/{theirs.id}" not in grid
+    assert client.get(f"/admin/bulkjob/details/?id={theirs.id}").status_code == 404
+    login(client, desk.f.user(Role.LAWYER, lawyer=desk.f.lawyer(desk.centre)))
+    assert client.get("/admin/bulkjob/").status_code == 403

@@ -106,15 +106,15 @@ def fail(job_id: int, owner: str, error: str) -> bool:
                 .where(BulkJob.id == job_id, BulkJob.owner == owner, BulkJob.status == RUNNING).execute())
 
 
+def visible_jobs(user: User) -> pw.ModelSelect:
+    """The jobs `user` may follow: their own; the call centre's, every one."""
+    query = BulkJob.select()
+    return query if user.role == Role.ADMIN else query.where(BulkJob.user == user.id)
+
+
 def visible_job(user: User, job_id) -> BulkJob | None:
-    """The job if `user` may follow it: its own user, or the call centre."""
     job_id = parse_id(job_id)
-    if job_id is None:
-        return None
-    query = BulkJob.select().where(BulkJob.id == job_id)
-    if user.role != Role.ADMIN:
-        query = query.where(BulkJob.user == user.id)
-    return query.first()
+    return None if job_id is None else visible_jobs(user).where(BulkJob.id == job_id).first()
 
 
 def can_resume(job: BulkJob, user: User) -> bool:
