@@ -28,8 +28,6 @@ import datetime as dt
 import json
 import logging
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +40,6 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")  # before the app: hu
 os.environ.pop("HUEY_IMMEDIATE", None)
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/gessin_bench_faults_bulk"
-CONSUMER = Path(sys.executable).parent / "huey_consumer"
 LOAD_BATCH = 500
 
 
@@ -78,35 +75,14 @@ from models import BulkJob, Claim, ClaimCounter, ClaimStatus, Role, StatusChange
 from models.migrate import upgrade  # noqa: E402
 from tasks import bulk as job_tasks  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.workers import Consumer  # noqa: E402
 
 
-class Consumer:
+def consumer_for(url: str, args) -> Consumer:
     """The real worker, as production starts it, with the scenario's batch and lease."""
-
-    def __init__(self, url: str, args):
-        self.env = {k: v for k, v in os.environ.items() if k not in ("HUEY_IMMEDIATE", "MAIL_SERVER")}
-        self.env.update(DATABASE_URL=url, BULK_BATCH_SIZE=str(args.batch), BULK_LEASE_SECONDS=str(args.lease),
-                        PYTHONPATH=str(ROOT), STORAGE_DIR=str(WORK_DIR / "storage"), SECRET_KEY="benchmark-secret")
-        self.log = WORK_DIR / "huey_consumer.log"
-        self.process = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen([str(CONSUMER), "tasks.huey", "--workers", "2", "--worker-type", "thread",
-                                             "--max-delay", "0.5", "--flush-locks"],
-                                            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    return Consumer(WORK_DIR / "huey_consumer.log", DATABASE_URL=url, BULK_BATCH_SIZE=str(args.batch),
+                    BULK_LEASE_SECONDS=str(args.lease), STORAGE_DIR=str(WORK_DIR / "storage"),
+                    SECRET_KEY="benchmark-secret")
 
 
 def build_app(url: str):
@@ -173,7 +149,7 @@ def outcome(ids: list[int], lawyer: int) -> dict:
 def scenario(args, name: str, url: str) -> dict:
     app = build_app(url)
     kills_at = [int(k) for k in args.kill_at.split(",") if k.strip()]
-    consumer = Consumer(url, args)
+    consumer = consumer_for(url, args)
     with app.app_context():
         ids, people = load_claims(args.claims)
         db.close()

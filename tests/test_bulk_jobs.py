@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -25,19 +21,10 @@ from workflows import bulk, notify
 from workflows.bulk import apply_many
 
 from .conftest import csrf_token, login
+from .test_mail import queue  # noqa: F401 - the fixture: an empty huey queue
+from .workers import Consumer
 
-ROOT = Path(__file__).resolve().parent.parent
-CONSUMER = Path(sys.executable).parent / "huey_consumer"
 BATCH = 10
-
-
-@pytest.fixture
-def queue():
-    """An empty huey queue and schedule, emptied again after."""
-    assert not huey.immediate, "these tests drive the huey queue: HUEY_IMMEDIATE must be off"
-    huey.flush()
-    yield huey
-    huey.flush()
 
 
 @pytest.fixture
@@ -323,40 +310,10 @@ def test_only_the_jobs_user_and_the_call_centre_see_or_resume_it(client, desk, w
 
 # ---- the real consumer killed mid-job ----------------------------------------------------
 
-class Consumer:
-    """`huey_consumer tasks.huey` in a subprocess, configured by the environment as in production."""
-
-    def __init__(self, app, log_path: Path, batch: int, lease: float):
-        self.env = {key: value for key, value in os.environ.items() if key != "HUEY_IMMEDIATE"}
-        self.env.update(DATABASE_URL=app.config["DATABASE_URL"], PUBLIC_URL=app.config["PUBLIC_URL"],
-                        BULK_BATCH_SIZE=str(batch), BULK_LEASE_SECONDS=str(lease), PYTHONPATH=str(ROOT))
-        self.env.pop("MAIL_SERVER", None)
-        self.log_path, self.process, self.kills = log_path, None, 0
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen([str(CONSUMER), "tasks.huey", "--workers", "2", "--worker-type", "thread",
-                                             "--max-delay", "0.5", "--flush-locks"],
-                                            cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-        self.kills += 1
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
 def consumer(app, queue, tmp_path):
-    worker = Consumer(app, tmp_path / "huey_consumer.log", batch=BATCH, lease=3)
+    worker = Consumer(tmp_path / "huey_consumer.log", DATABASE_URL=app.config["DATABASE_URL"],
+                      PUBLIC_URL=app.config["PUBLIC_URL"], BULK_BATCH_SIZE=str(BATCH), BULK_LEASE_SECONDS="3")
     try:
         yield worker
     finally:
