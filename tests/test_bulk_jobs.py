@@ -20,7 +20,7 @@ from tasks import huey
 from workflows import bulk, notify
 from workflows.bulk import apply_many
 
-from .conftest import csrf_token, login
+from .conftest import QueryCounter, csrf_token, login
 from .test_mail import queue  # noqa: F401 - the fixture: an empty huey queue
 from .workers import Consumer
 
@@ -135,6 +135,16 @@ def test_a_worker_that_lost_its_lease_commits_no_further_batch(desk, worker_app,
     job = reload(job)
     assert (job.status, job.owner, job.processed) == ("running", "another-worker", BATCH)
     assert dropped(claims) == [c.id for c in claims[:BATCH]]  # the second batch was rolled back
+
+
+def test_a_jobs_statements_per_batch_do_not_grow_with_its_claims(desk, worker_app, queue):
+    counts = {}
+    for n in (3, BATCH):
+        job = job_tasks.start("drop", [c.id for c in received_claims(desk, n)], desk.manager, {"reason": "duplicate"})
+        with QueryCounter() as queries:
+            assert job_tasks.run_bulk_job.call_local(job.id) == "done"
+        counts[n] = queries.count
+    assert counts[BATCH] == counts[3], counts
 
 
 # ---- a job whose worker stopped is taken over --------------------------------------------
