@@ -350,23 +350,23 @@ def job_row_held(app, job_id: int):
         conn.close()
 
 
-def wait_for(condition, timeout: float, what: str):
+def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         db.close()  # a fresh read each time (SQLite: a new snapshot)
         if result := condition():
             return result
-        time.sleep(0.1)
+        time.sleep(interval)
     pytest.fail(f"not within {timeout:.0f} s: {what}")
 
 
 def test_a_job_whose_consumer_was_killed_finishes_after_the_restart_each_claim_changed_once(
         app, client, desk, consumer):
-    claims = received_claims(desk, 8 * BATCH)
+    claims = received_claims(desk, 15 * BATCH)
     login(client, desk.manager)
     consumer.start()
     job = job_tasks.start("drop", [c.id for c in claims], desk.manager, {"reason": "duplicate"})
-    wait_for(lambda: reload(job).processed >= BATCH, 60, "the first batch committed")
+    wait_for(lambda: reload(job).processed >= BATCH, 60, "the first batch committed", interval=0.01)
     with job_row_held(app, job.id):
         time.sleep(1)  # the worker reaches its next commit and waits there
         consumer.kill()
