@@ -81,7 +81,14 @@ IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.wincar_user, IntakeEvent.rem
 
 
 class BulkJob(BaseModel):
-    """A bulk action on many claims, run in the worker when it is large; shows progress."""
+    """A bulk action on many claims, run in the worker when it is large; shows progress.
+
+    A worker runs a job while it holds its lease: `owner` names the worker and
+    `lease_until` is renewed at each batch and by a heartbeat, so a job whose worker
+    died is recognised once the lease lapses and is taken over from its first
+    unprocessed batch. For a job still queued, `lease_until` is when its task is sent
+    again if no worker has taken it (`workflows/bulk_jobs.py`).
+    """
 
     STATUSES = (
         ("queued", _l("In coda")),
@@ -101,3 +108,6 @@ class BulkJob(BaseModel):
     status = pw.CharField(max_length=10, choices=STATUSES, default="queued", verbose_name=_l("Stato"))
     error = pw.TextField(null=True)
     finished_at = pw.DateTimeField(null=True, verbose_name=_l("Terminato il"))
+    owner = pw.CharField(max_length=100, null=True, verbose_name=_l("Worker"))
+    lease_until = pw.DateTimeField(null=True, verbose_name=_l("Assegnato al worker fino a"))
+    interruptions = pw.IntegerField(default=0, verbose_name=_l("Interruzioni del worker"))
