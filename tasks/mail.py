@@ -146,7 +146,7 @@ def _deliver(config, email_id: int) -> str:
         if attempt.reply is not None:  # accepted, and the database stayed away through every retry
             log.error("e-mail %s accepted by SMTP (%s) but not marked sent: %s", email_id,
                       smtp.reply_text(attempt.reply), type(exc).__name__)
-            return "unmarked"  # left `sending`: sent again only if this worker dies, then flagged
+            return "unmarked"  # left `sending`: sent again, flagged, only once this worker is gone
         retrying(lambda: _failed(config, email, owner, exc, uncertain=attempt.uncertain))
         return "failed"
     return "sent"

@@ -73,7 +73,8 @@ def _heartbeat(name: str) -> None:
         try:
             db.connect(reuse_if_open=True)
             _beat_once(name)
-        except (pw.OperationalError, pw.InterfaceError) as exc:  # the database went away: next beat reconnects
+        except Exception as exc:  # noqa: BLE001 - the database went away: the next beat reconnects; a
+            # thread that died would make this living worker look gone, and its rows be sent twice
             log.warning("worker %s: heartbeat not written (%s)", name, type(exc).__name__)
             _close_quietly()
 

@@ -131,19 +131,24 @@ def test_each_smtp_phase_waits_as_long_as_rfc_5321_recommends(worker_app, queue,
 def test_a_server_taking_25_seconds_to_acknowledge_data_gets_the_message_once(worker_app, queue, parties):
     """The issue's slow server, for real (the test lasts ~26 s): the old single 20 s timeout
     gave up on a message the server then delivered, and sent it again."""
-    states = []
+    states, beats = [], []
     server = slow_server(delay=25, on_accept=lambda: states.append(_row_seen_by_another_connection()))
     point_at(worker_app, server)
+    # 15 s into the wait, past STALE_SECONDS: the sender's heartbeat is still fresh, so no
+    # other worker may take the row.
+    probe = threading.Timer(16, lambda: beats.append(_heartbeat_age_of_the_holder()))
     try:
         new_claim(parties)
         huey.flush()
         row = outbox()[0]
+        probe.start()
         mail.deliver.call_local(row.id)
         # The retry a failure schedules, due now (a sent row has none).
         OutboundEmail.update(next_attempt_at=utcnow()).where(OutboundEmail.id == row.id,
                                                              OutboundEmail.status != "sent").execute()
         mail.deliver.call_local(row.id)
     finally:
+        probe.cancel()
         server.stop()
     row = reload(row)
     assert server.handler.outbox_ids() == [row.id]  # once
@@ -152,6 +157,48 @@ def test_a_server_taking_25_seconds_to_acknowledge_data_gets_the_message_once(wo
     # While the server held the message, the row was already recorded as being sent.
     [(status, sending_at)] = states
     assert status == "sending" and sending_at is not None and sending_at <= row.sent_at
+    [age] = beats
+    assert age < tasks.workers.STALE_SECONDS
+
+
+class DroppingRecorder(SlowRecorder):
+    """Keeps the first message, then drops the connection instead of answering."""
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) == 1:
+            server.transport.close()
+        return reply
+
+
+def test_a_connection_lost_before_the_reply_to_data_retries_the_message_flagged(worker_app, queue, parties):
+    server = SmtpServer()
+    server.handler = DroppingRecorder()
+    server.start()
+    point_at(worker_app, server)
+    try:
+        new_claim(parties)
+        huey.flush()
+        row = outbox()[0]
+        mail.deliver.call_local(row.id)
+        failed = reload(row)
+        OutboundEmail.update(next_attempt_at=utcnow()).where(OutboundEmail.id == row.id).execute()
+        mail.deliver.call_local(row.id)
+    finally:
+        server.stop()
+    assert (failed.status, failed.possible_duplicate) == ("failed", True)  # the server may have it
+    assert "SMTPServerDisconnected" in failed.last_error
+    row = reload(row)
+    assert (row.status, row.possible_duplicate) == ("sent", True)
+    assert server.handler.outbox_ids() == [row.id, row.id]
+    assert len({m.message_id for m in server.messages}) == 1
+
+
+def _heartbeat_age_of_the_holder() -> float:
+    with db.connection_context():
+        row = OutboundEmail.select().order_by(OutboundEmail.id).first()
+        holder = models.Worker.get(models.Worker.name == row.locked_by)
+        return (utcnow() - holder.heartbeat_at).total_seconds()
 
 
 def _row_seen_by_another_connection():
@@ -161,6 +208,18 @@ def _row_seen_by_another_connection():
 
 
 # ---- locks of workers that are gone --------------------------------------------------------
+
+def test_a_worker_renews_its_heartbeat_while_it_lives(app):
+    db.connect(reuse_if_open=True)
+    name = tasks.workers.current()
+
+    def beat():
+        row = models.Worker.get_or_none(models.Worker.name == name)
+        return row and row.heartbeat_at
+    first = wait_for(beat, 3 * tasks.workers.BEAT_SECONDS, "the worker's row")
+    wait_for(lambda: (beat() or first) > first, 3 * tasks.workers.BEAT_SECONDS, "a newer heartbeat")
+    assert name in tasks.workers.live_names()
+
 
 def test_a_row_held_by_a_killed_worker_is_free_at_once(worker_app, queue, parties):
     server = slow_server()
