@@ -29,10 +29,8 @@ import asyncio
 import logging
 import os
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,7 +43,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CONSUMER = Path(sys.executable).parent / "huey_consumer"
+
+from tests.consumer import Consumer  # noqa: E402 - the fault tests' consumer subprocess
 
 SCENARIOS: dict[str, Callable] = {}
 
@@ -87,33 +86,6 @@ def refuse_unsafe(args) -> None:
 
 
 # ---- what the scenarios share -----------------------------------------------------------
-
-class Consumer:
-    """`huey_consumer tasks.huey` in a subprocess, configured by the environment, restartable."""
-
-    def __init__(self, env: dict, log_path: Path, workers: int):
-        self.env, self.log_path, self.workers, self.process = env, log_path, workers, None
-        self.starts = 0
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(CONSUMER), "tasks.huey", "--workers", str(self.workers), "--worker-type", "thread",
-                 "--max-delay", "0.5"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.starts += 1
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
 
 @dataclass
 class Setup:

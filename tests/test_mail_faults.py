@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import signal
 import smtplib
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import psycopg2
 import pytest
@@ -27,9 +27,8 @@ from models import OutboundEmail, db, is_postgres, utcnow
 from tasks import huey, mail
 
 from .conftest import login
+from .consumer import Consumer
 from .test_mail import (  # noqa: F401 - fixtures
-    CONSUMER,
-    ROOT,
     Recorder,
     SmtpServer,
     act_on_claims,
@@ -61,15 +60,29 @@ class SlowRecorder(Recorder):
         return f"250 2.0.0 Ok: queued as GESSIN{len(self.messages)}"
 
 
-def slow_server(delay: float = 0.0, on_accept=None) -> SmtpServer:
+def slow_server(delay: float = 0.0, on_accept=None, handler=None) -> SmtpServer:
     server = SmtpServer()
-    server.handler = SlowRecorder(delay, on_accept)
+    server.handler = handler or SlowRecorder(delay, on_accept)
     server.start()
     return server
 
 
-def point_at(app, server: SmtpServer) -> None:
+@contextmanager
+def serving(app, **server_options):
+    """An SMTP server (`slow_server`) the worker app sends to, stopped at the end."""
+    server = slow_server(**server_options)
     app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_RETRY_BASE_SECONDS=1)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def claim_emails(parties) -> list[OutboundEmail]:
+    """A new claim's two e-mails, their queued tasks dropped: the test delivers them."""
+    new_claim(parties)
+    huey.flush()
+    return outbox()
 
 
 def gone_pid() -> int:
@@ -93,8 +106,6 @@ def held(row: OutboundEmail, owner: str, **values) -> None:
 
 def test_each_smtp_phase_waits_as_long_as_rfc_5321_recommends(worker_app, queue, parties, monkeypatch):
     """The socket timeout in force when each reply is read and when the message is sent."""
-    server = slow_server()
-    point_at(worker_app, server)
     seen: list[tuple[str, float]] = []
     getreply, send = smtplib.SMTP.getreply, smtplib.SMTP.send
 
@@ -112,13 +123,9 @@ def test_each_smtp_phase_waits_as_long_as_rfc_5321_recommends(worker_app, queue,
 
     monkeypatch.setattr(smtplib.SMTP, "getreply", timed_getreply)
     monkeypatch.setattr(smtplib.SMTP, "send", timed_send)
-    try:
-        new_claim(parties)
-        huey.flush()
-        row = outbox()[0]
+    with serving(worker_app):
+        row = claim_emails(parties)[0]
         mail.deliver.call_local(row.id)
-    finally:
-        server.stop()
     assert reload(row).status == "sent"
     # Each command, then the timeout its reply was read with (seconds).
     commands = [name for name, _ in seen if name != "reply"]
@@ -132,24 +139,17 @@ def test_a_server_taking_25_seconds_to_acknowledge_data_gets_the_message_once(wo
     """The issue's slow server, for real (the test lasts ~26 s): the old single 20 s timeout
     gave up on a message the server then delivered, and sent it again."""
     states, beats = [], []
-    server = slow_server(delay=25, on_accept=lambda: states.append(_row_seen_by_another_connection()))
-    point_at(worker_app, server)
-    # 15 s into the wait, past STALE_SECONDS: the sender's heartbeat is still fresh, so no
+    # 16 s into the wait, past STALE_SECONDS: the sender's heartbeat is still fresh, so no
     # other worker may take the row.
     probe = threading.Timer(16, lambda: beats.append(_heartbeat_age_of_the_holder()))
-    try:
-        new_claim(parties)
-        huey.flush()
-        row = outbox()[0]
+    with serving(worker_app, delay=25, on_accept=lambda: states.append(_row_seen_by_another_connection())) as server:
+        row = claim_emails(parties)[0]
         probe.start()
         mail.deliver.call_local(row.id)
         # The retry a failure schedules, due now (a sent row has none).
         OutboundEmail.update(next_attempt_at=utcnow()).where(OutboundEmail.id == row.id,
                                                              OutboundEmail.status != "sent").execute()
         mail.deliver.call_local(row.id)
-    finally:
-        probe.cancel()
-        server.stop()
     row = reload(row)
     assert server.handler.outbox_ids() == [row.id]  # once
     assert (row.status, row.attempts, row.last_error, row.possible_duplicate) == ("sent", 1, None, False)
@@ -172,20 +172,12 @@ class DroppingRecorder(SlowRecorder):
 
 
 def test_a_connection_lost_before_the_reply_to_data_retries_the_message_flagged(worker_app, queue, parties):
-    server = SmtpServer()
-    server.handler = DroppingRecorder()
-    server.start()
-    point_at(worker_app, server)
-    try:
-        new_claim(parties)
-        huey.flush()
-        row = outbox()[0]
+    with serving(worker_app, handler=DroppingRecorder()) as server:
+        row = claim_emails(parties)[0]
         mail.deliver.call_local(row.id)
         failed = reload(row)
         OutboundEmail.update(next_attempt_at=utcnow()).where(OutboundEmail.id == row.id).execute()
         mail.deliver.call_local(row.id)
-    finally:
-        server.stop()
     assert (failed.status, failed.possible_duplicate) == ("failed", True)  # the server may have it
     assert "SMTPServerDisconnected" in failed.last_error
     row = reload(row)
@@ -222,56 +214,38 @@ def test_a_worker_renews_its_heartbeat_while_it_lives(app):
 
 
 def test_a_row_held_by_a_killed_worker_is_free_at_once(worker_app, queue, parties):
-    server = slow_server()
-    point_at(worker_app, server)
-    try:
-        new_claim(parties)
-        huey.flush()
-        row = outbox()[0]
+    with serving(worker_app) as server:
+        row = claim_emails(parties)[0]
         killed = worker_row("killed", pid=gone_pid())  # its heartbeat is fresh: only its process is gone
         held(row, killed.name)
         mail.deliver.call_local(row.id)
-    finally:
-        server.stop()
     row = reload(row)
     assert row.status == "sent" and not row.possible_duplicate  # it had not reached DATA: not a duplicate
     assert server.handler.outbox_ids() == [row.id]
 
 
 def test_a_row_held_by_a_live_worker_waits_and_one_whose_heartbeat_stopped_does_not(worker_app, queue, parties):
-    server = slow_server()
-    point_at(worker_app, server)
-    try:
-        new_claim(parties)
-        huey.flush()
-        mine, theirs = outbox()
+    with serving(worker_app) as server:
+        mine, theirs = claim_emails(parties)
         alive = worker_row("elsewhere-alive", host="altro-host")
         silent = worker_row("elsewhere-silent", host="altro-host", beat_ago=tasks.workers.STALE_SECONDS + 5)
         held(mine, alive.name)
         held(theirs, silent.name)
         mail.deliver.call_local(mine.id)
         mail.deliver.call_local(theirs.id)
-    finally:
-        server.stop()
     assert reload(mine).status == "pending" and reload(mine).locked_by == alive.name
     assert reload(theirs).status == "sent" and server.handler.outbox_ids() == [theirs.id]
 
 
 def test_a_row_left_sending_by_a_dead_worker_goes_again_once_flagged_with_the_same_message_id(
         worker_app, queue, parties, client):
-    server = slow_server()
-    point_at(worker_app, server)
-    try:
-        new_claim(parties)
-        huey.flush()
-        row = outbox()[0]
+    with serving(worker_app) as server:
+        row = claim_emails(parties)[0]
         killed = worker_row("killed-in-data", pid=gone_pid())
         held(row, killed.name, status="sending", sending_at=utcnow())
         expected_id = mail._message(worker_app.config, reload(row))["Message-ID"]
         mail.deliver.call_local(row.id)
         mail.deliver.call_local(row.id)
-    finally:
-        server.stop()
     row = reload(row)
     assert (row.status, row.possible_duplicate) == ("sent", True)
     [received] = server.messages
@@ -285,9 +259,7 @@ def test_a_row_left_sending_by_a_dead_worker_goes_again_once_flagged_with_the_sa
 
 
 def test_the_outbox_grid_shows_a_message_being_sent_in_italian(worker_app, queue, parties, client):
-    new_claim(parties)
-    huey.flush()
-    row = outbox()[0]
+    row = claim_emails(parties)[0]
     OutboundEmail.update(status="sending", locked_until=utcnow() + dt.timedelta(minutes=5)) \
         .where(OutboundEmail.id == row.id).execute()
     login(client, parties.admin)
@@ -315,17 +287,11 @@ def test_connections_terminated_after_smtp_accepted_leave_the_row_sent_once(work
     if not is_postgres():
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgresql://...)")
     ended = []
-    server = slow_server(on_accept=lambda: ended.append(terminate_backends()))
-    point_at(worker_app, server)
-    try:
-        new_claim(parties)
-        huey.flush()
-        rows = outbox()
+    with serving(worker_app, on_accept=lambda: ended.append(terminate_backends())) as server:
+        rows = claim_emails(parties)
         for row in rows:
             mail.deliver.call_local(row.id)
             mail.deliver.call_local(row.id)
-    finally:
-        server.stop()
     assert len(ended) == 2 and all(count >= 1 for count in ended)  # the delivering connection among them
     db.connect(reuse_if_open=True)
     assert sorted(server.handler.outbox_ids()) == [row.id for row in rows]  # each once
@@ -337,36 +303,6 @@ def test_connections_terminated_after_smtp_accepted_leave_the_row_sent_once(work
 
 # ---- the real consumer, killed mid-send ------------------------------------------------------
 
-class Consumer:
-    """`huey_consumer tasks.huey` in a subprocess, as in production, restartable."""
-
-    def __init__(self, app, server: SmtpServer, log_path):
-        self.env = {key: value for key, value in os.environ.items() if key != "HUEY_IMMEDIATE"}
-        self.env.update(DATABASE_URL=app.config["DATABASE_URL"], PUBLIC_URL=app.config["PUBLIC_URL"],
-                        MAIL_SERVER=server.host, MAIL_PORT=str(server.port), MAIL_RETRY_BASE_SECONDS="1",
-                        PYTHONPATH=str(ROOT))
-        self.log_path, self.process = log_path, None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen([str(CONSUMER), "tasks.huey", "--workers", "2", "--worker-type", "thread",
-                                             "--max-delay", "0.5"],
-                                            cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        sys.stdout.write(f"\n--- huey_consumer log ---\n{self.log_path.read_text(errors='replace')[-8000:]}\n")
-
-
 KILLS = 2
 WORKER_THREADS = 2
 
@@ -374,7 +310,9 @@ WORKER_THREADS = 2
 def test_a_consumer_killed_mid_send_has_every_message_out_seconds_after_each_restart(
         app, queue, parties, tmp_path):
     server = slow_server(delay=0.5)  # each message waits half a second for its 250: kills land in DATA
-    consumer = Consumer(app, server, tmp_path / "huey_consumer.log")
+    consumer = Consumer({**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "PUBLIC_URL": app.config["PUBLIC_URL"],
+                         "MAIL_SERVER": server.host, "MAIL_PORT": str(server.port), "MAIL_RETRY_BASE_SECONDS": "1"},
+                        tmp_path / "huey_consumer.log", workers=WORKER_THREADS)
     try:
         act_on_claims(parties, 2)
         expected = [row.id for row in outbox()]
@@ -392,6 +330,7 @@ def test_a_consumer_killed_mid_send_has_every_message_out_seconds_after_each_res
     finally:
         consumer.stop()
         server.stop()
+        sys.stdout.write(f"\n--- huey_consumer log ---\n{consumer.log_tail()}\n")
     received = Counter(server.handler.outbox_ids())
     assert sorted(received) == expected  # none missing
     copies = {row_id: times - 1 for row_id, times in received.items() if times > 1}
