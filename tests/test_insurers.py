@@ -323,9 +323,8 @@ def test_migration_006_fills_the_names_of_existing_claims_from_their_insurers(f)
     nameless = f.claim(claim.repairer, claim.asp_centre)
     migrations = router()
     assert "006_insurer_names" in migrations.done
-    while migrations.done[-1] != "006_insurer_names":  # the later ones first
+    while "006_insurer_names" in migrations.done:  # the later ones first
         migrations.rollback()
-    migrations.rollback()
     try:
         assert "vehicle_a_insurer_name" not in {c.name for c in db.get_columns("claim")}
     finally:
