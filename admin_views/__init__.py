@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import (
     AspCentre,
+    BulkJob,
     Claim,
     ContactChange,
     ClaimStatus,
@@ -27,6 +28,7 @@ from models import (
 from security_headers import csp_nonce
 from workflows import dates
 
+from .bulk_jobs import BulkJobView
 from .claims import QUEUES, ClaimView, QueueView
 from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
@@ -76,6 +78,7 @@ def init_admin(app: Flask) -> GessinAdmin:
     system = _l("Sistema")
     admin.add_view(HistoryView(StatusChange, name=_l("Storico"), category=system, endpoint="history"))
     admin.add_view(OutboundEmailView(OutboundEmail, name=_l("E-mail in uscita"), category=system, endpoint="outbox"))
+    admin.add_view(BulkJobView(BulkJob, name=_l("Azioni di gruppo"), category=system, endpoint="bulkjob"))
     admin.add_view(QueueLimitView(QueueLimit, name=_l("Tempi di permanenza"), category=system, endpoint="queuelimit"))
     admin.add_view(IntakeEventView(IntakeEvent, name=_l("Registro WinCar"), category=system, endpoint="intake"))
     admin.add_view(UserView(User, name=_l("Utenti"), category=system, endpoint="user"))

@@ -88,7 +88,6 @@ class UserView(GessinModelView):
         if model.id == current_user.id and model.session_token != current_user.session_token:
             login_user(model)  # an admin who changed their own password stays logged in here
 
-
     @action("invite", _l("Invia invito per la password"),
             _l("Inviare agli utenti scelti un collegamento per scegliere la password?"))
     def action_invite(self, ids):
@@ -108,6 +107,12 @@ def _invite(user: User) -> None:
     accounts.invite(user, str(current_user), role, str(party) if party else None)
 
 
+def email_status(view, context, model, name) -> str:
+    """The row's state; a message that may have reached its recipient twice says so."""
+    label = str(dict(model.STATUSES).get(model.status, model.status))
+    return f"{label} · {_l('possibile duplicato')}" if model.possible_duplicate else label
+
+
 class OutboundEmailView(ReadOnlyView):
     roles = (Role.ADMIN, Role.ASP_MANAGER)
     list_select_related = (OutboundEmail.claim,)
@@ -116,13 +121,15 @@ class OutboundEmailView(ReadOnlyView):
     column_labels = {"created_at": _l("Creata il"), "claim": _l("Pratica"), "recipients": _l("Destinatari"),
                      "subject": _l("Oggetto"), "status": _l("Stato"), "attempts": _l("Tentativi"),
                      "last_error": _l("Ultimo errore"), "sent_at": _l("Inviata il"), "body": _l("Testo"),
-                     "next_attempt_at": _l("Prossimo tentativo")}
+                     "next_attempt_at": _l("Prossimo tentativo"), "locked_by": _l("Processo di invio"),
+                     "locked_until": _l("In invio fino a"), "sending_at": _l("DATA inviato il"),
+                     "smtp_reply": _l("Risposta del server SMTP"), "possible_duplicate": _l("Possibile duplicato")}
     column_sortable_list = ("created_at", "status", "sent_at")
     column_default_sort = ("created_at", True)
     column_searchable_list = ("recipients", "subject")
-    column_filters = ("status",)
+    column_filters = ("status", "possible_duplicate")
     column_formatters = {"created_at": column(when), "sent_at": column(when), "next_attempt_at": column(when),
-                         "status": lambda v, c, m, n: dict(m.STATUSES).get(m.status, m.status),
+                         "sending_at": column(when), "locked_until": column(when), "status": email_status,
                          "body": lambda v, c, m, n: notify.without_secrets(m.body)}
     column_formatters_export = {"body": lambda v, c, m, n: notify.without_secrets(m.body)}
 

@@ -17,6 +17,7 @@ from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
+from .workers import Worker
 from .integrity import explain as explain_integrity_error
 
 ALL_MODELS = [
@@ -42,6 +43,7 @@ ALL_MODELS = [
     RepairerCentre,
     RegistrationRequest,
     PasswordResetRequest,
+    Worker,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -104,7 +104,7 @@ def world(f, app):
     Payment.create(claim=their_claims[1], kind="offer", amount=Decimal("100.00"), on_date=dt.date(2026, 1, 5),
                    note="Offerta ZZB")
     BulkJob.create(user=theirs["asp_manager"], event="validate", claim_ids=str(their_claims[0].id), total=1,
-                   skipped='[["ZZB", "motivo ZZB"]]')
+                   skipped='[["ZZB", "motivo ZZB"]]', status="failed", error="errore ZZB")  # one their user may resume
     IntakeEvent.create(http_status=201, wincar_user="WINCAR-ZZB", wincar_ref="WINCAR-ZZB",
                        claim=their_claims[0], payload='{"customer": "ZZB"}')
     notice = PrivacyNotice.create(version=5, title="Informativa", text="Testo")
@@ -115,7 +115,8 @@ def world(f, app):
                                    privacy_accepted_at=dt.datetime(2026, 1, 1), status="pending")
     RepairerCentre.create(repairer=repairer_b, asp_centre=centre_b)
     my_doc = store_attachment(mine, "denuncia", "denuncia-alfa.pdf", PDF, storage_dir=storage)
-    my_job = BulkJob.create(user=users["asp_manager"], event="validate", claim_ids=str(mine.id), total=1)
+    my_job = BulkJob.create(user=users["asp_manager"], event="validate", claim_ids=str(mine.id), total=1,
+                            status="failed")
     return SimpleNamespace(users=users, theirs=theirs, mine=mine, my_doc=my_doc, my_job=my_job,
                            their_claims=their_claims, lawyer_b=lawyer_b, repairer_a=repairer_a,
                            other_side=_other_side())
@@ -354,6 +355,9 @@ def test_the_same_routes_open_the_users_own_rows(client, world, role):
     if role == "asp_manager":
         progress = client.get(f"/admin/claim/bulk/{world.my_job.id}")
         assert progress.status_code == 200
+        resumed = client.post(f"/admin/claim/bulk/{world.my_job.id}/resume",
+                              data={"csrf_token": csrf_token(client, "/admin/")})
+        assert resumed.status_code == 302 and BulkJob.get_by_id(world.my_job.id).status == "queued"
         acted = client.post(f"/admin/claim/act/{mine.id}/mark_incomplete", data={
             "csrf_token": csrf_token(client, "/admin/"), "missing": "doc:denuncia", "version": mine.version})
         assert acted.status_code == 302
