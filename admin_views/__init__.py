@@ -34,6 +34,7 @@ from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
+from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 from .urls import IdConverter
@@ -83,6 +84,7 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(UserView(User, name=_l("Utenti"), category=system, endpoint="user"))
     admin.add_view(ContactChangeView(ContactChange, name=_l("Modifiche recapiti"), category=system,
                                      endpoint="contactchange"))
+    init_onboarding(app, admin, registry, system)
 
     app.jinja_env.filters.update(
         gessin_when=when,

@@ -49,7 +49,7 @@ def api_error(exc):
     return ApiProblem(exc.code, HTTP_DETAILS[exc.code]).response()
 
 
-from . import docs, views  # noqa: E402,F401 - routes register on import
+from . import docs, ping, views  # noqa: E402,F401 - routes register on import
 
 
 def init_api(app) -> None:

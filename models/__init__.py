@@ -12,6 +12,7 @@ from .claims import (
     allocate_number,
 )
 from .insurers import InsurerAlias
+from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
 from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
@@ -38,6 +39,10 @@ ALL_MODELS = [
     BulkJob,
     LoginAttempt,
     ContactChange,
+    PrivacyNotice,
+    RepairerCentre,
+    RegistrationRequest,
+    PasswordResetRequest,
     Worker,
 ]
 
