@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test test-postgres install install-test translations migrate demo chromium bench clean
+.PHONY: run test test-postgres install install-test translations migrate demo chromium bench faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test: install-test
 
 bench: install
 	$(BIN)/python benchmarks/grid.py
+
+# The consumer killed mid-send (and, later, mid-job): deliveries, duplicates, time to drain.
+# e.g. make faults FAULTS_ARGS="send --kills 5 --database-url postgresql://postgres@127.0.0.1:5432/gessin_bench_faults --redis-url redis://127.0.0.1:6379/5"
+faults: $(VENV)/.installed-test translations  # aiosmtpd is a test need
+	$(BIN)/python benchmarks/faults.py $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache

@@ -96,11 +96,18 @@ def _wire_workflows(app: Flask) -> None:
 
 
 def _connect_per_request(app: Flask) -> None:
+    """A connection per request; one found dropped at the first statement is replaced once
+    (`models/connections.py`); one lost later makes the request a 503 (`error_pages.py`)."""
     @app.before_request
     def _open():
-        db.connect(reuse_if_open=True)
+        db.start_work()
 
     @app.teardown_request
     def _close(exc):
-        if not db.is_closed():
+        if db.is_closed():
+            return
+        try:
             db.close()
+        except Exception as error:  # noqa: BLE001 - a broken connection: forget it, the next request opens one
+            logging.getLogger("gessin.database").warning("connection not closed cleanly: %s", error)
+            db.dispose()

@@ -1,17 +1,23 @@
 """Italian error pages for the site, and the check that refuses unreadable input.
 
-People get a page in their language for 400, 403, 404, 405, 413 and 500 (werkzeug's
-own are English); under /api/ the intake keeps answering problem details.
+People get a page in their language for 400, 403, 404, 405, 413, 500, 503 and 507
+(werkzeug's own are English); under /api/ the intake keeps answering problem details.
+A fault of the database (connection lost, busy) is a 503 with `Retry-After`, a full
+disk a 507: never a 500, which would say the portal has a bug.
 """
 from __future__ import annotations
 
 import logging
 
+import peewee as pw
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
+
+from models.connections import RETRY_AFTER_SECONDS, disk_full, summary, unavailable
+from workflows.errors import StorageFull
 
 log = logging.getLogger("gessin.web")
 
@@ -24,7 +30,18 @@ PAGES = {
     413: (_l("Invio troppo grande"), _l("Il file o il modulo inviato supera la dimensione ammessa.")),
     500: (_l("Errore interno"), _l("Il portale ha avuto un problema e l'operazione non è stata completata: "
                                    "riprova tra qualche minuto. Se si ripete, avvisa il call center RESTART.")),
+    503: (_l("Portale momentaneamente occupato"),
+          _l("Il database del portale non è raggiungibile o è occupato in questo momento e l'operazione non è "
+             "stata completata: riprova tra qualche secondo.")),
+    507: (_l("Spazio di archiviazione esaurito"),
+          _l("Lo spazio per i documenti del portale è esaurito: quanto inviato non è stato salvato. Riprova più "
+             "tardi e avvisa il call center RESTART.")),
 }
+
+
+class InsufficientStorage(HTTPException):
+    code = 507
+    description = "Insufficient Storage"
 
 
 def error_page(exc: HTTPException):
@@ -36,6 +53,8 @@ def error_page(exc: HTTPException):
     elif exc.description and exc.description != type(exc).description:
         message = exc.description  # ours: werkzeug's defaults are the class's own English text
     headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else {}
+    if code == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return render_template("error.html", code=code, title=title, message=message), code, headers
 
 
@@ -54,7 +73,22 @@ def init_app(app: Flask, api_error) -> None:
         return api_error(exc) or error_page(exc)
 
     for code in PAGES:
-        app.register_error_handler(code, handle)
+        app.register_error_handler(InsufficientStorage if code == 507 else code, handle)
+
+    @app.errorhandler(pw.PeeweeException)
+    def _database_fault(exc):
+        if unavailable(exc):
+            log.warning("%s %s answered 503: database unavailable (%s)", request.method, request.path, summary(exc))
+            return handle(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
+        if disk_full(exc):
+            log.error("%s %s answered 507: the database's disk is full (%s)", request.method, request.path,
+                      summary(exc))
+            return handle(InsufficientStorage())
+        raise exc  # a bug: Flask logs it and answers 500
+
+    @app.errorhandler(StorageFull)
+    def _storage_full(exc):
+        return handle(InsufficientStorage(description=str(exc.message)))
 
     @app.before_request
     def _refuse_nul():

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import (
     AspCentre,
+    BulkJob,
     Claim,
     ContactChange,
     ClaimStatus,
@@ -27,11 +28,13 @@ from models import (
 from security_headers import csp_nonce
 from workflows import dates
 
+from .bulk_jobs import BulkJobView
 from .claims import QUEUES, ClaimView, QueueView
 from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
+from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 from .urls import IdConverter
@@ -75,11 +78,13 @@ def init_admin(app: Flask) -> GessinAdmin:
     system = _l("Sistema")
     admin.add_view(HistoryView(StatusChange, name=_l("Storico"), category=system, endpoint="history"))
     admin.add_view(OutboundEmailView(OutboundEmail, name=_l("E-mail in uscita"), category=system, endpoint="outbox"))
+    admin.add_view(BulkJobView(BulkJob, name=_l("Azioni di gruppo"), category=system, endpoint="bulkjob"))
     admin.add_view(QueueLimitView(QueueLimit, name=_l("Tempi di permanenza"), category=system, endpoint="queuelimit"))
     admin.add_view(IntakeEventView(IntakeEvent, name=_l("Registro WinCar"), category=system, endpoint="intake"))
     admin.add_view(UserView(User, name=_l("Utenti"), category=system, endpoint="user"))
     admin.add_view(ContactChangeView(ContactChange, name=_l("Modifiche recapiti"), category=system,
                                      endpoint="contactchange"))
+    init_onboarding(app, admin, registry, system)
 
     app.jinja_env.filters.update(
         gessin_when=when,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import typing as t
 
 import peewee as pw
@@ -68,12 +69,22 @@ class ChoiceFilter(BasePeeweeFilter):
 
 
 class DateBetweenFilter(BasePeeweeFilter):
+    """Days between two dates, both included, typed or picked as '01/10/2026 - 31/10/2026'.
+
+    Its own `data_type` keeps Flask-Admin's filter script from building an ISO picker
+    (it hard-codes YYYY-MM-DD and ' to '): `static/js/dates.js` builds the Italian one.
+    """
+
+    PICKER = "gessin-daterange"
+    SEPARATORS = re.compile(r"\s+(?:-|–|to|al|a)\s+", re.IGNORECASE)
+
     def __init__(self, column, name, **kwargs):
-        super().__init__(column, name, data_type="daterangepicker", **kwargs)
+        super().__init__(column, name, data_type=self.PICKER, **kwargs)
 
     def clean(self, value):
-        """'01/10/2026 to 31/10/2026' (the Italian picker, or typed) or ISO days; a ValueError otherwise."""
-        parts = value.split(" to ")
+        """'01/10/2026 - 31/10/2026' (the Italian picker, or typed with 'al'), or the ISO
+        'YYYY-MM-DD to YYYY-MM-DD' of an older link; a ValueError otherwise."""
+        parts = self.SEPARATORS.split(value.strip())
         if len(parts) != 2:
             raise ValueError(value)
         start, end = (dates.parse_date(part) for part in parts)

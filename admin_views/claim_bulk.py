@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from models import BulkJob, Claim, Lawyer
-from tasks import bulk as bulk_jobs
+from models import Claim, Lawyer
+from tasks import bulk as job_tasks
 from workflows import access, bulk
+from workflows import bulk_jobs
 from workflows.errors import WorkflowError
 from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
@@ -64,7 +65,7 @@ class BulkActionsMixin:
             ids = self._filtered_ids(form.get("bulk_query", ""))
         ids = [int(i) for i in ids]
         if len(ids) > current_app.config["BULK_INLINE_LIMIT"]:
-            job = bulk_jobs.start(event, ids, user, params)
+            job = job_tasks.start(event, ids, user, params)
             flash(_("%(count)d pratiche: l'azione prosegue in background.", count=len(ids)), "info")
             return redirect(url_for(".bulk_progress", job_id=job.id, url=request.form.get("url")))
         try:
@@ -91,9 +92,26 @@ class BulkActionsMixin:
 
     @expose("/bulk/<id:job_id>")
     def bulk_progress(self, job_id: int):
-        job = BulkJob.get_or_none(BulkJob.id == job_id, BulkJob.user == current_user.id)
+        """A job's progress, for its user and the call centre; what it says comes from its lease."""
+        user = current_user._get_current_object()
+        job = bulk_jobs.visible_job(user, job_id)
         if job is None:
             abort(404)
         return self.render("admin/bulk_progress.html", job=job, skipped=json.loads(job.skipped),
+                           shown=bulk_jobs.shown(job), can_resume=bulk_jobs.can_resume(job, user),
                            label=TRANSITIONS[job.event].label,
                            return_url=safe_next(request.args.get("url"), self.get_url(".index_view")))
+
+    @expose("/bulk/<id:job_id>/resume", methods=("POST",))
+    def bulk_resume(self, job_id: int):
+        """Go on with a job that stopped on an error, from its first unprocessed batch."""
+        user = current_user._get_current_object()
+        job = bulk_jobs.visible_job(user, job_id)
+        if job is None:
+            abort(404)
+        if job_tasks.resume(job, user):
+            flash(_("L'azione riprende dalla pratica %(n)d di %(total)d.", n=job.processed + 1, total=job.total),
+                  "info")
+        else:
+            flash(_("Questa azione non è interrotta: non c'è niente da riprendere."), "warning")
+        return redirect(url_for(".bulk_progress", job_id=job.id, url=safe_next(request.form.get("url"), self.get_url(".index_view"))))

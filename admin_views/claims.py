@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import abort, flash, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import Claim, ClaimStatus, InvalidValue, Role, validators
-from workflows import access, claim_edits, next_due
+from workflows import access, claim_edits, money, next_due
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
 
@@ -50,6 +50,9 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "status_since": _l("Giorni nello stato"),
         "customer_name": _l("Cliente"),
         "wincar_ref": _l("Rif. WinCar"),
+        "claimed_amount": _l("Importo richiesto"),
+        "last_offer": _l("Ultima offerta"),
+        "reimbursed": _l("Rimborsato"),
     }
     column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since")
     column_default_sort = ("received_at", True)
@@ -76,8 +79,10 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "number": lambda v, c, m, n: m.number,
         "status": lambda v, c, m, n: str(m.status_label),
         "status_since": lambda v, c, m, n: m.days_in_status(),
+        "last_offer": lambda v, c, m, n: money.as_money(m.last_offer),
+        "reimbursed": lambda v, c, m, n: money.as_money(m.reimbursed),
     }
-    column_export_list = column_list + ("customer_name", "wincar_ref")
+    column_export_list = column_list + ("customer_name", "wincar_ref", "claimed_amount", "last_offer", "reimbursed")
     export_max_rows = 100_000
 
     # A whitelist decided in workflows/: a new column is never a form field by accident.
@@ -90,6 +95,11 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
 
     def scoped_query(self, user):
         return access.visible_claims(user)
+
+    def get_query(self):
+        """The export's rows also carry what each claim was offered and paid."""
+        query = super().get_query()
+        return money.with_totals(query) if request.endpoint == f"{self.endpoint}.export" else query
 
     def search_clause(self, word: str):
         """A claim number or a whole plate is looked up exactly (by index); other words by substring."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 
 import peewee as pw
-from flask import abort, flash
+from flask import abort, flash, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EditRowAction
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from wtfpeewee.fields import ModelSelectMultipleField
 
 from models import AspCentre, InvalidValue, Lawyer, LawyerCentre, Repairer, Role, db
@@ -84,6 +85,15 @@ class PartyEditMixin:
         return True
 
 
+def _wincar_setup_link(repairer):
+    """The UserID, and for the call centre a link to the body shop's "Configura WinCar" page."""
+    if not current_user.is_authenticated or current_user.role != Role.ADMIN:
+        return repairer.wincar_user or ""
+    return Markup('<a href="{}" title="{}">{}</a>').format(
+        url_for("wincar_setup.setup", repairer_id=repairer.id), _l("Configura WinCar"),
+        repairer.wincar_user or _l("Configura WinCar"))
+
+
 class RepairerView(PartyEditMixin, GessinModelView):
     roles = EVERYONE
     column_list = ("name", "vat_number", "address", "email", "phone", "wincar_user", "active")
@@ -96,6 +106,7 @@ class RepairerView(PartyEditMixin, GessinModelView):
     column_details_exclude_list = ("wincar_password_hash",)
     column_export_exclude_list = ("wincar_password_hash",)
     form_excluded_columns = ("wincar_user", "wincar_password_hash", "created_at", "claims", "users")
+    column_formatters = {"wincar_user": lambda v, c, m, n: _wincar_setup_link(m)}
 
     def scoped_query(self, user):
         return access.visible_repairers(user)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash
+from flask import flash, g
 from flask_admin.actions import action
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user
@@ -21,7 +23,7 @@ from models import (
     StatusChange,
     User,
 )
-from workflows import access, notify, party_edits, queue_limits
+from workflows import access, accounts, notify, party_edits, queue_limits
 from workflows.transitions import event_label
 
 from .base import GessinModelView
@@ -51,7 +53,9 @@ class UserView(GessinModelView):
                          "last_login_at": column(when)}
     list_select_related = (User.asp_centre, User.lawyer, User.repairer)
     form_excluded_columns = ("password_hash", "created_at", "last_login_at", "session_token")
-    form_extra_fields = {"new_password": PasswordField(_l("Nuova password"), validators=[Optional()])}
+    form_extra_fields = {"new_password": PasswordField(
+        _l("Nuova password"), validators=[Optional()],
+        description=_l("Facoltativa: senza password, il nuovo utente riceve per e-mail un invito a sceglierla."))}
     delete_roles = ()
 
     def scoped_query(self, user):
@@ -59,10 +63,15 @@ class UserView(GessinModelView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
+        g.gessin_invite = False
         if form.new_password.data:
             model.set_password(form.new_password.data)
-        elif is_created:
-            raise InvalidValue("new_password", _l("Indica una password per il nuovo utente."))
+        elif is_created:  # no password typed: the new user chooses its own, from an e-mailed invitation
+            if not model.email:
+                raise InvalidValue("email", _l("Indica l'e-mail: l'invito a scegliere la password parte a questo "
+                                               "indirizzo."))
+            model.password_hash = accounts.unusable_password_hash()
+            g.gessin_invite = True
         if model.id == current_user.id and (not model.active or model.role != Role.ADMIN):
             raise InvalidValue("role", _l("Non puoi togliere a te stesso l'accesso da amministratore."))
         if not model.active:
@@ -70,10 +79,38 @@ class UserView(GessinModelView):
 
     def after_model_change(self, form, model, is_created):
         log.info("user %s %s by %s", model.login, "created" if is_created else "changed", current_user.login)
+        if g.get("gessin_invite"):
+            _invite(model)
+            flash(_("Invito inviato a %(email)s: l'utente sceglierà la sua password dal collegamento ricevuto.",
+                    email=model.email), "success")
         if not is_created and (form.new_password.data or not model.active):
             log.info("sessions of user %s ended by %s", model.login, current_user.login)
         if model.id == current_user.id and model.session_token != current_user.session_token:
             login_user(model)  # an admin who changed their own password stays logged in here
+
+    @action("invite", _l("Invia invito per la password"),
+            _l("Inviare agli utenti scelti un collegamento per scegliere la password?"))
+    def action_invite(self, ids):
+        sent = 0
+        for user in self.get_query().where(User.id.in_([int(i) for i in ids])):
+            if user.email and user.active:
+                _invite(user)
+                sent += 1
+        flash(ngettext("%(num)d invito inviato.", "%(num)d inviti inviati.", sent), "success")
+
+
+def _invite(user: User) -> None:
+    """The invitation, in Italian whoever sends it."""
+    with force_locale("it"):
+        role = str(Role.LABELS.get(user.role, user.role))
+    party = user.asp_centre or user.lawyer or user.repairer
+    accounts.invite(user, str(current_user), role, str(party) if party else None)
+
+
+def email_status(view, context, model, name) -> str:
+    """The row's state; a message that may have reached its recipient twice says so."""
+    label = str(dict(model.STATUSES).get(model.status, model.status))
+    return f"{label} · {_l('possibile duplicato')}" if model.possible_duplicate else label
 
 
 class OutboundEmailView(ReadOnlyView):
@@ -84,13 +121,15 @@ class OutboundEmailView(ReadOnlyView):
     column_labels = {"created_at": _l("Creata il"), "claim": _l("Pratica"), "recipients": _l("Destinatari"),
                      "subject": _l("Oggetto"), "status": _l("Stato"), "attempts": _l("Tentativi"),
                      "last_error": _l("Ultimo errore"), "sent_at": _l("Inviata il"), "body": _l("Testo"),
-                     "next_attempt_at": _l("Prossimo tentativo")}
+                     "next_attempt_at": _l("Prossimo tentativo"), "locked_by": _l("Processo di invio"),
+                     "locked_until": _l("In invio fino a"), "sending_at": _l("DATA inviato il"),
+                     "smtp_reply": _l("Risposta del server SMTP"), "possible_duplicate": _l("Possibile duplicato")}
     column_sortable_list = ("created_at", "status", "sent_at")
     column_default_sort = ("created_at", True)
     column_searchable_list = ("recipients", "subject")
-    column_filters = ("status",)
+    column_filters = ("status", "possible_duplicate")
     column_formatters = {"created_at": column(when), "sent_at": column(when), "next_attempt_at": column(when),
-                         "status": lambda v, c, m, n: dict(m.STATUSES).get(m.status, m.status),
+                         "sending_at": column(when), "locked_until": column(when), "status": email_status,
                          "body": lambda v, c, m, n: notify.without_secrets(m.body)}
     column_formatters_export = {"body": lambda v, c, m, n: notify.without_secrets(m.body)}
 

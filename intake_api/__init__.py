@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .problems import ApiProblem
+from .problems import ApiProblem, storage_full, try_again
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -38,13 +38,18 @@ def api_error(exc):
     """
     if not request.path.startswith(bp.url_prefix + "/"):
         return None
+    if exc.code == 503:
+        return try_again("Il portale non ha potuto completare la richiesta: il suo database non è raggiungibile "
+                         "o è occupato in questo momento.").response()
+    if exc.code == 507:
+        return storage_full("Spazio di archiviazione esaurito sul portale.").response()
     if exc.code not in HTTP_DETAILS:
         return ApiProblem(500, "Errore interno del portale: la pratica non è stata registrata, riprovare "
                           "più tardi.").response()
     return ApiProblem(exc.code, HTTP_DETAILS[exc.code]).response()
 
 
-from . import docs, views  # noqa: E402,F401 - routes register on import
+from . import docs, ping, views  # noqa: E402,F401 - routes register on import
 
 
 def init_api(app) -> None:

@@ -7,6 +7,7 @@ from flask import jsonify, render_template
 from pydantic.json_schema import models_json_schema
 
 from . import bp
+from .ping import OPENAPI_PATHS as PING_PATHS
 from .schema import ClaimIn, ClaimOut, Problem
 
 PROBLEMS = {
@@ -49,7 +50,7 @@ def openapi() -> dict:
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/ClaimIn"}}}},
             "responses": responses,
-        }}},
+        }}, **PING_PATHS},
         "components": {"schemas": schemas["$defs"],
                        "securitySchemes": {"wincar": {"type": "http", "scheme": "basic"}}},
     }

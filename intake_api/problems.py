@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from models.connections import RETRY_AFTER_SECONDS, disk_full, unavailable
+
 # pydantic error types -> Italian words for the repairer's software house
 PYDANTIC_MESSAGES = {
     "missing": "campo obbligatorio",
@@ -51,6 +53,8 @@ TITLES = {
     422: "Dati non validi",
     429: "Troppi tentativi",
     500: "Errore interno",
+    503: "Servizio momentaneamente non disponibile",
+    507: "Spazio di archiviazione esaurito",
 }
 
 
@@ -69,6 +73,28 @@ class ApiProblem(Exception):
         response.mimetype = "application/problem+json"
         response.headers.update(self.headers)
         return response
+
+
+def try_again(detail: str) -> ApiProblem:
+    """503 with Retry-After: the same request, sent again as it is, may succeed."""
+    return ApiProblem(503, f"{detail} Ripetere lo stesso invio tra {RETRY_AFTER_SECONDS} secondi: un nuovo "
+                      "invio della stessa pratica non ne crea una seconda.",
+                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def storage_full(detail: str) -> ApiProblem:
+    return ApiProblem(507, f"{detail} Nessun documento dell'invio è stato conservato e la pratica non è stata "
+                      "registrata né aggiornata: ripetere l'invio più tardi e, se si ripete, avvisare il call "
+                      "center RESTART.")
+
+
+def database_problem(exc: Exception) -> ApiProblem | None:
+    """The answer to a fault of the database (lost, busy, full); None for any other error."""
+    if unavailable(exc):
+        return try_again("Il database del portale non è raggiungibile o è occupato in questo momento.")
+    if disk_full(exc):
+        return storage_full("Spazio di archiviazione del database esaurito sul portale.")
+    return None
 
 
 def field_errors(pydantic_error) -> list[dict]:

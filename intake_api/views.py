@@ -5,18 +5,20 @@ import json
 import logging
 import time
 
+import peewee as pw
 from flask import current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Claim, ClaimStatus, IntakeEvent
+from models import Claim, ClaimStatus, IntakeEvent, db
+from models.connections import connection_lost, summary
 from workflows import duplicates, intake
 from workflows.attachments import sniff
-from workflows.errors import Conflict, InvalidData
+from workflows.errors import Conflict, InvalidData, StorageFull
 
 from . import bp
 from .auth import authenticate
-from .problems import ApiProblem, field_errors
+from .problems import ApiProblem, database_problem, field_errors, storage_full, try_again
 from .schema import ClaimIn, ClaimOut
 
 log = logging.getLogger("gessin.intake")
@@ -29,7 +31,7 @@ def post_claim():
     auth = request.authorization
     audit["wincar_user"] = auth.username[:64] if auth and auth.username else None
     try:
-        status, body, claim = _handle(audit)
+        status, body, claim = _handle_faults(audit)
         response = jsonify(body)
         response.status_code = status
     except ApiProblem as problem:
@@ -41,6 +43,19 @@ def post_claim():
         raise
     _log_request(audit, status, claim, started)
     return response
+
+
+def _handle_faults(audit: dict):
+    """`_handle`, a fault of the database (lost, busy, full) said as a problem (503, 507), not a 500."""
+    try:
+        return _handle(audit)
+    except pw.PeeweeException as exc:
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        log.warning("WinCar %s %s: database fault answered %s (%s)", audit.get("event"), audit.get("wincar_ref"),
+                    problem.status, summary(exc))
+        raise problem from exc
 
 
 def _handle(audit: dict):
@@ -62,8 +77,11 @@ def _handle(audit: dict):
             received = intake.receive_followup(claim, fields, documents, current_app.config["STORAGE_DIR"])
     except InvalidData as exc:
         raise ApiProblem(422, str(exc.message), [{"field": exc.field or "", "message": str(exc.message)}])
-    except Conflict as exc:
-        raise ApiProblem(409, str(exc.message))
+    except Conflict:  # the seguito was applied again on the fresh claim, and it kept changing
+        raise try_again("La pratica è stata modificata più volte sul portale mentre arrivava il seguito: "
+                        "il seguito non è stato registrato.")
+    except StorageFull as exc:
+        raise storage_full(str(exc.message))
     status = 201 if received.created else 200
     return status, _out(received.claim, received.attachments_added, repairer), received.claim
 
@@ -234,10 +252,27 @@ def _audit_raw(audit: dict, body: bytes) -> None:
 
 
 def _log_request(audit: dict, status: int, claim, started: float) -> None:
-    try:  # one INSERT, committed on its own
-        IntakeEvent.create(http_status=status, claim=claim, duration_ms=int((time.monotonic() - started) * 1000),
-                           **{k: v for k, v in audit.items() if v is not None})
-    except Exception:  # the audit log must never turn a saved claim into an error
-        log.exception("intake event not logged")
+    """One INSERT, committed on its own; on a fresh connection if the request's was lost.
+
+    If the database cannot take it, the row goes to the application log, whole, at ERROR.
+    """
+    row = {"http_status": status, "claim": claim.id if claim else None,
+           "duration_ms": int((time.monotonic() - started) * 1000), **{k: v for k, v in audit.items() if v is not None}}
+    try:
+        _store_event(row)
+    except Exception as exc:  # the audit log must never turn a saved claim into an error
+        log.error("intake event not stored (%s: %s): %s", type(exc).__name__, summary(exc)[:200],
+                  json.dumps({"intake_event": row}, ensure_ascii=False, default=str))
     log.info("WinCar %s %s from %s: HTTP %s%s", audit.get("event"), audit.get("wincar_ref"), audit.get("wincar_user"),
              status, f" claim {claim.number}" if claim else "")
+
+
+def _store_event(row: dict) -> None:
+    try:
+        IntakeEvent.create(**row)
+    except pw.PeeweeException as exc:
+        if not connection_lost(exc) or db.in_transaction():
+            raise
+        log.warning("intake event: connection lost (%s), writing it on a fresh one", type(exc).__name__)
+        db.reconnect()
+        IntakeEvent.create(**row)

@@ -13,10 +13,12 @@ from .claims import (
     allocate_number,
 )
 from .insurers import InsurerAlias
+from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
 from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
+from .workers import Worker
 from .integrity import explain as explain_integrity_error
 
 ALL_MODELS = [
@@ -39,6 +41,11 @@ ALL_MODELS = [
     BulkJob,
     LoginAttempt,
     ContactChange,
+    PrivacyNotice,
+    RepairerCentre,
+    RegistrationRequest,
+    PasswordResetRequest,
+    Worker,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -6,10 +6,13 @@ before the application knows which database it talks to.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlparse
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
-from playhouse.db_url import connect
+from playhouse.db_url import parseresult_to_dict
+
+from . import connections
 
 db = pw.DatabaseProxy()
 
@@ -121,19 +124,19 @@ class _InsertStatement:
 
 
 def bind_database(url: str) -> pw.Database:
-    """Connect `db` to the database at `url` (sqlite:///path or postgresql://...)."""
-    if url.startswith("sqlite"):
-        database = connect(
-            url,
-            pragmas={
-                "journal_mode": "wal",
-                "foreign_keys": 1,
-                "busy_timeout": 10000,
-                "synchronous": "normal",
-            },
-        )
-    else:
-        database = connect(url)
+    """Connect `db` to the database at `url` (sqlite:///path or postgresql://...).
+
+    The classes are Gessin's own (`models/connections.py`): SQLite transactions begin
+    IMMEDIATE, and a connection found dropped at the start of a request is replaced.
+    """
+    parsed = urlparse(url)
+    database_class = connections.SCHEMES.get(parsed.scheme)
+    if database_class is None:
+        raise RuntimeError(f"unsupported database URL scheme: {parsed.scheme!r}")
+    params = parseresult_to_dict(parsed)
+    if database_class is connections.SqliteDatabase:
+        params["pragmas"] = connections.SQLITE_PRAGMAS
+    database = database_class(**params)
     db.initialize(database)
     return database
 

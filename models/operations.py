@@ -14,6 +14,7 @@ from .validators import InvalidValue
 class OutboundEmail(BaseModel):
     STATUSES = (
         ("pending", _l("In attesa")),
+        ("sending", _l("In invio")),
         ("sent", _l("Inviata")),
         ("failed", _l("Non inviata")),
     )
@@ -27,8 +28,17 @@ class OutboundEmail(BaseModel):
     last_error = pw.TextField(null=True, verbose_name=_l("Ultimo errore"))
     sent_at = pw.DateTimeField(null=True, verbose_name=_l("Inviata il"))
     next_attempt_at = pw.DateTimeField(null=True, index=True, verbose_name=_l("Prossimo tentativo"))
-    # Set while one worker is talking to the SMTP server, so no other sends the same row.
+    # Set while one worker is talking to the SMTP server, so no other sends the same row:
+    # the worker's name (models/workers.py: the lock is free once that worker is gone)
+    # and a ceiling past every SMTP timeout, in case the worker lives on but never returns.
+    locked_by = pw.CharField(max_length=64, null=True, verbose_name=_l("Processo di invio"))
     locked_until = pw.DateTimeField(null=True, verbose_name=_l("In invio fino a"))
+    # Committed before the DATA command: a row found `sending` whose worker died may have
+    # been delivered; it is sent again once, flagged, with the same Message-ID.
+    sending_at = pw.DateTimeField(null=True, verbose_name=_l("DATA inviato il"))
+    smtp_reply = pw.TextField(null=True, verbose_name=_l("Risposta del server SMTP"))
+    possible_duplicate = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")],
+                                         verbose_name=_l("Possibile duplicato"))
 
 
 class QueueLimit(ValidatedModel):
@@ -81,7 +91,14 @@ IntakeEvent.add_index(IntakeEvent.index(IntakeEvent.wincar_user, IntakeEvent.rem
 
 
 class BulkJob(BaseModel):
-    """A bulk action on many claims, run in the worker when it is large; shows progress."""
+    """A bulk action on many claims, run in the worker when it is large; shows progress.
+
+    A worker runs a job while it holds its lease: `owner` names the worker and
+    `lease_until` is renewed at each batch and by a heartbeat, so a job whose worker
+    died is recognised once the lease lapses and is taken over from its first
+    unprocessed batch. For a job still queued, `lease_until` is when its task is sent
+    again if no worker has taken it (`workflows/bulk_jobs.py`).
+    """
 
     STATUSES = (
         ("queued", _l("In coda")),
@@ -101,3 +118,6 @@ class BulkJob(BaseModel):
     status = pw.CharField(max_length=10, choices=STATUSES, default="queued", verbose_name=_l("Stato"))
     error = pw.TextField(null=True)
     finished_at = pw.DateTimeField(null=True, verbose_name=_l("Terminato il"))
+    owner = pw.CharField(max_length=100, null=True, verbose_name=_l("Worker"))
+    lease_until = pw.DateTimeField(null=True, verbose_name=_l("Assegnato al worker fino a"))
+    interruptions = pw.IntegerField(default=0, verbose_name=_l("Interruzioni del worker"))

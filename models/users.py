@@ -7,6 +7,7 @@ import secrets
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from .base import BaseModel
 from .parties import AspCentre, Lawyer, Repairer, ValidatedModel
@@ -31,6 +32,24 @@ class Role:
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+PASSWORD_MIN_LENGTH = 8
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most used passwords, as zxcvbn ships them (lower-case)."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str | None):
+    """Why `password` may not be a portal password (an Italian message), or None."""
+    if not password or len(password) < PASSWORD_MIN_LENGTH:
+        return _l("La password deve avere almeno %(num)d caratteri.", num=PASSWORD_MIN_LENGTH)
+    if password.lower() in _common_passwords():
+        return _l("Questa password è tra le più usate e si indovina in pochi tentativi: scegline un'altra.")
+    return None
 
 
 @functools.cache
@@ -87,8 +106,9 @@ class User(ValidatedModel):
             self._clean_contacts()
 
     def set_password(self, password: str) -> None:
-        if not password or len(password) < 8:
-            raise InvalidValue("password", _l("La password deve avere almeno 8 caratteri."))
+        problem = password_problem(password)
+        if problem:
+            raise InvalidValue("password", problem)
         self.password_hash = generate_password_hash(password)
         self.renew_session_token()
 

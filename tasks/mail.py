@@ -2,21 +2,29 @@
 
 Nothing is lost: a message that cannot go now stays `failed` with its last error and
 a next attempt time; the task reschedules itself, and the periodic sweep re-queues
-anything whose task went missing (a worker restart, a flushed queue). A row is sent at
-most once: a worker takes it (`locked_until`) only while it is unsent and due, and any
-other task for the same row gives up without rescheduling.
+anything whose task went missing (a worker restart, a flushed queue).
 
-Messages go out through smtplib rather than Flask-Mail: Flask-Mail 0.10 sets no SMTP
-timeout (a hung server would outlive the row lock and the message would go twice),
-prints credentials in debug mode and sends nothing while TESTING is on.
+A row is held by one worker while it is sent: `locked_by` names the worker, and the
+lock is free as soon as that worker is gone (tasks/workers.py: a stale heartbeat, or a
+process id no longer running on its host), so a killed consumer's rows go out seconds
+after it is restarted (`requeue_after_restart`), not after the lock's ceiling.
+
+At most once, with one documented exception (README, "E-mail reliability"): the row is
+marked `sending` (committed) before the SMTP DATA command and `sent`, with the server's
+reply, right after it; the marks are retried on a fresh connection if the database
+connection drops. A row found `sending` whose worker is gone may have been delivered:
+it is sent again, once per such loss, flagged `possible_duplicate` in the outbox grid,
+with the same Message-ID so that a mail client can drop the copy.
+
+Messages go out through smtplib (tasks/smtp.py, with RFC 5321's timeouts per phase)
+rather than Flask-Mail: Flask-Mail 0.10 sets no SMTP timeout, prints credentials in
+debug mode and sends nothing while TESTING is on.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import logging
-import smtplib
-import ssl
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
@@ -29,7 +37,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from models import ClaimStatus, OutboundEmail, utcnow
 from workflows import dates, notify
 
-from . import database, flask_app, huey
+from . import database, flask_app, huey, retrying, smtp, workers
 
 log = logging.getLogger("gessin.mail")
 
@@ -49,8 +57,10 @@ _env.globals["status_label"] = lambda status: _italian_labels().get(status, stat
 # The same date and time formatters as the grids: dd/mm/yyyy, Rome time, with or without a request.
 _env.filters.update(gessin_when=dates.format_moment, gessin_date=dates.format_date)
 
-SMTP_TIMEOUT = 20  # seconds per SMTP command: a whole session stays well inside LOCK_SECONDS
-LOCK_SECONDS = 300  # how long a worker holds a row; only a crashed worker lets it expire
+# How long a worker holds a row at most: past the longest SMTP session (tasks/smtp.py). A
+# worker that dies frees its rows at once (tasks/workers.py); only one alive but stuck waits this.
+LOCK_SECONDS = smtp.SESSION_LIMIT + 60
+SENT_MARK_ATTEMPTS = 10  # about 100 s of reconnecting: an accepted message unmarked would go again
 DUE_GRACE = dt.timedelta(seconds=0.5)  # a retry runs at or after its next_attempt_at: this only absorbs rounding
 MAX_DELAY = 3600
 DEFAULT_RETRY_BASE = 15
@@ -123,16 +133,48 @@ def _deliver(config, email_id: int) -> str:
     if not config.get("MAIL_SERVER"):
         _mark_not_configured(email_id)
         return "no-smtp"
-    email = _take(email_id)
+    owner = retrying(workers.current)
+    email = retrying(lambda: _take(email_id, owner))
     if email is None:
         return "skipped"
+    attempt = Attempt()
     try:
-        _send(config, email)
+        _send(config, email, owner, attempt)
+    except LockLost:
+        return "skipped"
     except Exception as exc:  # noqa: BLE001 - SMTP down, refused, timed out: try again later
-        _failed(config, email, exc)
+        if attempt.reply is not None:  # accepted, and the database stayed away through every retry
+            log.error("e-mail %s accepted by SMTP (%s) but not marked sent: %s", email_id,
+                      smtp.reply_text(attempt.reply), type(exc).__name__)
+            return "unmarked"  # left `sending`: sent again, flagged, only once this worker is gone
+        retrying(lambda: _failed(config, email, owner, exc, uncertain=attempt.uncertain))
         return "failed"
-    _sent(email)
     return "sent"
+
+
+class Attempt:
+    """What one try learnt from the server: its reply to DATA, or that it never came."""
+
+    def __init__(self):
+        self.reply, self.uncertain = None, False
+
+
+def _send(config, email: OutboundEmail, owner: str, attempt: Attempt) -> None:
+    """One SMTP session: "sending" committed before DATA, "sent" with the server's reply
+    right after it (before QUIT), each write retried on a fresh connection if it drops."""
+    message = _message(config, email)
+    with smtp.session(config, before_data=lambda: _mark_sending(email, owner)) as session:
+        try:
+            session.send_message(message, from_addr=parseaddr(message["From"])[1], to_addrs=[email.recipients])
+        except BaseException:
+            attempt.uncertain = session.awaiting_data_reply
+            raise
+        attempt.reply = session.data_reply
+        retrying(lambda: _sent(email, attempt.reply), attempts=SENT_MARK_ATTEMPTS)
+
+
+class LockLost(Exception):
+    """Another worker took the row meanwhile (this one was judged gone): it sends, not us."""
 
 
 def _mark_not_configured(email_id: int) -> None:
@@ -140,25 +182,39 @@ def _mark_not_configured(email_id: int) -> None:
         .where(OutboundEmail.id == email_id, OutboundEmail.status != "sent").execute()
 
 
-def _take(email_id: int) -> OutboundEmail | None:
+def _lock_free(now):
+    """No worker holds the row: never locked, past the ceiling, or its worker is gone."""
+    return (OutboundEmail.locked_until.is_null() | (OutboundEmail.locked_until < now)
+            | workers.owner_gone(OutboundEmail.locked_by))
+
+
+def _take(email_id: int, owner: str) -> OutboundEmail | None:
     """The row, held by this worker; None when it is sent, gone, not due yet (another
-    task owns its next try) or being sent by another worker."""
+    task owns its next try) or being sent by another worker. A row left `sending` by a
+    worker that died may have been delivered: it goes again, flagged a possible duplicate."""
     now = utcnow()
-    taken = (OutboundEmail.update(locked_until=now + dt.timedelta(seconds=LOCK_SECONDS))
+    taken = (OutboundEmail.update(locked_by=owner, locked_until=now + dt.timedelta(seconds=LOCK_SECONDS))
              .where(OutboundEmail.id == email_id, OutboundEmail.status != "sent",
                     OutboundEmail.next_attempt_at.is_null() | (OutboundEmail.next_attempt_at <= now + DUE_GRACE),
-                    OutboundEmail.locked_until.is_null() | (OutboundEmail.locked_until < now))
+                    _lock_free(now))
              .execute())
-    return OutboundEmail.get_or_none(OutboundEmail.id == email_id) if taken else None
+    email = OutboundEmail.get_or_none(OutboundEmail.id == email_id) if taken else None
+    if email is not None and email.status == "sending" and not email.possible_duplicate:
+        OutboundEmail.update(possible_duplicate=True).where(OutboundEmail.id == email_id).execute()
+        email.possible_duplicate = True
+        log.warning("e-mail %s was being sent by a worker that is gone: sent again, flagged as a possible "
+                    "duplicate (same Message-ID)", email_id)
+    return email
 
 
-def _send(config, email: OutboundEmail) -> None:
-    message = _message(config, email)
-    smtp = _connect(config)
-    try:
-        smtp.send_message(message, from_addr=parseaddr(message["From"])[1], to_addrs=[email.recipients])
-    finally:
-        _quit(smtp)
+def _mark_sending(email: OutboundEmail, owner: str) -> None:
+    """Committed before DATA: from here on the message may reach the recipient."""
+    def mark():
+        return OutboundEmail.update(status="sending", sending_at=utcnow()) \
+            .where(OutboundEmail.id == email.id, OutboundEmail.locked_by == owner,
+                   OutboundEmail.status != "sent").execute()
+    if not retrying(mark):
+        raise LockLost(email.id)
 
 
 def _message(config, email: OutboundEmail) -> EmailMessage:
@@ -179,41 +235,19 @@ def _message(config, email: OutboundEmail) -> EmailMessage:
     return message
 
 
-def _connect(config) -> smtplib.SMTP:
-    """An SMTP session with a timeout and verified TLS; never in debug mode, which
-    would print the credentials and the bodies."""
-    host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
-    if config.get("MAIL_USE_SSL"):
-        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
-    try:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
-
-
-def _quit(smtp: smtplib.SMTP) -> None:
-    """Close the session; a failing QUIT after an accepted message must not make it
-    look unsent (it would be sent again)."""
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
-
-
-def _failed(config, email: OutboundEmail, exc: Exception) -> None:
+def _failed(config, email: OutboundEmail, owner: str, exc: Exception, uncertain: bool) -> None:
+    """Not sent (or, `uncertain`, the reply to DATA never came: it may have been): retry
+    later. A row another worker took meanwhile is left to it."""
     attempts = email.attempts + 1
     delay = backoff(attempts, retry_base(config))
     error = _describe(config, exc)
-    OutboundEmail.update(status="failed", attempts=attempts, last_error=f"Invio non riuscito: {error}"[:2000],
-                         next_attempt_at=utcnow() + dt.timedelta(seconds=delay), locked_until=None) \
-        .where(OutboundEmail.id == email.id).execute()
+    changed = OutboundEmail.update(
+        status="failed", attempts=attempts, last_error=f"Invio non riuscito: {error}"[:2000],
+        next_attempt_at=utcnow() + dt.timedelta(seconds=delay), locked_by=None, locked_until=None,
+        possible_duplicate=OutboundEmail.possible_duplicate | uncertain) \
+        .where(OutboundEmail.id == email.id, OutboundEmail.locked_by == owner).execute()
+    if not changed:
+        return
     log.warning("e-mail %s not sent (attempt %d), next try in %.0f s: %s", email.id, attempts, delay, error)
     try:
         deliver.schedule((email.id,), delay=delay)
@@ -228,17 +262,21 @@ def _describe(config, exc: Exception) -> str:
     return text.replace(password, "***") if password else text
 
 
-def _sent(email: OutboundEmail) -> None:
+def _sent(email: OutboundEmail, reply) -> None:
+    """Whoever holds the row now: the server accepted the message, so it is sent."""
     OutboundEmail.update(status="sent", sent_at=utcnow(), attempts=email.attempts + 1, last_error=None,
-                         next_attempt_at=None, locked_until=None, body=notify.without_secrets(email.body)) \
+                         next_attempt_at=None, locked_by=None, locked_until=None, smtp_reply=smtp.reply_text(reply),
+                         body=notify.without_secrets(email.body)) \
         .where(OutboundEmail.id == email.id).execute()
+    email.status = "sent"
     log.info("e-mail %s sent (claim %s)", email.id, email.claim_id)
 
 
 @huey.periodic_task(crontab(minute="*"))
 @sweep_lock
 def sweep_outbox() -> int:
-    """Re-queue the unsent messages whose next attempt is due and that no worker holds."""
+    """Re-queue the unsent messages whose next attempt is due and that no worker holds
+    (a worker that is gone holds nothing)."""
     app = flask_app()
     if not app.config.get("MAIL_SERVER"):
         return 0
@@ -248,11 +286,36 @@ def sweep_outbox() -> int:
     return len(due)
 
 
+@workers.on_start
+def requeue_after_restart(recheck: bool = True) -> None:
+    """When a consumer starts: what workers that are gone held, and whatever is due, is
+    queued now rather than at the next sweep (a killed consumer took its running tasks
+    with it). Queued twice is harmless: the second task finds the row sent or taken."""
+    if not flask_app().config.get("MAIL_SERVER"):
+        return
+    held = [row.id for row in OutboundEmail.select(OutboundEmail.id).where(
+        OutboundEmail.status != "sent", workers.owner_gone(OutboundEmail.locked_by))]
+    if recheck:
+        requeue_held.schedule(delay=workers.STALE_SECONDS + workers.BEAT_SECONDS)
+    if held:
+        log.warning("%d e-mail(s) held by workers that are gone, queued again: %s", len(held), held[:20])
+    due = _due_ids()
+    dispatch(held + [i for i in due if i not in set(held)])
+
+
+@huey.task()
+def requeue_held() -> None:
+    """`requeue_after_restart` again once a worker on another host, which the process
+    check cannot see, has had time to go stale."""
+    app = flask_app()
+    with app.app_context(), database():
+        requeue_after_restart(recheck=False)
+
+
 def _due_ids() -> list[int]:
     now = utcnow()
     query = (OutboundEmail.select(OutboundEmail.id)
-             .where(OutboundEmail.status != "sent", OutboundEmail.next_attempt_at <= now,
-                    OutboundEmail.locked_until.is_null() | (OutboundEmail.locked_until < now))
+             .where(OutboundEmail.status != "sent", OutboundEmail.next_attempt_at <= now, _lock_free(now))
              .order_by(OutboundEmail.next_attempt_at).limit(SWEEP_BATCH))
     return [row.id for row in query]
 

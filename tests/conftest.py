@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,14 +104,17 @@ def login(client, user, password=factories.PASSWORD):
 
 
 class QueryCounter(logging.Handler):
-    """Counts the SQL statements peewee runs while active."""
+    """Counts the SQL statements peewee runs in this thread while active (a worker's
+    heartbeat thread, tasks/workers.py, writes its own now and then)."""
 
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        self._thread = threading.get_ident()
 
     def emit(self, record):
-        self.statements.append(str(record.msg))
+        if record.thread == self._thread:
+            self.statements.append(str(record.msg))
 
     def __enter__(self):
         logger = logging.getLogger("peewee")

@@ -1,7 +1,11 @@
-"""A lawyer types an offer the Italian way in a real headless Chromium and sees it as typed."""
+"""A lawyer types an offer the Italian way in a real headless Chromium and sees it as typed,
+on the claim page and in the grid's CSV export."""
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +39,12 @@ def test_a_lawyer_records_an_offer_of_1500_and_sees_it_on_the_claim_page(live_se
     OUTPUT_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT_DIR / "lawyer-offer-1500.png"), full_page=True)
     assert (OUTPUT_DIR / "lawyer-offer-1500.png").stat().st_size > 10_000
+
+    # the grid's "Esporta": the same offer in the CSV, as Italian Excel reads it
+    page.goto(f"{live_server}/admin/claim/", wait_until="networkidle")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Esporta").click()
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    row = next(dict(zip(rows[0], r)) for r in rows[1:] if r[0] == claim.number)
+    assert row["Ultima offerta"] == "1500,00"

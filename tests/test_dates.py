@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from models import Claim, OutboundEmail, Role
+from models import Claim, OutboundEmail, Payment, Role
 from workflows import dates, engine
 from workflows.errors import InvalidData
 
@@ -192,7 +192,8 @@ def test_the_date_filter_takes_what_the_italian_picker_sends_and_rome_days(clien
     Claim.update(received_at=dt.datetime(2026, 10, 31, 23, 30)).where(Claim.id == after.id).execute()
     login(client, f.user(Role.ADMIN))
     index = _filter_index(client, "Ricevuta")
-    for value in ("01/10/2026 to 31/10/2026", "2026-10-01 to 2026-10-31"):
+    for value in ("01/10/2026 - 31/10/2026", "1/10/2026 al 31/10/2026", "01/10/2026 to 31/10/2026",
+                  "2026-10-01 to 2026-10-31"):
         page = client.get("/admin/claim/", query_string={f"flt0_{index}": value}).get_data(as_text=True)
         assert first.number in page and after.number not in page, value
 
@@ -218,6 +219,19 @@ def test_the_claims_csv_splits_on_semicolons_with_rome_time(client, office):
         assert by_number[claim.number]["Ricevuta"] == shown
         assert by_number[claim.number]["Stato"] == "Ricevuta"
     assert by_number[office_claim.number]["Cliente"] == "'=1+2"  # still neutralised
+
+
+def test_the_claims_csv_carries_the_claimed_amount_the_last_offer_and_what_was_reimbursed(client, office):
+    offered, untouched = office[0], office[1]
+    Claim.update(claimed_amount=Decimal("2480.50")).where(Claim.id == offered.id).execute()
+    for kind, amount, day in (("offer", "1200.00", 3), ("offer", "1500.00", 9), ("reimbursement", "1000.00", 12),
+                              ("reimbursement", "234.56", 20)):
+        Payment.create(claim=offered, kind=kind, amount=Decimal(amount), on_date=dt.date(2026, 4, day))
+    rows = export(client, "/admin/claim/export/csv/")
+    by_number = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert {k: by_number[offered.number][k] for k in ("Importo richiesto", "Ultima offerta", "Rimborsato")} == {
+        "Importo richiesto": "2480,50", "Ultima offerta": "1500,00", "Rimborsato": "1234,56"}
+    assert [by_number[untouched.number][k] for k in ("Ultima offerta", "Rimborsato")] == ["", ""]
 
 
 def test_every_grid_exports_flags_choices_and_moments_as_italian_excel_reads_them(client, f):

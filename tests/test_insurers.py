@@ -322,9 +322,9 @@ def test_migration_006_fills_the_names_of_existing_claims_from_their_insurers(f)
     claim = f.claim(f.repairer(), f.centre(), vehicle_a_insurer=generali)
     nameless = f.claim(claim.repairer, claim.asp_centre)
     migrations = router()
-    for _ in migrations.done[migrations.done.index("006_insurer_names"):]:  # the later ones first
+    assert "006_insurer_names" in migrations.done
+    while "006_insurer_names" in migrations.done:  # the later ones first
         migrations.rollback()
-    assert "006_insurer_names" not in migrations.done
     try:
         assert "vehicle_a_insurer_name" not in {c.name for c in db.get_columns("claim")}
     finally:

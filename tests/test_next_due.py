@@ -260,3 +260,18 @@ def test_many_claims_get_their_own_deadline_or_none_in_one_statement(desk):
     assert queries.count == 1
     assert [(c.next_due_on, c.next_due_kind, c.next_warn_on) for c in (Claim.get_by_id(c.id) for c in claims)] == [
         (day, "queue", None), (None, None, None), (day + DAY, "prescription", day)]
+
+
+def test_a_wincar_seguito_that_reports_injuries_moves_the_offer_term_with_it(desk, app):
+    from workflows import intake
+    limits()
+    claim = filed(desk, TODAY, signed_by_both=True, injuries=False)
+    assert claim.next_due_kind == "offer"
+    before = claim.next_due_on
+    Claim.update(signed_by_both=True, injuries=False).where(Claim.id == claim.id).execute()
+    received = intake.receive_followup(Claim.get_by_id(claim.id), {"injuries": True}, [],
+                                       app.config["STORAGE_DIR"])
+    saved = Claim.get_by_id(received.claim.id)
+    expected = deadlines.offer_due(saved.claim_filed_on, signed_by_both=saved.signed_by_both, injuries=True,
+                                   procedure=saved.procedure).due
+    assert saved.injuries and saved.next_due_on == expected and expected != before

@@ -36,6 +36,10 @@ from models import (
     IntakeEvent,
     OutboundEmail,
     Payment,
+    PrivacyNotice,
+    RegistrationRequest,
+    Repairer,
+    RepairerCentre,
     Role,
     StatusChange,
     User,
@@ -52,12 +56,16 @@ SEARCH = "quercia"  # also in the other side's names: searched for, so that an e
 
 # Routes that are public or carry no data of anyone's (the rest of the app is swept).
 PUBLIC_ENDPOINTS = {"static", "admin.static", "root", "auth.login", "auth.logout", "auth.set_language",
-                    "api.docs_page", "api.openapi_json"}
+                    "api.docs_page", "api.openapi_json",
+                    # a body shop's registration, and the e-mailed links (their tests: test_registration.py)
+                    "onboarding.register", "onboarding.confirm", "onboarding.set_password",
+                    "onboarding.forgot_password"}
 # Flask-Admin's own endpoints of a model view.
 MODEL_VIEW_ENDPOINTS = {"index_view", "details_view", "edit_view", "create_view", "delete_view", "action_view",
                         "ajax_lookup", "ajax_update", "export"}
 # URL arguments of our own routes, and the model whose foreign ids fill them.
-ID_ARGUMENTS = {"claim_id": Claim, "attachment_id": Attachment, "job_id": BulkJob}
+ID_ARGUMENTS = {"claim_id": Claim, "attachment_id": Attachment, "job_id": BulkJob,
+                "request_id": RegistrationRequest, "repairer_id": Repairer}
 OTHER_ARGUMENTS = {"event": tuple(TRANSITIONS), "export_type": ("csv",)}
 
 ROLES = ("asp_manager", "lawyer", "repairer", "visitor")
@@ -96,11 +104,19 @@ def world(f, app):
     Payment.create(claim=their_claims[1], kind="offer", amount=Decimal("100.00"), on_date=dt.date(2026, 1, 5),
                    note="Offerta ZZB")
     BulkJob.create(user=theirs["asp_manager"], event="validate", claim_ids=str(their_claims[0].id), total=1,
-                   skipped='[["ZZB", "motivo ZZB"]]')
+                   skipped='[["ZZB", "motivo ZZB"]]', status="failed", error="errore ZZB")  # one their user may resume
     IntakeEvent.create(http_status=201, wincar_user="WINCAR-ZZB", wincar_ref="WINCAR-ZZB",
                        claim=their_claims[0], payload='{"customer": "ZZB"}')
+    notice = PrivacyNotice.create(version=5, title="Informativa", text="Testo")
+    for centre, name in ((centre_b, "Carrozzeria ZZB Richiedente"), (centre_a, "Carrozzeria Alfa Richiedente")):
+        RegistrationRequest.create(name=name, vat_number=f.vat_number(), fiscal_code=f.vat_number(),
+                                   address="Via Richiesta 1", email="richiesta@example.it", phone="02 1",
+                                   contact_person="Referente", asp_centre=centre, privacy_notice=notice,
+                                   privacy_accepted_at=dt.datetime(2026, 1, 1), status="pending")
+    RepairerCentre.create(repairer=repairer_b, asp_centre=centre_b)
     my_doc = store_attachment(mine, "denuncia", "denuncia-alfa.pdf", PDF, storage_dir=storage)
-    my_job = BulkJob.create(user=users["asp_manager"], event="validate", claim_ids=str(mine.id), total=1)
+    my_job = BulkJob.create(user=users["asp_manager"], event="validate", claim_ids=str(mine.id), total=1,
+                            status="failed")
     return SimpleNamespace(users=users, theirs=theirs, mine=mine, my_doc=my_doc, my_job=my_job,
                            their_claims=their_claims, lawyer_b=lawyer_b, repairer_a=repairer_a,
                            other_side=_other_side())
@@ -339,6 +355,9 @@ def test_the_same_routes_open_the_users_own_rows(client, world, role):
     if role == "asp_manager":
         progress = client.get(f"/admin/claim/bulk/{world.my_job.id}")
         assert progress.status_code == 200
+        resumed = client.post(f"/admin/claim/bulk/{world.my_job.id}/resume",
+                              data={"csrf_token": csrf_token(client, "/admin/")})
+        assert resumed.status_code == 302 and BulkJob.get_by_id(world.my_job.id).status == "queued"
         acted = client.post(f"/admin/claim/act/{mine.id}/mark_incomplete", data={
             "csrf_token": csrf_token(client, "/admin/"), "missing": "doc:denuncia", "version": mine.version})
         assert acted.status_code == 302
@@ -356,7 +375,8 @@ def test_the_fingerprint_notices_a_change_of_the_other_side(world):
 
 
 def test_the_other_side_has_a_row_of_every_kind(world):
-    kinds = (Claim, Attachment, Payment, OutboundEmail, StatusChange, User, BulkJob, IntakeEvent)
+    kinds = (Claim, Attachment, Payment, OutboundEmail, StatusChange, User, BulkJob, IntakeEvent, RegistrationRequest,
+             RepairerCentre)
     assert [k.__name__ for k in kinds if not world.other_side[k]] == []
 
 

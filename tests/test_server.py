@@ -13,7 +13,6 @@ import runpy
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ import pytest
 from models import Attachment, Claim, IntakeEvent, db
 from workflows import credentials
 
+from .servers import free_port, wait_until_serving
 from .test_intake import PDF, PNG, payload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +36,7 @@ def test_the_settings_tune_malloc_and_size_the_workers():
 @pytest.fixture
 def gunicorn(app, database_url, tmp_path):
     """gunicorn serving the app from the repository (so with gunicorn.conf.py), one worker."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("GUNICORN_CMD_ARGS", "REDIS_URL")}
     env.update(DATABASE_URL=database_url, SECRET_KEY="test-secret", STORAGE_DIR=str(tmp_path / "storage"),
                GESSIN_INSTANCE=str(tmp_path / "instance"), HUEY_IMMEDIATE="0", PYTHONUNBUFFERED="1")
@@ -48,18 +46,7 @@ def gunicorn(app, database_url, tmp_path):
                                  "--log-level", "debug", "app:create_app()"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/api/v1/openapi.json")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_until_serving(port, [proc], log.read_text, seconds=30)
         yield port, log, tmp_path / "storage"
     finally:
         proc.terminate()

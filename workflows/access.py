@@ -17,6 +17,7 @@ from models import (
     OutboundEmail,
     Payment,
     Repairer,
+    RepairerCentre,
     Role,
     StatusChange,
     User,
@@ -71,8 +72,21 @@ def visible_repairers(user: User) -> pw.ModelSelect:
     if user.role == Role.REPAIRER:
         return query.where(Repairer.id == user.repairer_id)
     # EXISTS over the (repairer, centre|lawyer) index: one probe per repairer, not a claim scan.
-    return query.where(pw.fn.EXISTS(
-        Claim.select(pw.SQL("1")).where(Claim.repairer == Repairer.id, claim_scope(user))))
+    on_claims = pw.fn.EXISTS(Claim.select(pw.SQL("1")).where(Claim.repairer == Repairer.id, claim_scope(user)))
+    if user.role == Role.ASP_MANAGER:  # and the body shops that work with its centre, files or not
+        return query.where(on_claims | Repairer.id.in_(affiliated_repairers(user.asp_centre_id)))
+    return query.where(on_claims)
+
+
+def affiliated_repairers(centre_id) -> pw.ModelSelect:
+    """Ids of the repairers that work with the centre (`RepairerCentre`)."""
+    return RepairerCentre.select(RepairerCentre.repairer).where(RepairerCentre.asp_centre == centre_id)
+
+
+def affiliated_centres(repairer_id) -> pw.ModelSelect:
+    """The ASP centres a repairer works with, by name."""
+    return (AspCentre.select().join(RepairerCentre, on=(RepairerCentre.asp_centre == AspCentre.id))
+            .where(RepairerCentre.repairer == repairer_id).order_by(AspCentre.name))
 
 
 def visible_centres(user: User) -> pw.ModelSelect:
@@ -84,7 +98,9 @@ def visible_centres(user: User) -> pw.ModelSelect:
     if user.role == Role.LAWYER:
         return query.where(AspCentre.id.in_(
             LawyerCentre.select(LawyerCentre.asp_centre).where(LawyerCentre.lawyer == user.lawyer_id)))
-    return query.where(AspCentre.id.in_(visible_claims(user, Claim.asp_centre)))
+    return query.where(AspCentre.id.in_(visible_claims(user, Claim.asp_centre))
+                       | AspCentre.id.in_(RepairerCentre.select(RepairerCentre.asp_centre)
+                                          .where(RepairerCentre.repairer == user.repairer_id)))
 
 
 def visible_lawyers(user: User) -> pw.ModelSelect:

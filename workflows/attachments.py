@@ -1,6 +1,7 @@
 """Storing a claim's documents: generated names, sha256, versions per type."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import uuid
@@ -8,8 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import peewee as pw
+from flask_babel import lazy_gettext as _l
 
-from models import Attachment, Claim, User, insert_rows, utcnow
+from models import Attachment, Claim, User, db, insert_rows, utcnow
+from models.connections import connection_lost
+
+from .errors import StorageFull
 
 log = logging.getLogger("gessin.workflows")
 
@@ -73,6 +78,7 @@ class StoredFile:
 
 
 def write_file(kind: str, original_name: str, data: bytes, storage_dir: str | Path) -> StoredFile:
+    """Write the document under a generated name; on a full disk nothing of it stays (`StorageFull`)."""
     sniffed = sniff(data)
     if sniffed is None:
         raise ValueError("unsupported document format")
@@ -80,12 +86,58 @@ def write_file(kind: str, original_name: str, data: bytes, storage_dir: str | Pa
     stored_name = uuid.uuid4().hex + ext
     path = storage_path(storage_dir, stored_name)
     try:
-        path.write_bytes(data)
-    except FileNotFoundError:  # the first file of its folder (folders are made when needed, not checked each time)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        try:
+            path.write_bytes(data)
+        except FileNotFoundError:  # the first file of its folder (folders are made when needed, not checked each time)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)  # what was written before the error
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("storage full: document %s (%s, %d bytes) not written to %s, partial file removed",
+                  stored_name, kind, len(data), storage_dir)
+        raise StorageFull(_l("Spazio di archiviazione dei documenti esaurito sul portale: il documento "
+                             "«%(name)s» non è stato salvato.", name=original_name)) from exc
     return StoredFile(kind, named_as(original_name, ext), stored_name, content_type, len(data),
                       hashlib.sha256(data).hexdigest(), path)
+
+
+def discard_unsaved(files: list[StoredFile], failure: BaseException) -> None:
+    """Remove the files of a failed save, but never one whose row may exist.
+
+    A database error can come after the COMMIT reached the server (the connection lost
+    while it answered): the rows may be saved. Then they are looked up, on a fresh
+    connection if the old one is gone, and only files without a row are removed; if the
+    database cannot say, every file is kept and named in the log.
+    """
+    if not files:
+        return
+    kept = set()
+    if isinstance(failure, pw.PeeweeException) and not isinstance(failure, pw.IntegrityError) \
+            and not db.in_transaction():
+        kept = _names_with_rows([f.stored_name for f in files], failure)
+        if kept is None:
+            log.error("database unreachable after a failed save: files kept, their rows may exist: %s",
+                      ", ".join(f.stored_name for f in files))
+            return
+        if kept:
+            log.warning("the save failed after its COMMIT: %d document(s) saved, files kept (%s)",
+                        len(kept), ", ".join(sorted(kept)))
+    for f in files:
+        if f.stored_name not in kept:
+            f.path.unlink(missing_ok=True)
+
+
+def _names_with_rows(names: list[str], failure: BaseException) -> set[str] | None:
+    try:
+        if connection_lost(failure):
+            db.reconnect()
+        return {name for (name,) in Attachment.select(Attachment.stored_name)
+                .where(Attachment.stored_name.in_(names)).tuples()}
+    except pw.PeeweeException as exc:
+        log.warning("cannot tell whether documents were saved: %s", exc)
+        return None
 
 
 def add_rows(claim: Claim, files: list[StoredFile], *, source: str = "web", actor: User | None = None,
@@ -123,8 +175,8 @@ def store_attachment(claim: Claim, kind: str, original_name: str, data: bytes, *
     stored = write_file(kind, original_name, data, storage_dir)
     try:
         add_rows(claim, [stored], source=source, actor=actor)
-    except Exception:
-        stored.path.unlink(missing_ok=True)
+    except Exception as exc:
+        discard_unsaved([stored], exc)
         raise
     return Attachment.get(Attachment.stored_name == stored.stored_name)
 

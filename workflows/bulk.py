@@ -51,23 +51,34 @@ class BulkResult:
         self.skipped += other.skipped
 
 
-def apply_many(event: str, claim_ids: list[int], user: User, *,
+def apply_many(event: str, claim_ids: list[int], user: User, *, start: int = 0, batch_size: int | None = None,
                progress: Callable[[int, BulkResult], None] | None = None, **data) -> BulkResult:
-    """Apply `event` to every claim of `claim_ids` that `user` may see and act on."""
+    """Apply `event` to every claim of `claim_ids` that `user` may see and act on.
+
+    `start` skips the first claims (a job resumed after its worker stopped). After each
+    batch's changes, and in the same transaction, `progress(claims processed, the batch's
+    result)` is called: what it writes commits with the batch or not at all, and if it
+    raises the batch is rolled back.
+    """
     if event not in TRANSITIONS or not TRANSITIONS[event].bulk:
         raise NotAllowed(_l("«%(event)s» non è un'azione di gruppo.", event=event))
     if user.role not in BULK_ROLES:
         raise NotAllowed(_l("Le azioni di gruppo sono riservate ai centri ASP e al call center."))
     result = BulkResult()
-    ids = list(dict.fromkeys(int(i) for i in claim_ids))
-    for start in range(0, len(ids), BATCH):
-        batch = _apply_batch(event, ids[start:start + BATCH], user, data)
+    ids, size = unique_ids(claim_ids), batch_size or BATCH
+    for first in range(start, len(ids), size):
+        end = min(first + size, len(ids))
+        batch = _apply_batch(event, ids[first:end], user, data,
+                             (lambda done: progress(end, done)) if progress else None)
         notify.flush()
         result.merge(batch)
-        if progress:
-            progress(min(start + BATCH, len(ids)), result)
     log.info("bulk %s by %s: %d done, %d skipped", event, user.login, len(result.succeeded), len(result.skipped))
     return result
+
+
+def unique_ids(claim_ids) -> list[int]:
+    """The ids in their order, each once: a job's position counts in this list."""
+    return list(dict.fromkeys(int(i) for i in claim_ids))
 
 
 def _load(ids: list[int], user: User) -> list[Claim]:
@@ -100,7 +111,8 @@ def _change_key(event: str, claim: Claim):
     return claim.id
 
 
-def _apply_batch(event: str, ids: list[int], user: User, data: dict) -> BulkResult:
+def _apply_batch(event: str, ids: list[int], user: User, data: dict,
+                 progress: Callable[[BulkResult], None] | None) -> BulkResult:
     result = BulkResult()
     claims = _load(ids, user)
     found = {c.id for c in claims}
@@ -117,10 +129,17 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict) -> BulkResu
             ready.append((claim, prepared[key]))
         except WorkflowError as exc:
             result.skipped.append((claim.number, str(exc.message)))
-    with db.atomic():
-        done = _write(event, ready, user)
-    result.succeeded += [c.number for c, _ in ready if c.id in done]
-    result.skipped += [(c.number, "modificata da un altro utente nel frattempo") for c, _ in ready if c.id not in done]
+    try:
+        with db.atomic():
+            done = _write(event, ready, user)
+            result.succeeded += [c.number for c, _ in ready if c.id in done]
+            result.skipped += [(c.number, "modificata da un altro utente nel frattempo")
+                               for c, _ in ready if c.id not in done]
+            if progress:
+                progress(result)
+    except BaseException:
+        notify.discard()  # the batch's e-mail rows were rolled back with it
+        raise
     return result
 
 

@@ -54,15 +54,21 @@ def issue(repairer: Repairer, user_id: str | None = None, password: str | None =
     The password is generated unless given (tests, benchmarks); a given one must be as
     long as a generated one, as it is stored with a fast hash.
     """
-    user_id = user_id or repairer.wincar_user or f"R{repairer.vat_number}"
-    if password is not None and len(password) < PASSWORD_LENGTH:
-        raise ValueError(f"a WinCar password has at least {PASSWORD_LENGTH} characters")
-    password = password or new_password()
     with db.atomic():
-        Repairer.update(wincar_user=user_id, wincar_password_hash=hash_password(password)) \
-            .where(Repairer.id == repairer.id).execute()
+        user_id, password = assign(repairer, user_id, password)
         fresh = Repairer.get_by_id(repairer.id)
         notify.queue(None, [fresh.email], "wincar_credentials", repairer=fresh, user_id=user_id, password=password)
     notify.flush()
     log.info("new WinCar credentials issued to repairer %s (UserID %s)", repairer.vat_number, user_id)
+    return user_id, password
+
+
+def assign(repairer: Repairer, user_id: str | None = None, password: str | None = None) -> tuple[str, str]:
+    """Store new credentials without telling anyone (the caller e-mails them); returns them in clear."""
+    user_id = user_id or repairer.wincar_user or f"R{repairer.vat_number}"
+    if password is not None and len(password) < PASSWORD_LENGTH:
+        raise ValueError(f"a WinCar password has at least {PASSWORD_LENGTH} characters")
+    password = password or new_password()
+    Repairer.update(wincar_user=user_id, wincar_password_hash=hash_password(password)) \
+        .where(Repairer.id == repairer.id).execute()
     return user_id, password

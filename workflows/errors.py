@@ -58,3 +58,7 @@ class FieldErrors:
 
 class Conflict(WorkflowError):
     """Someone changed the claim between reading it and acting on it."""
+
+
+class StorageFull(WorkflowError):
+    """The documents' storage has no room left: nothing of the upload was kept."""

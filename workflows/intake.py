@@ -1,8 +1,10 @@
 """Claims sent by WinCar: a new file ("nuovo") or a follow-up ("seguito").
 
 All or nothing: the claim row, its attachments' rows and their files are written
-in one transaction, and the files of a transaction that fails are removed again.
+in one transaction, and the files of a transaction that fails are removed again
+(unless the failure came after the COMMIT: see `attachments.discard_unsaved`).
 The same "nuovo" sent twice (WinCar retries on time-outs) returns the first claim.
+A seguito that meets a change made meanwhile is applied again on the claim as it now is.
 """
 from __future__ import annotations
 
@@ -16,14 +18,16 @@ from flask_babel import lazy_gettext as _l
 
 from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
-from . import engine, field_changes, notify
-from .attachments import add_rows, write_file
+from . import engine, field_changes, next_due, notify
+from .attachments import add_rows, discard_unsaved, write_file
 from .direct_compensation import apply_verdict
 from .duplicates import duplicates_of
 from .errors import Conflict, InvalidData
 from .insurers import insurers_named, keep_hand_set  # noqa: F401 (insurers_named: the API's entry)
 
 log = logging.getLogger("gessin.intake")
+
+FOLLOWUP_ATTEMPTS = 3  # a seguito that meets a change made meanwhile is applied again, this many times in all
 
 # The claim data a seguito may update (the parties and the number never change this way).
 UPDATABLE = (
@@ -88,6 +92,8 @@ class _Files:
             for doc in documents:
                 self.stored.append(write_file(doc.kind, doc.filename, doc.data, storage_dir))
         except BaseException:
+            if self.stored:
+                log.info("%d documents written before the failure removed", len(self.stored))
             self.remove()
             raise
 
@@ -95,8 +101,13 @@ class _Files:
         return add_rows(claim, self.stored, source="wincar", new_claim=new_claim)
 
     def remove(self) -> None:
+        """No row points to these files (the transaction never ran, or rolled back)."""
         for stored in self.stored:
             Path(stored.path).unlink(missing_ok=True)
+
+    def discard(self, failure: BaseException) -> None:
+        """After the transaction failed: remove the files unless their rows may have been saved."""
+        discard_unsaved(self.stored, failure)
 
 
 def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: dict,
@@ -120,8 +131,8 @@ def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: 
         if existing is None:
             raise
         return Received(existing, created=False)  # a concurrent send of the same file won
-    except BaseException:
-        files.remove()
+    except BaseException as exc:
+        files.discard(exc)
         notify.discard()
         raise
     sent = notify.flush()
@@ -142,7 +153,23 @@ def receive_followup(claim: Claim, fields: dict, documents: list[Document], stor
     `fields` holds only what the seguito sent: a column it leaves out keeps the claim's
     value; one sent as null is cleared (WinCar says it no longer has it). The history
     row names each changed field with its old and new value.
+
+    A seguito only adds: if the claim changed between reading and writing (a clerk's
+    action), it is read again and the seguito applied to it, up to FOLLOWUP_ATTEMPTS
+    times; then `Conflict` stands (the API answers 503: a machine cannot reload a page).
     """
+    for attempt in range(1, FOLLOWUP_ATTEMPTS + 1):
+        try:
+            return _apply_followup(claim, fields, documents, storage_dir)
+        except Conflict:
+            if attempt == FOLLOWUP_ATTEMPTS:
+                log.warning("claim %s: seguito given up, the claim changed %d times meanwhile", claim.number, attempt)
+                raise
+            log.info("claim %s changed during a seguito: applying it again (attempt %d)", claim.number, attempt + 1)
+            claim = Claim.get_by_id(claim.id)
+
+
+def _apply_followup(claim: Claim, fields: dict, documents: list[Document], storage_dir) -> Received:
     known = {(a.kind, a.sha256) for a in Attachment.select(Attachment.kind, Attachment.sha256)
              .where(Attachment.claim == claim)}
     fields = keep_hand_set(claim, dict(fields))
@@ -164,8 +191,8 @@ def receive_followup(claim: Claim, fields: dict, documents: list[Document], stor
                                 from_status=saved.status, to_status=saved.status, note=note)
             notify.queue(saved, notify.recipients(saved), "followup", note=note,
                          documents=[d.filename for d in new_docs], changed=sorted(changes))
-    except BaseException:
-        files.remove()
+    except BaseException as exc:
+        files.discard(exc)
         notify.discard()
         raise
     sent = notify.flush()
@@ -196,6 +223,8 @@ def _update(claim: Claim, changes: dict) -> None:
     if not changes:
         return
     values = {getattr(Claim, name): value for name, value in changes.items()}
+    # injuries and signatures move the offer term: the next deadline is written with them
+    values.update({getattr(Claim, k): v for k, v in next_due.columns_after(claim, changes).items()})
     values.update({Claim.version: Claim.version + 1, Claim.updated_at: utcnow()})
     updated = Claim.update(values).where(Claim.id == claim.id, Claim.version == claim.version).execute()
     if not updated:

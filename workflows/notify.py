@@ -25,6 +25,11 @@ def configure(render, dispatch, public_url: str) -> None:
     _settings["public_url"] = public_url.rstrip("/")
 
 
+def absolute_url(path: str) -> str:
+    """`path` on the portal's public address, for a link in an e-mail."""
+    return f"{_settings['public_url']}{path}"
+
+
 def claim_url(claim: Claim) -> str:
     return f"{_settings['public_url']}/admin/claim/details/?id={claim.id}"
 

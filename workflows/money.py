@@ -1,0 +1,38 @@
+"""What a claim has been offered and paid, read alongside a list of claims.
+
+One correlated subquery per figure (each an index probe on payment(claim, on_date)),
+so an export of many claims reads them in its one query, never one query per row.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import peewee as pw
+
+from models import Claim, Payment
+
+CENT = Decimal("0.01")
+
+
+def last_offer():
+    """The amount of the insurer's latest offer (by date, then as recorded)."""
+    offer = Payment.alias()
+    return (offer.select(offer.amount)
+            .where(offer.claim == Claim.id, offer.kind == "offer")
+            .order_by(offer.on_date.desc(), offer.id.desc()).limit(1))
+
+
+def reimbursed():
+    """The sum of the reimbursements received (nothing received: no value)."""
+    paid = Payment.alias()
+    return paid.select(pw.fn.SUM(paid.amount)).where(paid.claim == Claim.id, paid.kind == "reimbursement")
+
+
+def with_totals(query: pw.ModelSelect) -> pw.ModelSelect:
+    """`query` of claims, each row carrying `.last_offer` and `.reimbursed`."""
+    return query.select_extend(last_offer().alias("last_offer"), reimbursed().alias("reimbursed"))
+
+
+def as_money(value) -> Decimal | None:
+    """A figure read back as euros with two places (SQLite returns a SUM as a float)."""
+    return None if value is None else Decimal(str(value)).quantize(CENT)
