@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, Repairer
-from workflows import checklist, clock, dates
+from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, PrescriptionInterruption, Repairer
+from models.claims import OFFER_ANSWERS, PROCEDURES
+from workflows import checklist, clock, dates, next_due
 from workflows.parties import ensure_own_desk
 from workflows.transitions import OUTCOME_REASONS
 
@@ -85,6 +86,22 @@ def _reasons():
     return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
 
 
+def _choices(pairs) -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in pairs]
+
+
+# The events that record what the legal terms need: (name, label, kind, choices) of each field.
+TERM_FIELDS = {
+    "request_missing": [("requested_on", _l("Richiesta della compagnia del"), "date", None),
+                        ("items", _l("Che cosa chiede la compagnia"), "textarea", None)],
+    "send_missing": [("sent_on", _l("Integrazione inviata il"), "date", None)],
+    "answer_offer": [("answer", _l("Risposta del cliente"), "select", OFFER_ANSWERS),
+                     ("answered_on", _l("Risposta del"), "date", None)],
+    "interrupt_prescription": [("interrupted_on", _l("Data della lettera"), "date", None),
+                               ("means", _l("Mezzo"), "select", PrescriptionInterruption.MEANS)],
+}
+
+
 def fields_for(event: str, claim: Claim) -> list[Field]:
     today = dates.format_date(clock.today())  # as the date inputs show and read it: gg/mm/aaaa
     if event == "mark_incomplete":
@@ -97,6 +114,8 @@ def fields_for(event: str, claim: Claim) -> list[Field]:
         return [Field("lawyer", _l("Nuovo legale"), "select", True, _lawyers(claim, include_desk=True)), _note()]
     if event == "file_claim":
         return [Field("filed_on", _l("Richiesta danni ricevuta dalla compagnia il"), "date", True, value=today),
+                Field("procedure", _l("Procedura"), "select", True, _choices(PROCEDURES),
+                      value=next_due.procedure_of(claim)),
                 Field("signed_by_both", _l("Modulo Blu firmato da entrambi i conducenti"), "checkbox",
                       value=claim.signed_by_both),
                 Field("injuries", _l("Ci sono feriti"), "checkbox", value=claim.injuries), _note()]
@@ -107,6 +126,10 @@ def fields_for(event: str, claim: Claim) -> list[Field]:
         if event == "record_payment":
             fields.append(Field("final", _l("Rimborso a saldo: chiude la pratica"), "checkbox"))
         return fields + [_note()]
+    if event in TERM_FIELDS:
+        return [Field(name, label, kind, True, _choices(choices) if choices else [],
+                      value=today if kind == "date" else None) for name, label, kind, choices in TERM_FIELDS[event]] \
+            + [_note()]
     if event in ("close", "drop"):
         return [Field("reason", _l("Motivo"), "select", True, _reasons()), _note()]
     if event == "reopen":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, request, send_file
 from flask_admin import expose
@@ -9,8 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from models import Attachment, Claim
-from workflows import access, checklist, duplicates, engine
+from models import Attachment, Claim, PrescriptionInterruption, QueueLimit
+from models.claims import OFFER_ANSWERS, PROCEDURES
+from workflows import access, checklist, clock, duplicates, engine, next_due
 from workflows.attachments import download_name, storage_path
 from workflows.errors import Conflict, InvalidData, WorkflowError
 from workflows.transitions import TRANSITIONS
@@ -80,7 +82,13 @@ class ClaimPageMixin:
                 (_("Importo richiesto"), euro(claim.claimed_amount)),
                 (_("Documentazione completa dal"), when(claim.complete_since)),
                 (_("Richiesta danni ricevuta dalla compagnia il"), when(claim.claim_filed_on)),
+                (_("Procedura"), dict(PROCEDURES).get(claim.procedure, "")),
+                (_("Integrazione chiesta dalla compagnia il"), when(claim.missing_requested_on)),
+                (_("Integrazione chiesta"), claim.missing_requested_items),
+                (_("Integrazione inviata il"), when(claim.missing_sent_on)),
+                (_("Prima offerta del"), when(claim.offer_received_on)),
                 (_("Offerta accettata o rifiutata il"), when(claim.offer_answered_on)),
+                (_("Risposta all'offerta"), dict(OFFER_ANSWERS).get(claim.offer_answer, "")),
                 (_("Prescrizione interrotta il"), when(claim.prescription_interrupted_on)),
             ]),
             (_("Indennizzo diretto (art. 149)"), [
@@ -99,6 +107,17 @@ class ClaimPageMixin:
             text += ("; " if text else "") + ngettext("%(num)d pratica di un altro centro",
                                                        "%(num)d pratiche di altri centri", others)
         return text
+
+    def claim_deadlines(self, claim):
+        """The "Scadenze" card: every term that applies, and the queue limit of the current state."""
+        limit = QueueLimit.get_or_none(QueueLimit.status == claim.status)
+        today = clock.today()
+        rows = [SimpleNamespace(kind=d.kind, label=d.label, due=d.due, days_left=d.days_left(today), basis=d.basis,
+                                level=d.level(today), level_label=next_due.LEVEL_LABELS.get(d.level(today), ""),
+                                badge=next_due.LEVEL_BADGES.get(d.level(today), "light"))
+                for d in next_due.all_deadlines(claim, limit)]
+        return SimpleNamespace(rows=rows, limit=limit, interruptions=list(
+            claim.interruptions.order_by(PrescriptionInterruption.on_date.desc())))
 
     def claim_missing(self, claim):
         return [checklist.describe(code) for code in checklist.recorded_missing(claim)]

@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import Claim, ClaimStatus, InvalidValue, Role, validators
-from workflows import access, claim_edits, money
+from workflows import access, claim_edits, money, next_due
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
 
@@ -152,6 +152,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         except (InvalidValue, ValueError) as exc:
             return self.refuse_save(form, exc)
         data = {getattr(Claim, name): getattr(model, name) for name in allowed}
+        data.update({getattr(Claim, name): value for name, value in next_due.columns_after(model, {}).items()})
         data[Claim.version] = read_version + 1
         data[Claim.updated_at] = model.updated_at
         updated = (Claim.update(data)

@@ -23,7 +23,7 @@ from models import (
     StatusChange,
     User,
 )
-from workflows import access, accounts, notify, party_edits
+from workflows import access, accounts, notify, party_edits, queue_limits
 from workflows.transitions import event_label
 
 from .base import GessinModelView
@@ -183,6 +183,22 @@ class QueueLimitView(GessinModelView):
 
     def scoped_query(self, user):
         return QueueLimit.select()
+
+    # A limit changed, added or removed applies at once to every open claim of its state
+    # (and of the state it had before, when the row now speaks of another one).
+    def update_model(self, form, model):
+        before = model.status
+        saved = super().update_model(form, model)
+        if saved:
+            queue_limits.limit_changed(before, model.status)
+        return saved
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            queue_limits.limit_changed(model.status)
+
+    def after_model_delete(self, model):
+        queue_limits.limit_changed(model.status)
 
 
 class IntakeEventView(ReadOnlyView):

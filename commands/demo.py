@@ -15,6 +15,7 @@ import time
 from decimal import Decimal
 
 import click
+import peewee as pw
 from faker import Faker
 from flask import current_app
 from flask.cli import with_appcontext
@@ -28,12 +29,13 @@ from models import (
     Lawyer,
     LawyerCentre,
     OutboundEmail,
+    Payment,
     Repairer,
     User,
     db,
     utcnow,
 )
-from workflows import credentials, notify
+from workflows import credentials, next_due, notify
 from workflows.parties import ensure_own_desk
 
 from .demo_claims import ClaimBuilder, _office_hours, _set_counters, _slug, fiscal_code
@@ -79,6 +81,10 @@ def seed_demo():
     seeder = DemoSeeder(current_app.config["STORAGE_DIR"])
     with _quiet("gessin.workflows"), db.atomic(), _no_emails():
         cast = seeder.seed()
+        first_offer = Payment.select(pw.fn.MIN(Payment.on_date)).where(Payment.claim == Claim.id,
+                                                                        Payment.kind == "offer")
+        Claim.update(offer_received_on=first_offer).execute()  # the builders write offers as rows
+        next_due.recompute_all()  # and the deadlines' dates directly
     seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
     click.echo(f"Dati demo creati in {seconds} s: {len(cast.centres)} centri ASP, "
                f"{len(cast.repairers)} carrozzerie, {len(cast.lawyers)} legali, {len(cast.insurers)} compagnie, "

@@ -8,6 +8,7 @@ from .claims import (
     ClaimCounter,
     ClaimStatus,
     Payment,
+    PrescriptionInterruption,
     StatusChange,
     allocate_number,
 )
@@ -33,6 +34,7 @@ ALL_MODELS = [
     Attachment,
     StatusChange,
     Payment,
+    PrescriptionInterruption,
     OutboundEmail,
     QueueLimit,
     IntakeEvent,

@@ -68,6 +68,10 @@ class AttachmentKind:
     CHOICES = tuple(LABELS.items())
 
 
+PROCEDURES = (("direct", _l("Indennizzo diretto (art. 149 CdA)")), ("ordinary", _l("Procedura ordinaria (art. 148 CdA)")))
+OFFER_ANSWERS = (("accepted", _l("Accettata")), ("refused", _l("Rifiutata")))
+
+
 class ClaimCounter(pw.Model):
     """Last portal number handed out in a year; the row lock serialises allocation."""
 
@@ -153,11 +157,22 @@ class Claim(ValidatedModel):
     estimate_amount = MoneyField(null=True, verbose_name=_l("Importo preventivo"))
     claimed_amount = MoneyField(null=True, verbose_name=_l("Importo richiesto"))
 
-    # Dates the deadlines need
+    # Dates the deadlines need (workflows/deadlines.py), each set by an event of the transition table
     complete_since = pw.DateField(null=True, verbose_name=_l("Documentazione completa dal"))
-    claim_filed_on = pw.DateField(null=True, verbose_name=_l("Richiesta danni ricevuta dalla compagnia il"))
-    offer_answered_on = pw.DateField(null=True, verbose_name=_l("Offerta accettata o rifiutata il"))
-    prescription_interrupted_on = pw.DateField(null=True, verbose_name=_l("Prescrizione interrotta il"))
+    claim_filed_on = pw.DateField(null=True, index=True, verbose_name=_l("Richiesta danni ricevuta dalla compagnia il"))
+    procedure = pw.CharField(max_length=10, null=True, choices=PROCEDURES, verbose_name=_l("Procedura"))
+    missing_requested_on = pw.DateField(null=True, index=True, verbose_name=_l("Integrazione chiesta dalla compagnia il"))
+    missing_requested_items = pw.TextField(null=True, verbose_name=_l("Integrazione chiesta"))
+    missing_sent_on = pw.DateField(null=True, index=True, verbose_name=_l("Integrazione inviata il"))
+    offer_received_on = pw.DateField(null=True, index=True, verbose_name=_l("Prima offerta del"))
+    offer_answer = pw.CharField(max_length=10, null=True, choices=OFFER_ANSWERS, verbose_name=_l("Risposta all'offerta"))
+    offer_answered_on = pw.DateField(null=True, index=True, verbose_name=_l("Offerta accettata o rifiutata il"))
+    # The last interruption (the rows are in PrescriptionInterruption).
+    prescription_interrupted_on = pw.DateField(null=True, index=True, verbose_name=_l("Prescrizione interrotta il"))
+    # The earliest of the queue limit and the legal terms (workflows/next_due.py), for grids and the sweep.
+    next_due_on = pw.DateField(null=True, index=True, verbose_name=_l("Prossima scadenza"))
+    next_due_kind = pw.CharField(max_length=16, null=True, index=True, verbose_name=_l("Tipo di scadenza"))
+    next_warn_on = pw.DateField(null=True, index=True, verbose_name=_l("Preavviso dal"))
     closed_at = pw.DateTimeField(null=True, verbose_name=_l("Chiusa il"))
 
     # Direct compensation (art. 149 CdA)
@@ -293,3 +308,22 @@ class Payment(BaseModel):
     class Meta:
         indexes = ((("claim", "on_date"), False),)
         constraints = [pw.Check("amount > 0")]
+
+
+class PrescriptionInterruption(BaseModel):
+    """A registered letter or PEC to the insurer that interrupts prescription (art. 2943 c.c.)."""
+
+    MEANS = (("pec", _l("PEC")), ("raccomandata", _l("Raccomandata A/R")))
+
+    claim = pw.ForeignKeyField(Claim, backref="interruptions", on_delete="CASCADE")
+    on_date = pw.DateField(verbose_name=_l("Data"))
+    means = pw.CharField(max_length=16, null=True, choices=MEANS, verbose_name=_l("Mezzo"))  # None: typed before 009
+    note = pw.TextField(null=True, verbose_name=_l("Nota"))
+    recorded_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("claim", "on_date"), False),)
+
+    @property
+    def means_label(self):
+        return dict(self.MEANS).get(self.means, self.means)

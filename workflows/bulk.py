@@ -27,7 +27,7 @@ from models import (
     utcnow,
 )
 
-from . import access, notify
+from . import access, next_due, notify
 from .engine import PREPARE, Change, can, check_allowed
 from .errors import NotAllowed, WorkflowError
 from .transitions import BULK_ROLES, TRANSITIONS
@@ -38,7 +38,7 @@ BATCH = 500
 # What the rules and the e-mail need of a claim: reading only these keeps a batch cheap.
 CLAIM_COLUMNS = ("id", "number", "status", "version", "repairer", "asp_centre", "lawyer", "insurer",
                  "customer_name", "accident_date", "vehicle_a_plate", "vehicle_b_plate", "complete_since",
-                 "claimed_amount")
+                 "claimed_amount") + tuple(name for name in next_due.COLUMNS if name not in ("status", "accident_date"))
 
 
 @dataclass
@@ -152,17 +152,22 @@ def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int
         key = (claim.status, target, tuple(sorted(change.updates.items())))
         groups.setdefault(key, []).append(claim)
     done: set[int] = set()
+    afters = {}
     for (source, target, updates), members in groups.items():
         values = {Claim.status: target, Claim.version: Claim.version + 1, Claim.updated_at: now,
                   **{getattr(Claim, k): v for k, v in updates}}
         if target != source:
             values[Claim.status_since] = now
+        after = {**dict(updates), "status": target, **({"status_since": now} if target != source else {})}
+        afters.update({c.id: (c, after) for c in members})
         rows = (Claim.update(values)
                 .where(Claim.id.in_([c.id for c in members]),  # lets SQLite probe the primary key
                        pw.Tuple(Claim.id, Claim.version).in_([(c.id, c.version) for c in members]),
                        Claim.status == source)
                 .returning(Claim.id).execute())
         done |= {row.id for row in rows}
+    if done:  # read after the first write: on SQLite a read first would have to upgrade its lock
+        next_due.store(next_due.columns_for([afters[i] for i in done], next_due.limits()))
     changes = {claim.id: (claim, change) for claim, change in ready if claim.id in done}
     history = [(claim.id, now, now, user.id, str(user), event, claim.status,
                 change.target or t.target or claim.status, change.note) for claim, change in changes.values()]

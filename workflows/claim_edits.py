@@ -28,8 +28,7 @@ DATA_FIELDS = (
     "vehicle_b_circumstances",
     "injuries", "injured_persons", "injured_driver_a_only", "passengers_injured", "disability_pct",
     "witnesses", "signed_by_both",
-    "insurer", "estimate_amount", "claimed_amount", "offer_answered_on", "prescription_interrupted_on",
-    "notes",
+    "insurer", "estimate_amount", "claimed_amount", "notes",
 )
 # Who the file belongs to: set on a new claim only.
 PARTY_FIELDS = ("repairer", "asp_centre")

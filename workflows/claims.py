@@ -5,7 +5,7 @@ import logging
 
 from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, utcnow
 
-from . import notify
+from . import next_due, notify
 
 log = logging.getLogger("gessin.workflows")
 
@@ -26,6 +26,8 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
         claim.status = ClaimStatus.RECEIVED
         claim.status_since = now
         claim.version = 1
+        for name, value in next_due.columns_after(claim, {}).items():
+            setattr(claim, name, value)
         claim.save(force_insert=True)
         StatusChange.create(
             claim=claim, at=now, actor=actor, actor_label=actor_label(actor),

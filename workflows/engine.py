@@ -7,7 +7,6 @@ the e-mails to the sender after the commit.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from decimal import Decimal
@@ -29,8 +28,11 @@ from models import (
     utcnow,
 )
 
-from . import access, amounts, checklist, clock, dates, notify, transfer
+from . import access, amounts, checklist, clock, next_due, notify, term_events, transfer
 from .change import Change
+from .event_data import date as _date
+from .event_data import flag as _flag
+from .event_data import text as _text
 from .errors import Conflict, FieldErrors, InvalidData, NotAllowed
 from .parties import ensure_own_desk
 from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
@@ -46,7 +48,7 @@ def can(event: str, claim: Claim, user: User | None) -> bool:
     """May `user` apply `event` to `claim` now? (Its data is checked only by `apply`.)"""
     t = TRANSITIONS.get(event)
     return bool(t and user is not None and user.is_active and user.role in t.roles
-                and claim.status in t.sources and in_scope(claim, user))
+                and claim.status in t.sources and (t.applies is None or t.applies(claim)) and in_scope(claim, user))
 
 
 def available(claim: Claim, user: User) -> list[Transition]:
@@ -98,6 +100,9 @@ def check_allowed(t: Transition, claim: Claim, user: User) -> None:
     if claim.status not in t.sources:
         raise NotAllowed(_l("«%(action)s» non è possibile su una pratica nello stato «%(status)s».",
                             action=t.label, status=ClaimStatus.LABELS[claim.status]))
+    if t.applies is not None and not t.applies(claim):
+        raise NotAllowed(_l("«%(action)s» non serve ora sulla pratica %(number)s: è già registrata o manca il "
+                            "passo che la precede.", action=t.label, number=claim.number))
 
 
 def conflict_message(claim: Claim):
@@ -112,6 +117,10 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
     if target != source:
         values[Claim.status_since] = now
     values.update({getattr(Claim, name): value for name, value in change.updates.items()})
+    after = {**change.updates, "status": target, "status_since": now if target != source else claim.status_since}
+    # The state's queue limit is read before the transaction opens: on SQLite a read first
+    # would make the UPDATE upgrade a read lock, which a concurrent writer refuses at once.
+    values.update({getattr(Claim, name): value for name, value in next_due.columns_after(claim, after).items()})
     with db.atomic():
         updated = (Claim.update(values)
                    .where(Claim.id == claim.id, Claim.status == source, Claim.version == read_version)
@@ -133,26 +142,6 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
 
 # ---- reading the data that comes with an event ------------------------------------
 
-def _text(value) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) else value
-    return value or None
-
-
-def _date(value, name: str, label) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str) and value.strip():
-        try:
-            value = dates.parse_date(value)
-        except dates.InvalidDate as exc:
-            raise InvalidData(_l("%(field)s: %(reason)s", field=label, reason=exc.message), name)
-    if not isinstance(value, dt.date):
-        raise InvalidData(_l("%(field)s: indica la data.", field=label), name)
-    if value > clock.today():
-        raise InvalidData(_l("%(field)s: la data non può essere nel futuro.", field=label), name)
-    return value
-
-
 def _version(value) -> int:
     """The claim version a form sent back: a number, else the form is not one of ours."""
     try:
@@ -165,12 +154,6 @@ def _version(value) -> int:
 def _amount(value) -> Decimal:
     """An amount typed the Italian way ("1.500,00") or a number, that the payment column can hold."""
     return amounts.parse_amount(value, Payment.amount)
-
-
-def _flag(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "y", "yes", "on", "true", "si", "sì")
-    return bool(value)
 
 
 def _lawyer_for(claim: Claim, lawyer) -> Lawyer:
@@ -244,13 +227,17 @@ def _reassign(claim, user, lawyer=None, note=None):
     return Change(updates={"lawyer": chosen.id}, note=_text(note) or f"Nuovo affidamento a {chosen.name}.")
 
 
-def _file_claim(claim, user, filed_on=None, signed_by_both=False, injuries=False, note=None):
-    filed = _date(filed_on, "filed_on", _l("Data di ricezione della richiesta danni"))
-    if claim.accident_date and filed < claim.accident_date:
-        raise InvalidData(_l("La richiesta danni non può precedere la data del sinistro."), "filed_on")
+def _file_claim(claim, user, filed_on=None, signed_by_both=False, injuries=False, procedure=None, note=None):
+    errors = FieldErrors()
+    filed = errors.check(_date, filed_on, "filed_on", _l("Data di ricezione della richiesta danni"))
+    if filed and claim.accident_date and filed < claim.accident_date:
+        errors.add("filed_on", _l("La richiesta danni non può precedere la data del sinistro."))
+    chosen = errors.check(term_events.procedure, claim, procedure)
+    errors.raise_if_any()
     return Change(updates={"claim_filed_on": filed, "signed_by_both": _flag(signed_by_both),
-                           "injuries": _flag(injuries)},
-                  note=_text(note) or f"Richiesta danni ricevuta dalla compagnia il {filed:%d/%m/%Y}.")
+                           "injuries": _flag(injuries), "procedure": chosen},
+                  note=_text(note) or f"Richiesta danni ricevuta dalla compagnia il {filed:%d/%m/%Y} "
+                  f"({term_events.PROCEDURE_WORDS[chosen]}).")
 
 
 def _payer(claim, payer):
@@ -278,7 +265,8 @@ def _money_record(kind, claim, user, amount, on_date, payer, note, errors: Field
 
 def _record_offer(claim, user, amount=None, on_date=None, payer=None, note=None):
     value, day, write = _money_record("offer", claim, user, amount, on_date, payer, note)
-    return Change(after=write, note=f"Offerta di € {amounts.italian(value)} del {day:%d/%m/%Y}."
+    first = {"offer_received_on": day} if claim.offer_received_on is None or day < claim.offer_received_on else {}
+    return Change(updates=first, after=write, note=f"Offerta di € {amounts.italian(value)} del {day:%d/%m/%Y}."
                   + (f" {_text(note)}" if _text(note) else ""))
 
 
@@ -328,6 +316,10 @@ PREPARE = {
     "file_claim": _file_claim,
     "record_offer": _record_offer,
     "record_payment": _record_payment,
+    "request_missing": term_events.request_missing,
+    "send_missing": term_events.send_missing,
+    "answer_offer": term_events.answer_offer,
+    "interrupt_prescription": term_events.interrupt_prescription,
     "close": _close,
     "drop": _close,
     "reopen": _reopen,

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
-from . import engine, field_changes, notify
+from . import engine, field_changes, next_due, notify
 from .attachments import add_rows, discard_unsaved, write_file
 from .direct_compensation import apply_verdict
 from .duplicates import duplicates_of
@@ -223,6 +223,8 @@ def _update(claim: Claim, changes: dict) -> None:
     if not changes:
         return
     values = {getattr(Claim, name): value for name, value in changes.items()}
+    # injuries and signatures move the offer term: the next deadline is written with them
+    values.update({getattr(Claim, k): v for k, v in next_due.columns_after(claim, changes).items()})
     values.update({Claim.version: Claim.version + 1, Claim.updated_at: utcnow()})
     updated = Claim.update(values).where(Claim.id == claim.id, Claim.version == claim.version).execute()
     if not updated:

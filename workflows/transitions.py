@@ -6,6 +6,7 @@ buttons and the tests all read. A target of None means the event keeps the state
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,9 @@ class Transition:
     roles: tuple[str, ...]
     needs: tuple[str, ...] = ()
     bulk: bool = False
+    # What the claim's data must say for the event to make sense now (None: nothing),
+    # e.g. an integration is sent only after the insurer asked for one.
+    applies: Callable | None = None
 
 
 TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
@@ -39,11 +43,22 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("self_assign", _l("Auto-affida al centro"), (S.VALIDATED,), S.ASSIGNED, CENTRE, bulk=True),
     Transition("reassign", _l("Cambia legale"), IN_RECOVERY, None, CENTRE, needs=("lawyer",)),
     Transition("file_claim", _l("Registra invio richiesta danni"), (S.ASSIGNED,), S.FILED, RECOVERY,
-               needs=("filed_on", "signed_by_both", "injuries")),
+               needs=("filed_on", "procedure", "signed_by_both", "injuries")),
     Transition("record_offer", _l("Registra offerta"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
                needs=("amount", "on_date")),
     Transition("record_payment", _l("Registra rimborso"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
                needs=("amount", "on_date")),
+    # What the legal terms need (workflows/deadlines.py), recorded as the insurer and the lawyer act.
+    Transition("request_missing", _l("Registra richiesta di integrazione"), (S.FILED,), None, RECOVERY,
+               needs=("requested_on", "items"),
+               applies=lambda c: c.missing_requested_on is None and c.offer_received_on is None),
+    Transition("send_missing", _l("Registra invio dell'integrazione"), (S.FILED,), None, RECOVERY,
+               needs=("sent_on",), applies=lambda c: c.missing_requested_on is not None and c.missing_sent_on is None),
+    Transition("answer_offer", _l("Registra risposta all'offerta"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
+               needs=("answer", "answered_on"),
+               applies=lambda c: c.offer_received_on is not None and c.offer_answered_on is None),
+    Transition("interrupt_prescription", _l("Registra interruzione della prescrizione"), OPEN_STATES, None, RECOVERY,
+               needs=("interrupted_on", "means")),
     Transition("close", _l("Chiudi"), OPEN_STATES, S.CLOSED, RECOVERY, needs=("reason",)),
     Transition("drop", _l("Senza seguito"), OPEN_STATES, S.DROPPED, RECOVERY, needs=("reason",), bulk=True),
     Transition("reopen", _l("Riapri"), S.FINAL, None, (Role.ADMIN,), needs=("note",)),

@@ -1,0 +1,243 @@
+"""Every deadline of an open claim, and the next one, stored on the claim.
+
+Two kinds (DOMAIN.md, "Deadlines"): the work queue's limit for the claim's state
+(`QueueLimit`, set by the call centre, counted from `status_since`: a state that waits
+on someone else, such as Incompleta, runs on its own limit) and the legal terms of
+`workflows.deadlines`. The next deadline is the earliest of them; the suit term is a
+date from which the claimant may act, not a limit, so it is shown but never "next".
+
+The claim keeps `next_due_on`, `next_due_kind` and `next_warn_on` so that grids filter
+and sort, and the sweep finds what is due, from indexed columns. They are written in
+the transaction of every change that moves them (`columns_after` for one claim,
+`columns_for` for a batch already loaded) and by `recompute_all` / `recompute_for_limit`
+when a limit changes or a day passes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from models import Claim, ClaimStatus, QueueLimit, db
+
+from . import clock, dates, deadlines
+
+log = logging.getLogger("gessin.workflows")
+
+QUEUE = "queue"
+LEGAL_WARNING_DAYS = 7  # a legal term is "in scadenza" in its last week
+IN_TIME, DUE_SOON, OVERDUE = "in_time", "due_soon", "overdue"
+LEVEL_LABELS = {IN_TIME: _l("in tempo"), DUE_SOON: _l("in scadenza"), OVERDUE: _l("scaduta")}
+LEVEL_BADGES = {IN_TIME: "success", DUE_SOON: "warning", OVERDUE: "danger"}
+KIND_LABELS = {
+    QUEUE: _l("Tempo di permanenza nello stato"),
+    deadlines.OFFER: _l("Offerta della compagnia"),
+    deadlines.PAYMENT: _l("Pagamento dopo la risposta all'offerta"),
+    deadlines.SUIT: _l("Azione in giudizio possibile dal"),
+    deadlines.PRESCRIPTION: _l("Prescrizione del diritto"),
+}
+RECOVERY = (ClaimStatus.FILED, ClaimStatus.PARTIALLY_REIMBURSED)
+OPEN = tuple(s for s in ClaimStatus.ALL if s not in ClaimStatus.FINAL)
+# What the rules read of a claim: a batch that loads these can compute without another query.
+COLUMNS = ("status", "status_since", "accident_date", "claim_filed_on", "signed_by_both", "injuries",
+           "procedure", "direct_compensation", "missing_requested_on", "missing_sent_on", "offer_received_on",
+           "offer_answered_on", "prescription_interrupted_on")
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str
+    due: dt.date | None
+    warn_on: dt.date | None
+    basis: str
+
+    @property
+    def label(self):
+        return KIND_LABELS[self.kind]
+
+    def days_left(self, today: dt.date | None = None) -> int | None:
+        return None if self.due is None else (self.due - (today or clock.today())).days
+
+    def level(self, today: dt.date | None = None) -> str | None:
+        today = today or clock.today()
+        if self.due is None:
+            return None
+        if today > self.due:
+            return OVERDUE
+        return DUE_SOON if self.warn_on is not None and today >= self.warn_on else IN_TIME
+
+
+def procedure_of(claim) -> str:
+    """The procedure chosen on filing, else the portal's own verdict on direct compensation."""
+    return claim.procedure or (deadlines.DIRECT if claim.direct_compensation else deadlines.ORDINARY)
+
+
+def queue_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
+    if limit is None or claim.status != limit.status or claim.status_since is None:
+        return None
+    since = dates.to_rome(claim.status_since).date()
+    return Deadline(QUEUE, since + dt.timedelta(days=limit.breach_days),
+                    since + dt.timedelta(days=limit.warning_days),
+                    f"al massimo {limit.breach_days} giorni nello stato attuale, dal {since:%d/%m/%Y} "
+                    f"(preavviso dopo {limit.warning_days})")
+
+
+def legal_terms(claim) -> list[deadlines.Term]:
+    """The legal terms that apply to the claim in its state, the suit term included."""
+    if claim.status not in OPEN:
+        return []
+    terms = []
+    if claim.status in RECOVERY and claim.claim_filed_on:
+        if claim.offer_received_on is None:
+            terms.append(deadlines.offer_due(
+                claim.claim_filed_on, signed_by_both=bool(claim.signed_by_both), injuries=bool(claim.injuries),
+                procedure=procedure_of(claim), missing_requested_on=claim.missing_requested_on,
+                missing_received_on=claim.missing_sent_on if claim.missing_requested_on else None))
+        if claim.status == ClaimStatus.FILED and claim.offer_answered_on:
+            terms.append(deadlines.payment_due(claim.offer_answered_on))
+        terms.append(deadlines.suit_allowed_from(claim.claim_filed_on, injuries=bool(claim.injuries)))
+    if claim.accident_date:
+        last = claim.prescription_interrupted_on
+        terms.append(deadlines.prescription(claim.accident_date, interruptions=(last,) if last else ()))
+    return terms
+
+
+def all_deadlines(claim, limit: QueueLimit | None) -> list[Deadline]:
+    """The queue limit of the state (if any) and every legal term, as the claim page lists them."""
+    found = [queue_deadline(claim, limit)]
+    for term in legal_terms(claim):
+        warn = None if term.due is None or term.kind == deadlines.SUIT \
+            else term.due - dt.timedelta(days=LEGAL_WARNING_DAYS)
+        found.append(Deadline(term.kind, term.due, warn, term.basis))
+    return [d for d in found if d is not None]
+
+
+def next_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
+    candidates = [d for d in all_deadlines(claim, limit) if d.due is not None and d.kind != deadlines.SUIT]
+    return min(candidates, key=lambda d: (d.due, d.kind != QUEUE), default=None)
+
+
+def values_of(found: Deadline | None) -> dict:
+    return {"next_due_on": found.due if found else None, "next_due_kind": found.kind if found else None,
+            "next_warn_on": found.warn_on if found else None}
+
+
+def limits() -> dict[str, QueueLimit]:
+    return {limit.status: limit for limit in QueueLimit.select()}
+
+
+class Projected:
+    """A claim as it will be once `changes` (column name -> value) are written."""
+
+    def __init__(self, claim: Claim, changes: dict):
+        self._claim, self._changes = claim, changes
+
+    def __getattr__(self, name):
+        return self._changes[name] if name in self._changes else getattr(self._claim, name)
+
+
+def columns_after(claim: Claim, changes: dict) -> dict:
+    """The next-deadline columns of `claim` once `changes` apply (one query: the state's limit)."""
+    after = Projected(claim, changes)
+    limit = QueueLimit.get_or_none(QueueLimit.status == after.status)
+    return values_of(next_deadline(after, limit))
+
+
+def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
+    """Claim id -> next-deadline columns, for claims already loaded with `COLUMNS` (no query)."""
+    out = {}
+    for claim, changes in claims_and_changes:
+        after = Projected(claim, changes)
+        out[claim.id] = values_of(next_deadline(after, limits_by_status.get(after.status)))
+    return out
+
+
+NAMES = ("next_due_on", "next_due_kind", "next_warn_on")
+
+
+def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None, chunk: int = BATCH) -> int:
+    """Write the next-deadline columns of many claims: one UPDATE ... CASE per `chunk` claims.
+
+    With `versions` (claim id -> the version the values were computed from), a claim
+    changed since is left alone: its own change wrote its next deadline. The SQL text is
+    written here rather than by peewee, which builds a CASE of thousands of branches node
+    by node more slowly than the database runs it (as `models.insert_rows`).
+    """
+    items, written, p = list(values_by_id.items()), 0, db.param
+    for start in range(0, len(items), chunk):
+        part, params, sets = items[start:start + chunk], [], []
+        for name in NAMES:
+            field = getattr(Claim, name)
+            column = [field.db_value(values[name]) for _, values in part]
+            if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
+                sets.append(f'"{field.column_name}" = {p}')
+                params.append(column[0])
+                continue
+            sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
+            params += [v for (claim_id, _), value in zip(part, column) for v in (claim_id, value)]
+        ids = [claim_id for claim_id, _ in part]
+        where, params = f'"id" IN ({", ".join([p] * len(part))})', params + ids
+        if versions is not None:
+            where += f' AND ("id", "version") IN ({", ".join([f"({p}, {p})"] * len(part))})'
+            params += [v for claim_id in ids for v in (claim_id, versions[claim_id])]
+        written += db.execute_sql(f'UPDATE "claim" SET {", ".join(sets)} WHERE {where}', params).rowcount
+    return written
+
+
+def _write(rows: list, limits_by_status: dict[str, QueueLimit]) -> int:
+    """Store the next deadline of `rows` (loaded with `COLUMNS`); only those that changed."""
+    changed = {}
+    for claim in rows:
+        new = values_of(next_deadline(claim, limits_by_status.get(claim.status)))
+        if new != {k: getattr(claim, k) for k in new}:
+            changed[claim.id] = new
+    if not changed:
+        return 0
+    with db.atomic():
+        return store(changed, {claim.id: claim.version for claim in rows if claim.id in changed})
+
+
+def _recompute(statuses, batch: int) -> int:
+    """Each state's claims in pages of `batch`, read along the (status, received_at) index:
+    every page is a range scan from where the last one stopped, never a scan from the start."""
+    limits_by_status, changed = limits(), 0
+    fields = [Claim.id, Claim.version, Claim.received_at, Claim.next_due_on, Claim.next_due_kind,
+              Claim.next_warn_on] + [getattr(Claim, name) for name in COLUMNS]
+    for status in statuses:
+        after = None
+        while True:
+            query = Claim.select(*fields).where(Claim.status == status)
+            if after is not None:
+                query = query.where(pw.Tuple(Claim.received_at, Claim.id) > pw.Tuple(*after))
+            # Read outside the write's transaction (SQLite would have to upgrade a read lock);
+            # `store` skips a claim whose version moved meanwhile.
+            rows = list(query.order_by(Claim.received_at, Claim.id).limit(batch).namedtuples())
+            if not rows:
+                break
+            changed += _write(rows, limits_by_status)
+            after = (rows[-1].received_at, rows[-1].id)
+    return changed
+
+
+def recompute_all(batch: int = BATCH) -> int:
+    """Recompute every open claim's next deadline, in batches by id; returns how many changed.
+
+    The stored dates do not move as days pass (only the level read from them does, so
+    a daily sweep needs a range scan of `next_warn_on` / `next_due_on`, not this); this
+    brings in line claims changed outside the workflow (a migration, a WinCar seguito of
+    the accident date) or a new version of the rules.
+    """
+    changed = _recompute(OPEN, batch)
+    log.info("next deadlines recomputed for every open claim: %d changed", changed)
+    return changed
+
+
+def recompute_for_limit(status: str, batch: int = BATCH) -> int:
+    """After the call centre changed (or removed) the limit of `status`: its claims, at once."""
+    changed = _recompute((status,), batch) if status in OPEN else 0
+    log.info("next deadlines recomputed for the claims in state %s: %d changed", status, changed)
+    return changed
