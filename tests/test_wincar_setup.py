@@ -54,7 +54,9 @@ def test_regenerating_shows_the_new_password_once_emails_it_and_the_old_one_stop
     assert client.get("/api/v1/ping", auth=("MONZA01", PASSWORD)).status_code == 200
     login(client, user)
     assert client.post(f"/admin/wincar/{repairer.id}/regenerate").status_code == 400  # no CSRF token
-    page = client.post(f"/admin/wincar/{repairer.id}/regenerate", data={"csrf_token": csrf_token(client, "/admin/")})
+    form = {"csrf_token": csrf_token(client, "/admin/"), "replaces": replaces(client, repairer)}
+    page = client.post(f"/admin/wincar/{repairer.id}/regenerate", data=form)
+    assert page.headers["Cache-Control"] == "no-store"
     text = page.get_data(as_text=True)
     new = text.split('id="password-value">')[1].split("<")[0]
     assert page.status_code == 200 and len(new) == 16 and new != PASSWORD
@@ -64,6 +66,29 @@ def test_regenerating_shows_the_new_password_once_emails_it_and_the_old_one_stop
                                           OutboundEmail.body.contains(new))
     assert "Credenziali WinCar" in mail.subject
     assert new not in client.get(f"/admin/wincar/{repairer.id}").get_data(as_text=True)  # shown once
+
+
+def test_the_same_regenerate_form_sent_again_regenerates_nothing(client, shop):
+    """A reload of the page that shows the new password re-posts its form: the password
+    just e-mailed must stay the valid one."""
+    _centre, repairer, user = shop
+    login(client, user)
+    form = {"csrf_token": csrf_token(client, "/admin/"), "replaces": replaces(client, repairer)}
+    mails = OutboundEmail.select().where(OutboundEmail.subject.contains("Credenziali WinCar"))
+    before = mails.count()
+    first = client.post(f"/admin/wincar/{repairer.id}/regenerate", data=form).get_data(as_text=True)
+    new = first.split('id="password-value">')[1].split("<")[0]
+    again = client.post(f"/admin/wincar/{repairer.id}/regenerate", data=form, follow_redirects=True)
+    assert "già stata rigenerata" in again.get_data(as_text=True) and 'id="password-value"' not in again.get_data(
+        as_text=True)
+    assert client.get("/api/v1/ping", auth=("MONZA01", new)).status_code == 200
+    assert mails.count() == before + 1
+
+
+def replaces(client, repairer) -> str:
+    """The fingerprint of the present credentials, as the page's form carries it."""
+    page = client.get(f"/admin/wincar/{repairer.id}").get_data(as_text=True)
+    return page.split('name="replaces" value="')[1].split('"')[0]
 
 
 def test_ping_says_who_the_caller_is_and_which_centres_it_works_with(client, shop):

@@ -5,6 +5,7 @@ returned once, to be printed or shown once, and e-mailed to the repairer.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import string
@@ -35,6 +36,13 @@ def new_password(length: int = PASSWORD_LENGTH) -> str:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=HASH_METHOD)
+
+
+def fingerprint(repairer: Repairer) -> str:
+    """A short digest naming the repairer's present credentials (never the password): a
+    form that replaces them carries it, so that sent twice it replaces them only once."""
+    stored = f"{repairer.wincar_user or ''}:{repairer.wincar_password_hash or ''}"
+    return hashlib.sha256(stored.encode()).hexdigest()[:16]
 
 
 def is_current(stored_hash: str) -> bool:
