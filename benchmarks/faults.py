@@ -4,6 +4,9 @@ Each scenario is a function registered in `SCENARIOS` (`@scenario("name")`): it 
 the parsed options and a `Setup` (the app, the database, the queue and a restartable
 consumer subprocess), prints its figures and returns a list of problems (empty: fine).
 
+`bulk`: a bulk job killed mid-way and resumed (`benchmarks/faults_bulk.py`, run in its own
+process): prints the kills, the time to finish after the restart, claims changed twice.
+
 `send`: N messages queued as a bulk action queues them (tasks of 50), a real SMTP
 server on 127.0.0.1 (aiosmtpd, each reply to DATA delayed `--smtp-delay` seconds so
 that kills land mid-send), the consumer killed with SIGKILL `--kills` times, each time
@@ -31,6 +34,7 @@ import os
 import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -67,6 +71,8 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--database-url", help="default: SQLite in the temp directory")
     parser.add_argument("--redis-url", help="default: huey's SQLite queue in the temp directory")
     parser.add_argument("--drain-timeout", type=float, default=120, help="seconds to wait for the drain (default 120)")
+    parser.add_argument("--claims", type=int, default=1500, help="bulk: claims in the job (default 1500)")
+    parser.add_argument("--kill-at", default="500", help="bulk: claims done at each SIGKILL, comma-separated")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (consumer logs) at the end")
     args = parser.parse_args(argv)
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
@@ -246,6 +252,22 @@ def send(args, setup: Setup) -> list[str]:
     if not set(copies) <= flagged or not same_id:
         problems.append("a duplicate is not flagged or changed its Message-ID")
     return problems
+
+
+@scenario("bulk")
+def bulk(args, setup: Setup) -> list[str]:
+    """A bulk job of `--claims` claims, the consumer killed with SIGKILL once `--kill-at`
+    claims are done, then restarted: `benchmarks/faults_bulk.py` in its own process (it
+    sets up its own database and queue, so it is run, not imported)."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "faults_bulk.py"), "--claims", str(args.claims),
+               "--kill-at", args.kill_at, "--json"]
+    if args.database_url and args.database_url.startswith("postgres"):
+        command += ["--backend", "postgres"]
+    if args.redis_url:
+        command += ["--redis-url", args.redis_url]
+    print(f"\n== bulk: {args.claims} claims, SIGKILL at {args.kill_at} done ==", flush=True)
+    finished = subprocess.run(command, cwd=ROOT, check=False)
+    return [] if finished.returncode == 0 else [f"faults_bulk.py exited {finished.returncode}: see its lines above"]
 
 
 def main(argv=None) -> int:
