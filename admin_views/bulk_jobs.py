@@ -6,11 +6,12 @@ shows as waiting for a worker, never as running.
 """
 from __future__ import annotations
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from models import BulkJob, Role
+from tasks import workers
 from workflows import bulk_jobs
 from workflows.transitions import event_label
 
@@ -18,8 +19,20 @@ from .formatters import column, when
 from .system import ReadOnlyView
 
 
+def live_workers() -> set[str]:
+    """The consumer processes alive, read once per request (a grid shows many jobs)."""
+    if "live_workers" not in g:
+        g.live_workers = workers.live_names()
+    return g.live_workers
+
+
+def shown(job: BulkJob) -> bulk_jobs.Shown:
+    """The job's state as its page and the grid tell it, from its lease and its worker's liveness."""
+    return bulk_jobs.shown(job, live=live_workers())
+
+
 def _state(view, context, job, name) -> str:
-    return bulk_jobs.shown(job).label
+    return shown(job).label
 
 
 def _progress_link(view, context, job, name) -> Markup:

@@ -20,6 +20,7 @@ from workflows import bulk_jobs
 from workflows.errors import WorkflowError
 from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
+from .bulk_jobs import shown as job_shown
 from .formatters import flash_bulk_result
 from .urls import safe_next
 
@@ -98,7 +99,7 @@ class BulkActionsMixin:
         if job is None:
             abort(404)
         return self.render("admin/bulk_progress.html", job=job, skipped=json.loads(job.skipped),
-                           shown=bulk_jobs.shown(job), can_resume=bulk_jobs.can_resume(job, user),
+                           shown=job_shown(job), can_resume=bulk_jobs.can_resume(job, user),
                            label=TRANSITIONS[job.event].label,
                            return_url=safe_next(request.args.get("url"), self.get_url(".index_view")))
 

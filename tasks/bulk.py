@@ -2,16 +2,15 @@
 
 A job survives its worker: the worker holds it under a lease (`workflows/bulk_jobs.py`)
 renewed at each batch and, during a long batch, by a heartbeat thread. When a consumer
-starts it sends the task of every unfinished job (at once, or when a lapsed worker's
-lease ends), and a sweep each minute does the same for jobs left behind; the task takes
-the job over and resumes it from its first unprocessed batch.
+starts it sends the task of every unfinished job: at once when its worker is gone
+(`tasks/workers.py`: a killed consumer is seen at once by the one restarted in its
+place), else when the lease ends; a sweep each minute does the same for jobs left
+behind. The task takes the job over and resumes it from its first unprocessed batch.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import threading
 import uuid
 
@@ -21,7 +20,7 @@ from models import BulkJob, User, db, utcnow
 from workflows import bulk_jobs
 from workflows.bulk import apply_many
 
-from . import database, flask_app, huey
+from . import database, flask_app, huey, workers
 
 log = logging.getLogger("gessin.bulk")
 
@@ -77,8 +76,9 @@ class Heartbeat(threading.Thread):
 
 
 def worker_name() -> str:
-    """Who holds a job: the host, the process and this run, so two runs never share a lease."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a job: this consumer process's liveness name and this run, so two runs
+    never share a lease, and a job of a worker that is gone is taken over at once."""
+    return f"{workers.current()}/{uuid.uuid4().hex[:8]}"
 
 
 @huey.task()
@@ -88,7 +88,7 @@ def run_bulk_job(job_id: int) -> str:
     app = flask_app()
     owner, seconds = worker_name(), lease_seconds(app.config)
     with app.app_context(), database():
-        job = bulk_jobs.take(job_id, owner, seconds)
+        job = bulk_jobs.take(job_id, owner, seconds, live=workers.live_names())
         if job is None:
             return "skipped"
         try:
@@ -110,10 +110,11 @@ def run_bulk_job(job_id: int) -> str:
 
 
 def send_unfinished() -> int:
-    """Send the task of every unfinished job: now, or when the lease of the worker holding it ends."""
-    now, sent = utcnow(), 0
+    """Send the task of every unfinished job: now, or, held by a living worker, when its lease ends."""
+    now, sent, live = utcnow(), 0, workers.live_names()
     for job in bulk_jobs.unfinished():
-        held = job.status == bulk_jobs.RUNNING and job.lease_until is not None and job.lease_until >= now
+        held = job.status == bulk_jobs.RUNNING and job.lease_until is not None and job.lease_until >= now \
+            and not bulk_jobs.held_by_the_dead(job, live)
         if held:
             run_bulk_job.schedule((job.id,), delay=(job.lease_until - now).total_seconds() + 0.5)
         else:
@@ -143,7 +144,7 @@ def sweep_bulk_jobs() -> int:
     """Send again the task of jobs whose worker stopped, or that no worker took in time."""
     app = flask_app()
     with app.app_context(), database():
-        due = bulk_jobs.due_for_dispatch()
+        due = bulk_jobs.due_for_dispatch(live=workers.live_names())
     for job_id in due:
         run_bulk_job(job_id)
     if due:

@@ -221,6 +221,38 @@ def test_a_starting_consumer_sends_unfinished_jobs_at_once_or_when_their_lease_e
     assert dt.timedelta(seconds=15) < scheduled.eta - utcnow() <= dt.timedelta(seconds=21)
 
 
+def test_a_job_whose_worker_is_gone_is_taken_over_at_once_not_when_its_lease_ends(client, desk, worker_app, queue,
+                                                                                   monkeypatch):
+    """The lease is the fallback: a consumer known dead (no heartbeat, `tasks/workers.py`)
+    frees its job at once, on its page, in the sweep and at a consumer's start."""
+    from models import Worker
+    claims = received_claims(desk, 25)
+    job = crashed_job(desk, claims, monkeypatch)
+    dead = "altro-host:4242:0badf00d"
+    Worker.create(name=dead, host="altro-host", pid=4242, heartbeat_at=utcnow() - dt.timedelta(minutes=5))
+    BulkJob.update(owner=f"{dead}/run1", lease_until=utcnow() + dt.timedelta(minutes=5)) \
+        .where(BulkJob.id == job.id).execute()
+    login(client, desk.manager)
+    assert 'data-state="stalled"' in page(client, job) and "In corso" not in page(client, job)
+    assert job_tasks.send_unfinished() == 1 and huey.scheduled() == []  # sent now, not when the lease ends
+    assert run_queued() == ["done"]
+    job = reload(job)
+    assert (job.status, job.processed, job.interruptions) == ("done", 25, 1)
+    changed_once(claims)
+
+
+def test_a_job_whose_worker_is_alive_keeps_its_lease(desk, worker_app, queue, monkeypatch):
+    from models import Worker
+    job = crashed_job(desk, received_claims(desk, 15), monkeypatch)
+    alive = "altro-host:4243:0badcafe"
+    Worker.create(name=alive, host="altro-host", pid=4243, heartbeat_at=utcnow())
+    BulkJob.update(owner=f"{alive}/run1", lease_until=utcnow() + dt.timedelta(minutes=5)) \
+        .where(BulkJob.id == job.id).execute()
+    assert job_tasks.sweep_bulk_jobs.call_local() == 0
+    assert job_tasks.run_bulk_job.call_local(job.id) == "skipped"
+    assert reload(job).owner == f"{alive}/run1"
+
+
 # ---- what the progress page says -----------------------------------------------------------
 
 def page(client, job) -> str:

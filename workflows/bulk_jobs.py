@@ -7,6 +7,10 @@ the lease holder: a crash never leaves the progress behind or ahead of the claim
 worker that lost its lease cannot commit one more batch (`LeaseLost` rolls it back).
 A job that failed on an error is queued again by its user or the call centre, and
 resumes, like a job taken over, from its first unprocessed batch.
+
+An owner is `<worker>/<run>`: the consumer process's liveness name (`tasks/workers.py`)
+and this run. A job whose worker is gone (given as `live`, the names of the workers
+alive) is free at once, without waiting for its lease to lapse.
 """
 from __future__ import annotations
 
@@ -56,10 +60,25 @@ def record(event: str, claim_ids, user: User, params: dict) -> BulkJob:
                           total=len(ids), status=QUEUED, lease_until=utcnow() + QUEUE_PATIENCE)
 
 
-def take(job_id: int, owner: str, lease_seconds: float) -> BulkJob | None:
-    """Hold the job if it is queued or its lease lapsed; None when another worker runs it or it is over."""
+def worker_of(owner: str | None) -> str | None:
+    """The worker (consumer process) in a job's owner, `<worker>/<run>`."""
+    return owner.rsplit("/", 1)[0] if owner else None
+
+
+def held_by_the_dead(job: BulkJob, live: set[str] | None) -> bool:
+    """Running under a lease still valid, but its worker no longer exists."""
+    return live is not None and job.status == RUNNING and worker_of(job.owner) not in live
+
+
+def take(job_id: int, owner: str, lease_seconds: float, live: set[str] | None = None) -> BulkJob | None:
+    """Hold the job if it is queued, its lease lapsed or its worker is gone (not in `live`);
+    None when another worker runs it or it is over."""
     now = utcnow()
     lapsed = (BulkJob.status == RUNNING) & (BulkJob.lease_until < now)
+    if live is not None:
+        holder = BulkJob.select(BulkJob.owner).where(BulkJob.id == job_id, BulkJob.status == RUNNING).scalar()
+        if holder and worker_of(holder) not in live:  # taken from that very owner: two takers cannot both win
+            lapsed = (BulkJob.status == RUNNING) & ((BulkJob.lease_until < now) | (BulkJob.owner == holder))
     taken = (BulkJob.update(status=RUNNING, owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds),
                             interruptions=BulkJob.interruptions + pw.Case(None, [(lapsed, 1)], 0))
              .where(BulkJob.id == job_id, (BulkJob.status == QUEUED) | lapsed).execute())
@@ -135,29 +154,33 @@ def resume(job: BulkJob, user: User) -> bool:
 
 def unfinished() -> list[BulkJob]:
     """Every job a worker should be running or about to run."""
-    return list(BulkJob.select(BulkJob.id, BulkJob.status, BulkJob.lease_until)
+    return list(BulkJob.select(BulkJob.id, BulkJob.status, BulkJob.lease_until, BulkJob.owner)
                 .where(BulkJob.status.in_(UNFINISHED)).order_by(BulkJob.id))
 
 
-def due_for_dispatch() -> list[int]:
-    """Jobs whose task should be sent now: running under a lapsed lease, or queued and
-    not taken in time. A queued one gets a new deadline, so it is sent once per wait."""
+def due_for_dispatch(live: set[str] | None = None) -> list[int]:
+    """Jobs whose task should be sent now: running under a lapsed lease or for a worker
+    that is gone, or queued and not taken in time. A queued one gets a new deadline, so
+    it is sent once per wait."""
     now = utcnow()
-    due = [job.id for job in unfinished() if job.lease_until is None or job.lease_until < now]
+    due = [job.id for job in unfinished()
+           if job.lease_until is None or job.lease_until < now or held_by_the_dead(job, live)]
     if due:
         BulkJob.update(lease_until=now + QUEUE_PATIENCE).where(BulkJob.id.in_(due), BulkJob.status == QUEUED).execute()
     return due
 
 
-def shown(job: BulkJob, now: dt.datetime | None = None) -> Shown:
-    """The job's state as the page tells it: a running job whose lease lapsed is waiting, never "In corso"."""
+def shown(job: BulkJob, now: dt.datetime | None = None, live: set[str] | None = None) -> Shown:
+    """The job's state as the page tells it: a running job whose lease lapsed, or whose
+    worker is gone (not in `live`), is waiting, never "In corso"."""
     now = now or utcnow()
     if job.status == DONE:
         detail = _l("Ripreso dopo l'interruzione del worker.") if job.interruptions else ""
         return Shown("done", str(_l("Completato")), str(detail))
     if job.status == FAILED:
         return Shown("failed", str(_l("Interrotto per un errore")))
-    if job.status == RUNNING and job.lease_until is not None and job.lease_until >= now:
+    if job.status == RUNNING and job.lease_until is not None and job.lease_until >= now \
+            and not held_by_the_dead(job, live):
         detail = _l("Ripreso dopo l'interruzione del worker.") if job.interruptions else ""
         return Shown("running", str(_l("In corso")), str(detail))
     if job.status == RUNNING:
