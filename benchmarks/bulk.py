@@ -327,8 +327,8 @@ def csrf_token(client, path: str) -> str:
 
 def filtered_query(app) -> str:
     """The grid's query string for `state = validated` (the filter key looked up in the view)."""
-    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", None) == "claim")
-    keys = {flt.column.name: view.get_filter_arg(i, flt) for i, flt in enumerate(view._filters)}
+    view = app.extensions["gessin_admin"].views_by_endpoint["claim"]
+    keys = {flt.column.name: view.get_filter_arg(i, flt) for i, flt in enumerate(view.get_filters())}
     return urlencode({f"flt0_{keys['status']}": S.VALIDATED})
 
 
@@ -391,10 +391,15 @@ def warm_up(app, client, bench: dict) -> None:
     """Two small actions, not timed: templates compiled, task queue and connections opened."""
     parties = bench["parties"]
     for inline in (False, True):
-        with db.connection_context():
+        with app.app_context(), db.connection_context():
             ids, _seconds = load_claims(WARM_UP, parties)
-        run_inline(app, client, ids, bench) if inline else run_direct(ids, parties)
-        check_outcome(ids, parties)
+        if inline:
+            run_inline(app, client, ids, bench)
+        else:
+            with app.app_context():
+                run_direct(ids, parties)
+        with app.app_context():
+            check_outcome(ids, parties)
         empty_queue()
 
 
@@ -462,35 +467,38 @@ def run_backend(name: str, url: str, args) -> list[str]:
     paths = [DIRECT, INLINE] + ([QUEUED, JOB] if args.claims > app.config["BULK_INLINE_LIMIT"] else [])
     results: dict[str, list[Measure]] = {path: [] for path in paths}
     loads = []
-    with app.app_context():
-        with db.connection_context():
-            parties = seed_parties()
-        print(f"centre #{parties['centre']} (own desk #{parties['desk']}), lawyer #{parties['lawyer']}, "
-              f"repairer #{parties['repairer']}, insurer #{parties['insurer']}, manager {parties['manager'].login}")
-        client = app.test_client()
-        login(client, parties["manager"])
-        bench = {"parties": parties, "query": filtered_query(app), "limit": app.config["BULK_INLINE_LIMIT"],
-                 "token": csrf_token(client, "/admin/claim/")}
-        warm_up(app, client, bench)
-        for run in range(args.runs):
-            for path in paths:
-                if path == JOB:
-                    continue  # measured with QUEUED, on the same claims
-                with db.connection_context():
-                    ids, load_s = load_claims(args.claims, parties)
-                loads.append(load_s)
-                if path == DIRECT:
+    # The HTTP steps run outside any app context of ours: inside one, Flask would reuse it
+    # for each request, and `g` (the user, the CSRF token) would leak from one to the next.
+    with app.app_context(), db.connection_context():
+        parties = seed_parties()
+    print(f"centre #{parties['centre']} (own desk #{parties['desk']}), lawyer #{parties['lawyer']}, "
+          f"repairer #{parties['repairer']}, insurer #{parties['insurer']}, manager {parties['manager'].login}")
+    client = app.test_client()
+    login(client, parties["manager"])
+    bench = {"parties": parties, "query": filtered_query(app), "limit": app.config["BULK_INLINE_LIMIT"],
+             "token": csrf_token(client, "/admin/claim/")}
+    warm_up(app, client, bench)
+    for run in range(args.runs):
+        for path in paths:
+            if path == JOB:
+                continue  # measured with QUEUED, on the same claims
+            with app.app_context(), db.connection_context():
+                ids, load_s = load_claims(args.claims, parties)
+            loads.append(load_s)
+            if path == DIRECT:
+                with app.app_context():
                     results[DIRECT].append(run_direct(ids, parties))
-                    if args.explain and run == args.runs - 1:  # the largest table
-                        explain(results[DIRECT][-1].probe)
-                elif path == INLINE:
-                    results[INLINE].append(run_inline(app, client, ids, bench))
-                else:
-                    request, job = run_queued(app, client, ids, bench)
-                    results[QUEUED].append(request)
-                    results[JOB].append(job)
+                if args.explain and run == args.runs - 1:  # the largest table
+                    explain(results[DIRECT][-1].probe)
+            elif path == INLINE:
+                results[INLINE].append(run_inline(app, client, ids, bench))
+            else:
+                request, job = run_queued(app, client, ids, bench)
+                results[QUEUED].append(request)
+                results[JOB].append(job)
+            with app.app_context():
                 check_outcome(ids, parties)
-                empty_queue()
+            empty_queue()
     db.close()
     print(f"loaded {len(loads)} sets of {args.claims:,} validated claims, {statistics.mean(loads):.1f} s each "
           f"(not measured)")
