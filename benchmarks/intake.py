@@ -724,7 +724,7 @@ COSTS = (
     ("  open_claim (number, history, outbox)", lambda f, n: n == "open_claim"),
     ("  e-mail templates (notify.render)", lambda f, n: f.endswith("workflows/notify.py") and n == "render"),
     ("  huey enqueue (tasks.mail.dispatch)", lambda f, n: f.endswith("tasks/mail.py") and n == "dispatch"),
-    ("_log_request (IntakeEvent row)", lambda f, n: n == "_log_request"),
+    ("log_request (IntakeEvent row)", lambda f, n: n == "log_request"),
     ("SQL: cursor.execute", lambda f, n: n == "<method 'execute' of 'psycopg2.extensions.cursor' objects>"),
     ("SQL: commit", lambda f, n: n == "<method 'commit' of 'psycopg2.extensions.connection' objects>"),
     ("SQL: connect (one per request)", lambda f, n: "psycopg2._psycopg._connect" in n),

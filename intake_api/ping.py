@@ -6,12 +6,12 @@ import time
 
 from flask import jsonify, request
 
-from models import IntakeEvent
 from workflows import wincar_setup
 
 from . import bp
 from .auth import authenticate
 from .problems import ApiProblem
+from .views import log_request
 
 PING_OUT = {
     "type": "object",
@@ -41,8 +41,8 @@ OPENAPI_PATHS = {"/api/v1/ping": {"get": {
 
 def _log(status: int, wincar_user: str | None, started: float, error: str | None = None) -> None:
     """Logged like a post: failures count for the login throttle, and the body shop sees its tests."""
-    IntakeEvent.create(http_status=status, wincar_user=wincar_user, event="ping", remote_addr=request.remote_addr,
-                       error=error, duration_ms=int((time.monotonic() - started) * 1000))
+    log_request({"remote_addr": request.remote_addr, "wincar_user": wincar_user, "event": "ping", "error": error},
+                status, None, started)
 
 
 @bp.get("/ping")

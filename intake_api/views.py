@@ -39,9 +39,9 @@ def post_claim():
         audit["error"] = json.dumps(problem.body(), ensure_ascii=False)[:4000]
     except Exception as exc:  # logged too, then Flask answers 500
         audit["error"] = f"{type(exc).__name__}: {exc}"[:4000]
-        _log_request(audit, 500, None, started)
+        log_request(audit, 500, None, started)
         raise
-    _log_request(audit, status, claim, started)
+    log_request(audit, status, claim, started)
     return response
 
 
@@ -251,8 +251,9 @@ def _audit_raw(audit: dict, body: bytes) -> None:
     audit["payload"] = json.dumps(data, ensure_ascii=False, default=str)[:20000]
 
 
-def _log_request(audit: dict, status: int, claim, started: float) -> None:
-    """One INSERT, committed on its own; on a fresh connection if the request's was lost.
+def log_request(audit: dict, status: int, claim, started: float) -> None:
+    """The intake log row of a WinCar request (a post or a ping): one INSERT, committed on
+    its own; on a fresh connection if the request's was lost.
 
     If the database cannot take it, the row goes to the application log, whole, at ERROR.
     """

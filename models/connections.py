@@ -101,14 +101,17 @@ class Reconnecting:
         self.connect(reuse_if_open=True)
         self.work.fresh = True
 
+    def drop(self) -> None:
+        """Give up this thread's connection, whatever its state. A broken one may fail to
+        close; peewee forgets it all the same (outside a transaction, where callers are)."""
+        try:
+            self.close()
+        except pw.PeeweeException as exc:
+            log.debug("closing a broken connection: %s", exc)
+
     def reconnect(self) -> None:
         """Give up this thread's connection, whatever its state, and open a new one."""
-        try:
-            if not self.is_closed():
-                self.close()
-        except pw.PeeweeException as exc:  # a broken connection may refuse to close cleanly
-            log.debug("closing a broken connection: %s", exc)
-            self.dispose()
+        self.drop()
         self.connect()
 
     def begin(self, *args, **kwargs):

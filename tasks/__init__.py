@@ -92,10 +92,7 @@ def retrying(write: Callable[[], T], attempts: int = 6, first_delay: float = 0.2
                 raise
             log.warning("database write failed (%s: %s), retry %d in %.1f s", type(exc).__name__,
                         str(exc).strip()[:200], attempt, delay)
-            try:
-                db.close()
-            except Exception:  # noqa: BLE001 - the broken connection is dropped either way
-                pass
+            db.drop()
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")

@@ -76,14 +76,7 @@ def _heartbeat(name: str) -> None:
         except Exception as exc:  # noqa: BLE001 - the database went away: the next beat reconnects; a
             # thread that died would make this living worker look gone, and its rows be sent twice
             log.warning("worker %s: heartbeat not written (%s)", name, type(exc).__name__)
-            _close_quietly()
-
-
-def _close_quietly() -> None:
-    try:
-        db.close()
-    except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped anyway
-        pass
+            db.drop()
 
 
 def live_names() -> set[str]:

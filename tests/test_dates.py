@@ -130,14 +130,19 @@ def test_an_email_shows_rome_time_without_a_request(app, office):
             assert f"Ricevuta il: {shown}" in body and "Data sinistro: 02/03/2026" in body
 
 
-def test_the_claim_page_offers_today_as_gg_mm_aaaa_in_the_italian_picker(client, f):
-    from workflows import clock
+def lawyers_claim(client, f, status: str) -> Claim:
+    """A claim in `status` entrusted to a lawyer, who is logged in on `client`."""
     centre, repairer = f.centre(), f.repairer()
     lawyer = f.lawyer(centre)
     claim = f.claim(repairer, centre, lawyer=lawyer)
-    Claim.update(status="assigned").where(Claim.id == claim.id).execute()  # test data: the state under test
-    claim = Claim.get_by_id(claim.id)
+    Claim.update(status=status).where(Claim.id == claim.id).execute()  # test data: the state under test
     login(client, f.user(Role.LAWYER, lawyer=lawyer))
+    return Claim.get_by_id(claim.id)
+
+
+def test_the_claim_page_offers_today_as_gg_mm_aaaa_in_the_italian_picker(client, f):
+    from workflows import clock
+    claim = lawyers_claim(client, f, "assigned")
     page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
     today = clock.today().strftime("%d/%m/%Y")
     assert f'value="{today}" data-role="datepicker" data-date-format="DD/MM/YYYY"' in page
@@ -146,12 +151,7 @@ def test_the_claim_page_offers_today_as_gg_mm_aaaa_in_the_italian_picker(client,
 
 
 def test_an_offer_dated_gg_mm_aaaa_on_the_claim_page_is_recorded(client, f):
-    centre, repairer = f.centre(), f.repairer()
-    lawyer = f.lawyer(centre)
-    claim = f.claim(repairer, centre, lawyer=lawyer)
-    Claim.update(status="filed").where(Claim.id == claim.id).execute()  # test data: the state under test
-    claim = Claim.get_by_id(claim.id)
-    login(client, f.user(Role.LAWYER, lawyer=lawyer))
+    claim = lawyers_claim(client, f, "filed")
     token = csrf_token(client, f"/admin/claim/details/?id={claim.id}")
     client.post(f"/admin/claim/act/{claim.id}/record_offer", data={
         "csrf_token": token, "version": claim.version, "amount": "1500", "on_date": "12/10/2026"})
