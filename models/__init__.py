@@ -15,6 +15,7 @@ from .claims import (
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
 from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
+from .reminders import DeadlineReminder, ReminderDigest
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
@@ -46,6 +47,8 @@ ALL_MODELS = [
     RegistrationRequest,
     PasswordResetRequest,
     Worker,
+    ReminderDigest,
+    DeadlineReminder,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

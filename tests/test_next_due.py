@@ -275,3 +275,19 @@ def test_a_wincar_seguito_that_reports_injuries_moves_the_offer_term_with_it(des
     expected = deadlines.offer_due(saved.claim_filed_on, signed_by_both=saved.signed_by_both, injuries=True,
                                    procedure=saved.procedure).due
     assert saved.injuries and saved.next_due_on == expected and expected != before
+
+
+@pytest.mark.parametrize("due, warn, level", [
+    (TODAY - DAY, TODAY - 3 * DAY, "overdue"),
+    (TODAY, TODAY - DAY, "due_soon"),
+    (TODAY + DAY, TODAY, "due_soon"),
+    (TODAY + 2 * DAY, TODAY + DAY, "in_time"),
+    (TODAY + DAY, None, "in_time"),
+])
+def test_the_level_of_a_stored_deadline_is_the_same_in_python_and_in_sql(desk, due, warn, level):
+    claim = claim_in(desk, ClaimStatus.VALIDATED)
+    Claim.update(next_due_on=due, next_warn_on=warn).where(Claim.id == claim.id).execute()
+    assert next_due.level_of(due, warn, TODAY) == level
+    found = {name: Claim.select().where(Claim.id == claim.id, next_due.level_clause(name, TODAY)).exists()
+             for name in (next_due.OVERDUE, next_due.DUE_SOON, next_due.IN_TIME)}
+    assert found == {name: name == level for name in found}

@@ -7,7 +7,8 @@ on someone else, such as Incompleta, runs on its own limit) and the legal terms 
 date from which the claimant may act, not a limit, so it is shown but never "next".
 
 The claim keeps `next_due_on`, `next_due_kind` and `next_warn_on` so that grids filter
-and sort, and the sweep finds what is due, from indexed columns. They are written in
+and sort from indexed columns, and `remind_on` so that the reminders' sweep finds what is
+due by a range scan. They are written in
 the transaction of every change that moves them (`columns_after` for one claim,
 `columns_for` for a batch already loaded) and by `recompute_all` / `recompute_for_limit`
 when a limit changes or a day passes.
@@ -71,6 +72,24 @@ class Deadline:
         return DUE_SOON if self.warn_on is not None and today >= self.warn_on else IN_TIME
 
 
+def level_of(due_on: dt.date | None, warn_on: dt.date | None, today: dt.date | None = None) -> str | None:
+    """The level of a stored next deadline (`next_due_on`, `next_warn_on`) on `today`."""
+    return Deadline(QUEUE, due_on, warn_on, "").level(today)
+
+
+def level_clause(level: str, today: dt.date | None = None) -> pw.Expression:
+    """The claims whose stored next deadline is at `level` today, as a condition on the
+    indexed columns (the same rule as `Deadline.level`; a claim without one matches none)."""
+    today = today or clock.today()
+    if level == OVERDUE:
+        return Claim.next_due_on < today
+    if level == DUE_SOON:
+        return (Claim.next_warn_on <= today) & (Claim.next_due_on >= today)
+    if level == IN_TIME:
+        return (Claim.next_due_on >= today) & (Claim.next_warn_on.is_null() | (Claim.next_warn_on > today))
+    raise ValueError(f"unknown deadline level: {level!r}")
+
+
 def procedure_of(claim) -> str:
     """The procedure chosen on filing, else the portal's own verdict on direct compensation."""
     return claim.procedure or (deadlines.DIRECT if claim.direct_compensation else deadlines.ORDINARY)
@@ -122,8 +141,15 @@ def next_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
 
 
 def values_of(found: Deadline | None) -> dict:
+    """The claim's stored next deadline; its reminders start again from the warning day
+    (`workflows.reminders`: the sent-reminder key says whether one was already sent)."""
     return {"next_due_on": found.due if found else None, "next_due_kind": found.kind if found else None,
-            "next_warn_on": found.warn_on if found else None}
+            "next_warn_on": found.warn_on if found else None,
+            "remind_on": (found.warn_on or found.due) if found else None}
+
+
+def _unchanged(claim, new: dict) -> bool:
+    return all(new[name] == getattr(claim, name) for name in DEADLINE)
 
 
 def limits() -> dict[str, QueueLimit]:
@@ -144,7 +170,10 @@ def columns_after(claim: Claim, changes: dict) -> dict:
     """The next-deadline columns of `claim` once `changes` apply (one query: the state's limit)."""
     after = Projected(claim, changes)
     limit = QueueLimit.get_or_none(QueueLimit.status == after.status)
-    return values_of(next_deadline(after, limit))
+    new = values_of(next_deadline(after, limit))
+    if _unchanged(claim, new):
+        del new["remind_on"]  # the same deadline: its reminders go on from where they were
+    return new
 
 
 def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
@@ -156,7 +185,8 @@ def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> 
     return out
 
 
-NAMES = ("next_due_on", "next_due_kind", "next_warn_on")
+DEADLINE = ("next_due_on", "next_due_kind", "next_warn_on")
+NAMES = DEADLINE + ("remind_on",)
 
 
 def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None, chunk: int = BATCH) -> int:
@@ -168,9 +198,10 @@ def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None,
     by node more slowly than the database runs it (as `models.insert_rows`).
     """
     items, written, p = list(values_by_id.items()), 0, db.param
+    names = [name for name in NAMES if items and name in items[0][1]]  # every item has the same columns
     for start in range(0, len(items), chunk):
         part, params, sets = items[start:start + chunk], [], []
-        for name in NAMES:
+        for name in names:
             field = getattr(Claim, name)
             column = [field.db_value(values[name]) for _, values in part]
             if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
@@ -193,7 +224,7 @@ def _write(rows: list, limits_by_status: dict[str, QueueLimit]) -> int:
     changed = {}
     for claim in rows:
         new = values_of(next_deadline(claim, limits_by_status.get(claim.status)))
-        if new != {k: getattr(claim, k) for k in new}:
+        if not _unchanged(claim, new):
             changed[claim.id] = new
     if not changed:
         return 0
