@@ -1,0 +1,256 @@
+"""The home page's figures ("Cruscotto") for one user: every one an SQL aggregate over
+the claims `access.visible_claims(user)` returns, so the scope is decided there and the
+number of queries does not grow with the claims.
+
+What each role gets (`SECTIONS`): the call centre and an ASP manager the breakdown by
+centre and by lawyer (a manager's rows are its own centre and the lawyers of its claims),
+a lawyer its own row, a repairer neither. Ages, deadlines, terms and the to-do list
+are read from the claim's stored next deadline (`workflows.next_due`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+
+from models import AspCentre, Claim, ClaimStatus, DeadlineReminder, Lawyer, Role, User, is_postgres, utcnow
+
+from . import access, clock, deadlines, next_due
+
+OPEN = next_due.OPEN
+LEGAL_KINDS = (deadlines.OFFER, deadlines.PAYMENT, deadlines.PRESCRIPTION)  # the suit term is never "next"
+TREND_WEEKS = 12
+TODO_LIMIT = 20
+S = ClaimStatus
+# What a claim on the to-do list needs, in words: a legal term by its kind, a queue limit by the state.
+ACTION_BY_KIND = {
+    deadlines.OFFER: _l("Sollecitare l'offerta della compagnia"),
+    deadlines.PAYMENT: _l("Sollecitare il pagamento alla compagnia"),
+    deadlines.PRESCRIPTION: _l("Interrompere la prescrizione (raccomandata o PEC alla compagnia)"),
+}
+ACTION_BY_STATUS = {
+    S.RECEIVED: _l("Controllare i documenti e validare la pratica"),
+    S.INCOMPLETE: _l("Sollecitare i documenti mancanti alla carrozzeria"),
+    S.VALIDATED: _l("Affidare la pratica a un legale"),
+    S.ASSIGNED: _l("Inviare la richiesta danni alla compagnia"),
+    S.FILED: _l("Sollecitare la risposta della compagnia"),
+    S.PARTIALLY_REIMBURSED: _l("Recuperare il residuo dalla compagnia"),
+}
+SECTIONS = {
+    Role.ADMIN: ("centres", "lawyers"),
+    Role.ASP_MANAGER: ("centres", "lawyers"),
+    Role.LAWYER: ("lawyers",),
+    Role.REPAIRER: (),
+}
+
+
+@dataclass(frozen=True)
+class QueueAge:
+    status: str
+    claims: int
+    median_days: int
+    oldest_days: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    id: int
+    name: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class DueClaim:
+    id: int
+    number: str
+    status: str
+    customer_name: str | None
+    due_on: dt.date
+    kind: str
+    level: str
+
+    @property
+    def action(self):
+        """What to do next, where the deadline says it (None where it does not)."""
+        return ACTION_BY_KIND.get(self.kind) or ACTION_BY_STATUS.get(self.status)
+
+
+@dataclass
+class Dashboard:
+    role: str
+    today: dt.date
+    states: dict[str, int]
+    ages: list[QueueAge]
+    overdue: int
+    due_soon: int
+    trend: list[tuple[dt.date, int]]
+    terms: dict[str, dict[str, int]]  # "this_week" / "next_week" -> legal kind -> claims
+    term_claims: list[DueClaim]
+    todo: list[DueClaim]
+    centres: list[Breakdown] = field(default_factory=list)
+    lawyers: list[Breakdown] = field(default_factory=list)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return SECTIONS.get(self.role, ())
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week (weeks run Monday to Sunday, as in Italy)."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _open(user: User, *fields) -> pw.ModelSelect:
+    return access.visible_claims(user, *fields).where(Claim.status.in_(OPEN))
+
+
+def _count_if(condition) -> pw.Expression:
+    return pw.fn.COALESCE(pw.fn.SUM(pw.Case(None, [(condition, 1)], 0)), 0)
+
+
+def state_counts(user: User) -> dict[str, int]:
+    """Claims per state, every state present (0 where none)."""
+    counts = access.status_counts(user)
+    return {status: counts.get(status, 0) for status in ClaimStatus.ALL}
+
+
+def _breakdown(user: User, key: pw.ForeignKeyField, model, today: dt.date) -> list[Breakdown]:
+    """Open claims and the overdue among them, per centre or lawyer, in one GROUP BY."""
+    overdue = next_due.level_clause(next_due.OVERDUE, today)
+    query = (_open(user, model.id, model.name, pw.fn.COUNT(Claim.id), _count_if(overdue))
+             .join(model, on=(key == model.id))
+             .group_by(model.id, model.name).order_by(model.name, model.id))
+    return [Breakdown(*row) for row in query.tuples()]
+
+
+def by_centre(user: User, today: dt.date | None = None) -> list[Breakdown]:
+    if "centres" not in SECTIONS.get(user.role, ()):
+        return []
+    return _breakdown(user, Claim.asp_centre, AspCentre, today or clock.today())
+
+
+def by_lawyer(user: User, today: dt.date | None = None) -> list[Breakdown]:
+    if "lawyers" not in SECTIONS.get(user.role, ()):
+        return []
+    return _breakdown(user, Claim.lawyer, Lawyer, today or clock.today())
+
+
+def _ages_rows(user: User):
+    """(status, claims, oldest status_since, median status_since) per open state.
+
+    The median is the lower middle claim by `status_since` (the older one of the two
+    middles for an even count): PostgreSQL's `percentile_disc(0.5)`, and on SQLite the
+    row numbered (n + 1) / 2 by a window over the state.
+    """
+    if is_postgres():
+        median = pw.NodeList((pw.fn.percentile_disc(0.5), pw.SQL("WITHIN GROUP"),
+                              pw.NodeList((pw.SQL("ORDER BY"), Claim.status_since), parens=True)))
+        query = (_open(user, Claim.status, pw.fn.COUNT(Claim.id), pw.fn.MIN(Claim.status_since), median)
+                 .group_by(Claim.status))
+        return list(query.tuples())
+    ranked = _open(user, Claim.status, Claim.status_since,
+                   pw.fn.ROW_NUMBER().over(partition_by=[Claim.status], order_by=[Claim.status_since, Claim.id])
+                   .alias("rn"),
+                   pw.fn.COUNT(Claim.id).over(partition_by=[Claim.status]).alias("n")).alias("ranked")
+    rn, n, since = ranked.c.rn, ranked.c.n, ranked.c.status_since
+    query = (pw.Select([ranked], [ranked.c.status, pw.fn.MAX(n), pw.fn.MIN(since),
+                                  pw.fn.MAX(pw.Case(None, [(rn == (n + 1) / 2, since)]))])
+             .group_by(ranked.c.status).bind(Claim._meta.database))
+    return list(query.tuples())
+
+
+def queue_ages(user: User, now: dt.datetime | None = None) -> list[QueueAge]:
+    """How long the claims of each open state have waited in it: median and oldest, in days."""
+    now = now or utcnow()
+    parse = Claim.status_since.python_value
+    found = {status: QueueAge(status, claims, (now - parse(median)).days, (now - parse(oldest)).days)
+             for status, claims, oldest, median in _ages_rows(user)}
+    return [found[status] for status in OPEN if status in found]
+
+
+def deadline_levels(user: User, today: dt.date | None = None) -> tuple[int, int]:
+    """(overdue, due soon) among the open claims, by their stored next deadline."""
+    today = today or clock.today()
+    row = _open(user, _count_if(next_due.level_clause(next_due.OVERDUE, today)),
+                _count_if(next_due.level_clause(next_due.DUE_SOON, today))).tuples().get()
+    return int(row[0]), int(row[1])
+
+
+def overdue_trend(user: User, today: dt.date | None = None, weeks: int = TREND_WEEKS) -> list[tuple[dt.date, int]]:
+    """(Monday, claims) for the last `weeks` weeks, this one last: how many claims became
+    overdue in each (a reminder of level "overdue" found that week; a claim once a week
+    however many recipients were told)."""
+    today = today or clock.today()
+    mondays = [week_start(today) - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    week = pw.Case(None, [(DeadlineReminder.found_on >= monday, i) for i, monday in reversed(list(enumerate(mondays)))])
+    query = (DeadlineReminder.select(week.alias("week"), pw.fn.COUNT(DeadlineReminder.claim.distinct()))
+             .join(Claim, on=(DeadlineReminder.claim == Claim.id))
+             .where(access.claim_scope(user), DeadlineReminder.level == next_due.OVERDUE,
+                    DeadlineReminder.found_on >= mondays[0], DeadlineReminder.found_on <= today)
+             .group_by(pw.SQL('"week"')))
+    counts = dict(query.tuples())
+    return [(monday, counts.get(i, 0)) for i, monday in enumerate(mondays)]
+
+
+def _term_weeks(today: dt.date) -> tuple[tuple[str, dt.date, dt.date], ...]:
+    monday = week_start(today)
+    return (("this_week", monday, monday + dt.timedelta(days=6)),
+            ("next_week", monday + dt.timedelta(days=7), monday + dt.timedelta(days=13)))
+
+
+def legal_terms_due(user: User, today: dt.date | None = None) -> dict[str, dict[str, int]]:
+    """Open claims whose next deadline is a legal term falling due this week or next
+    (Monday to Sunday), per week and kind."""
+    weeks = _term_weeks(today or clock.today())
+    which = pw.Case(None, [((Claim.next_due_on >= start) & (Claim.next_due_on <= end), name)
+                           for name, start, end in weeks])
+    query = (_open(user, which.alias("week"), Claim.next_due_kind, pw.fn.COUNT(Claim.id))
+             .where(Claim.next_due_kind.in_(LEGAL_KINDS), Claim.next_due_on.between(weeks[0][1], weeks[-1][2]))
+             .group_by(pw.SQL('"week"'), Claim.next_due_kind))
+    out = {name: {kind: 0 for kind in LEGAL_KINDS} for name, _, _ in weeks}
+    for name, kind, count in query.tuples():
+        out[name][kind] = count
+    return out
+
+
+def _due_claims(query, today: dt.date, limit: int) -> list[DueClaim]:
+    query = query.order_by(Claim.next_due_on, Claim.id).limit(limit)
+    return [DueClaim(row.id, row.number, row.status, row.customer_name, row.next_due_on, row.next_due_kind,
+                     next_due.level_of(row.next_due_on, row.next_warn_on, today))
+            for row in query.namedtuples()]
+
+
+DUE_FIELDS = (Claim.id, Claim.number, Claim.status, Claim.customer_name, Claim.next_due_on, Claim.next_due_kind,
+              Claim.next_warn_on)
+
+
+def legal_term_claims(user: User, today: dt.date | None = None, limit: int = TODO_LIMIT) -> list[DueClaim]:
+    """The first `limit` claims of `legal_terms_due`, by due date."""
+    today = today or clock.today()
+    weeks = _term_weeks(today)
+    query = _open(user, *DUE_FIELDS).where(Claim.next_due_kind.in_(LEGAL_KINDS),
+                                           Claim.next_due_on.between(weeks[0][1], weeks[-1][2]))
+    return _due_claims(query, today, limit)
+
+
+def todo(user: User, today: dt.date | None = None, limit: int = TODO_LIMIT) -> list[DueClaim]:
+    """"Da fare oggi": the user's claims whose next deadline is overdue or due soon,
+    the most urgent first."""
+    today = today or clock.today()
+    late = next_due.level_clause(next_due.OVERDUE, today) | next_due.level_clause(next_due.DUE_SOON, today)
+    return _due_claims(_open(user, *DUE_FIELDS).where(late), today, limit)
+
+
+def for_user(user: User, today: dt.date | None = None, now: dt.datetime | None = None) -> Dashboard:
+    """Everything the home page shows `user`, in a fixed number of queries."""
+    today = today or clock.today()
+    overdue, due_soon = deadline_levels(user, today)
+    return Dashboard(
+        role=user.role, today=today, states=state_counts(user), ages=queue_ages(user, now),
+        overdue=overdue, due_soon=due_soon, trend=overdue_trend(user, today),
+        terms=legal_terms_due(user, today), term_claims=legal_term_claims(user, today), todo=todo(user, today),
+        centres=by_centre(user, today), lawyers=by_lawyer(user, today),
+    )
