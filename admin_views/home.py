@@ -90,7 +90,7 @@ class HomeView(AdminIndexView):
             "centres": breakdown(figures.centres),
             "lawyers": breakdown(figures.lawyers),
             "sections": list(figures.sections),
-            "text": {"claims": _("Pratiche"), "not_overdue": _("Aperte non scadute"), "overdue": _("Scadute"),
+            "text": {"claims": _("Pratiche"), "not_overdue": _("Aperte non scadute"), "overdue": _("Aperte scadute"),
                      "became_overdue": _("Pratiche scadute nella settimana"),
                      "kinds": {kind: str(next_due.KIND_LABELS[kind]) for kind in dashboard.LEGAL_KINDS}},
         }

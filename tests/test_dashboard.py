@@ -227,3 +227,12 @@ def test_the_data_needs_a_login(client, world):
     response = client.get("/admin/dashboard/data")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert b"Centro" not in response.data
+
+
+def test_the_dashboard_speaks_english_to_an_english_user(client, world, f):
+    login(client, f.user(Role.ADMIN, language="en"))
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "To do today" in page and "Legal terms falling due" in page and "Da fare oggi" not in page
+    assert "Chase the insurer for its offer" in page  # a5's action
+    data = client.get("/admin/dashboard/data").get_json()
+    assert data["text"]["overdue"] == "Open, overdue" and data["states"][0]["label"] == "Received"

@@ -17,7 +17,7 @@
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: {legend: {display: datasets.length > 1}},
-        scales: {x: {stacked: !!stacked}, y: {beginAtZero: true, ticks: {precision: 0}}}
+        scales: {x: {stacked: !!stacked}, y: {stacked: !!stacked, beginAtZero: true, ticks: {precision: 0}}}
       }
     });
   }
@@ -40,7 +40,7 @@
           data: {
             labels: data.trend.map(function (w) { return w.label; }),
             datasets: [{label: text.became_overdue, data: data.trend.map(function (w) { return w.claims; }),
-                        borderColor: COLOURS.trend, backgroundColor: COLOURS.trend, tension: 0.2}]
+                        borderColor: COLOURS.trend, backgroundColor: COLOURS.trend, tension: 0}]
           },
           options: {responsive: true, maintainAspectRatio: false, animation: false,
                     plugins: {legend: {display: false}},
