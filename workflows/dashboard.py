@@ -117,66 +117,100 @@ def state_counts(user: User) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in ClaimStatus.ALL}
 
 
-def _breakdown(user: User, key: pw.ForeignKeyField, model, today: dt.date) -> list[Breakdown]:
-    """Open claims and the overdue among them, per centre or lawyer, in one GROUP BY."""
-    overdue = next_due.level_clause(next_due.OVERDUE, today)
-    query = (_open(user, model.id, model.name, pw.fn.COUNT(Claim.id), _count_if(overdue))
-             .join(model, on=(key == model.id))
-             .group_by(model.id, model.name).order_by(model.name, model.id))
-    return [Breakdown(*row) for row in query.tuples()]
+@dataclass(frozen=True)
+class Group:
+    """Open claims of one state, centre and lawyer (None: not entrusted), with their levels."""
+    status: str
+    centre: int
+    lawyer: int | None
+    open: int
+    overdue: int
+    due_soon: int
 
 
-def by_centre(user: User, today: dt.date | None = None) -> list[Breakdown]:
+def open_groups(user: User, today: dt.date | None = None) -> list[Group]:
+    """The open claims counted per state, centre and lawyer, overdue and due soon among them:
+    one GROUP BY read once for the breakdowns and the totals, whose rows are the few
+    (state, centre, lawyer) triples, never the claims."""
+    today = today or clock.today()
+    query = (_open(user, Claim.status, Claim.asp_centre, Claim.lawyer, pw.fn.COUNT(Claim.id),
+                   _count_if(next_due.level_clause(next_due.OVERDUE, today)),
+                   _count_if(next_due.level_clause(next_due.DUE_SOON, today)))
+             .group_by(Claim.status, Claim.asp_centre, Claim.lawyer))
+    return [Group(*row) for row in query.tuples()]
+
+
+def _breakdown(groups: list[Group], key: str, model) -> list[Breakdown]:
+    totals: dict[int, list[int]] = {}
+    for group in groups:
+        party = getattr(group, key)
+        if party is not None:
+            total = totals.setdefault(party, [0, 0])
+            total[0] += group.open
+            total[1] += group.overdue
+    if not totals:
+        return []
+    names = model.select(model.id, model.name).where(model.id.in_(list(totals))).order_by(model.name, model.id)
+    return [Breakdown(party, name, *totals[party]) for party, name in names.tuples()]
+
+
+def by_centre(user: User, today: dt.date | None = None, groups: list[Group] | None = None) -> list[Breakdown]:
     if "centres" not in SECTIONS.get(user.role, ()):
         return []
-    return _breakdown(user, Claim.asp_centre, AspCentre, today or clock.today())
+    return _breakdown(open_groups(user, today) if groups is None else groups, "centre", AspCentre)
 
 
-def by_lawyer(user: User, today: dt.date | None = None) -> list[Breakdown]:
+def by_lawyer(user: User, today: dt.date | None = None, groups: list[Group] | None = None) -> list[Breakdown]:
     if "lawyers" not in SECTIONS.get(user.role, ()):
         return []
-    return _breakdown(user, Claim.lawyer, Lawyer, today or clock.today())
+    return _breakdown(open_groups(user, today) if groups is None else groups, "lawyer", Lawyer)
 
 
-def _ages_rows(user: User):
-    """(status, claims, oldest status_since, median status_since) per open state.
+def _ages_rows(user: User, now: dt.datetime):
+    """(status, claims, oldest, median) per open state, the ages in whole days in the state.
 
     The median is the lower middle claim by `status_since` (the older one of the two
-    middles for an even count): PostgreSQL's `percentile_disc(0.5)`, and on SQLite the
-    row numbered (n + 1) / 2 by a window over the state.
+    middles for an even count): PostgreSQL's `percentile_disc(0.5)`; on SQLite a window
+    over the claims counted per state and day of age, whose running total from the oldest
+    day reaches (n + 1) / 2 at the median (a sort of a few hundred days, not of the claims).
     """
     if is_postgres():
         median = pw.NodeList((pw.fn.percentile_disc(0.5), pw.SQL("WITHIN GROUP"),
                               pw.NodeList((pw.SQL("ORDER BY"), Claim.status_since), parens=True)))
         query = (_open(user, Claim.status, pw.fn.COUNT(Claim.id), pw.fn.MIN(Claim.status_since), median)
                  .group_by(Claim.status))
-        return list(query.tuples())
-    ranked = _open(user, Claim.status, Claim.status_since,
-                   pw.fn.ROW_NUMBER().over(partition_by=[Claim.status], order_by=[Claim.status_since, Claim.id])
-                   .alias("rn"),
-                   pw.fn.COUNT(Claim.id).over(partition_by=[Claim.status]).alias("n")).alias("ranked")
-    rn, n, since = ranked.c.rn, ranked.c.n, ranked.c.status_since
-    query = (pw.Select([ranked], [ranked.c.status, pw.fn.MAX(n), pw.fn.MIN(since),
-                                  pw.fn.MAX(pw.Case(None, [(rn == (n + 1) / 2, since)]))])
-             .group_by(ranked.c.status).bind(Claim._meta.database))
+        parse = Claim.status_since.python_value
+        return [(status, claims, (now - parse(oldest)).days, (now - parse(middle)).days)
+                for status, claims, oldest, middle in query.tuples()]
+    age = pw.fn.CAST(pw.NodeList((pw.fn.julianday(now.strftime("%Y-%m-%d %H:%M:%S"))
+                                  - pw.fn.julianday(Claim.status_since), pw.SQL("AS INTEGER"))))
+    per_day = (_open(user, Claim.status, age.alias("age"), pw.fn.COUNT(Claim.id).alias("claims"))
+               .group_by(Claim.status, pw.SQL('"age"')).alias("per_day"))
+    day, claims = per_day.c.age, per_day.c.claims
+    running = (pw.Select([per_day], [per_day.c.status, day, claims,
+                                     pw.fn.SUM(claims).over(partition_by=[per_day.c.status],
+                                                            order_by=[day.desc()]).alias("cum"),
+                                     pw.fn.SUM(claims).over(partition_by=[per_day.c.status]).alias("n")])
+               .alias("running"))
+    cum, n, day, claims = running.c.cum, running.c.n, running.c.age, running.c.claims
+    middle = (cum >= (n + 1) / 2) & (cum - claims < (n + 1) / 2)
+    query = (pw.Select([running], [running.c.status, pw.fn.MAX(n), pw.fn.MAX(day),
+                                   pw.fn.MAX(pw.Case(None, [(middle, day)]))])
+             .group_by(running.c.status).bind(Claim._meta.database))
     return list(query.tuples())
 
 
 def queue_ages(user: User, now: dt.datetime | None = None) -> list[QueueAge]:
     """How long the claims of each open state have waited in it: median and oldest, in days."""
-    now = now or utcnow()
-    parse = Claim.status_since.python_value
-    found = {status: QueueAge(status, claims, (now - parse(median)).days, (now - parse(oldest)).days)
-             for status, claims, oldest, median in _ages_rows(user)}
+    found = {status: QueueAge(status, claims, median, oldest)
+             for status, claims, oldest, median in _ages_rows(user, now or utcnow())}
     return [found[status] for status in OPEN if status in found]
 
 
-def deadline_levels(user: User, today: dt.date | None = None) -> tuple[int, int]:
+def deadline_levels(user: User, today: dt.date | None = None, groups: list[Group] | None = None) -> tuple[int, int]:
     """(overdue, due soon) among the open claims, by their stored next deadline."""
-    today = today or clock.today()
-    row = _open(user, _count_if(next_due.level_clause(next_due.OVERDUE, today)),
-                _count_if(next_due.level_clause(next_due.DUE_SOON, today))).tuples().get()
-    return int(row[0]), int(row[1])
+    groups = open_groups(user, today) if groups is None else groups
+    return sum(g.overdue for g in groups), sum(g.due_soon for g in groups)
 
 
 def overdue_trend(user: User, today: dt.date | None = None, weeks: int = TREND_WEEKS) -> list[tuple[dt.date, int]]:
@@ -241,16 +275,20 @@ def todo(user: User, today: dt.date | None = None, limit: int = TODO_LIMIT) -> l
     the most urgent first."""
     today = today or clock.today()
     late = next_due.level_clause(next_due.OVERDUE, today) | next_due.level_clause(next_due.DUE_SOON, today)
-    return _due_claims(_open(user, *DUE_FIELDS).where(late), today, limit)
+    # Said again on its own, the first condition lets the database range-scan the index of
+    # next_due_on in order and stop at `limit` (SQLite keeps NULLs, the closed claims, first).
+    query = _open(user, *DUE_FIELDS).where(Claim.next_due_on.is_null(False), late)
+    return _due_claims(query, today, limit)
 
 
 def for_user(user: User, today: dt.date | None = None, now: dt.datetime | None = None) -> Dashboard:
     """Everything the home page shows `user`, in a fixed number of queries."""
     today = today or clock.today()
-    overdue, due_soon = deadline_levels(user, today)
+    groups = open_groups(user, today)
+    overdue, due_soon = deadline_levels(user, today, groups)
     return Dashboard(
         role=user.role, today=today, states=state_counts(user), ages=queue_ages(user, now),
         overdue=overdue, due_soon=due_soon, trend=overdue_trend(user, today),
         terms=legal_terms_due(user, today), term_claims=legal_term_claims(user, today), todo=todo(user, today),
-        centres=by_centre(user, today), lawyers=by_lawyer(user, today),
+        centres=by_centre(user, today, groups), lawyers=by_lawyer(user, today, groups),
     )
