@@ -1,6 +1,6 @@
 """The home page ("Cruscotto"): the user's claims per state, the age of each queue,
 deadlines, legal terms and the day's to-do list, drawn from `workflows.dashboard`; the
-charts read the same figures as JSON from /admin/dashboard/data."""
+charts read theirs (states, overdue trend, breakdowns) as JSON from /admin/dashboard/data."""
 from __future__ import annotations
 
 from flask import jsonify, redirect, request, url_for
@@ -25,17 +25,6 @@ def queue_url(slug: str) -> str:
         return url_for(f"queue_{slug.replace('-', '_')}.index_view")
     except BuildError:
         return f"/admin/queue/{slug}/"
-
-
-def _due(item: dashboard.DueClaim) -> dict:
-    return {"id": item.id, "number": item.number, "status": item.status,
-            "status_label": str(ClaimStatus.LABELS.get(item.status, item.status)),
-            "customer_name": item.customer_name, "due_on": item.due_on.isoformat(),
-            "due_on_label": dates.format_date(item.due_on), "kind": item.kind,
-            "kind_label": str(next_due.KIND_LABELS.get(item.kind, item.kind)), "level": item.level,
-            "level_label": str(next_due.LEVEL_LABELS.get(item.level, "")),
-            "action": str(item.action) if item.action else None,
-            "url": url_for("claim.details_view", id=item.id)}
 
 
 class HomeView(AdminIndexView):
@@ -68,8 +57,8 @@ class HomeView(AdminIndexView):
 
     @expose("/dashboard/data")
     def dashboard_data(self):
-        """The dashboard's figures for the charts, in the same scope as the page."""
-        figures = self._figures()
+        """The figures the page's charts draw, in the same scope as the page."""
+        figures = dashboard.charts_for(current_user._get_current_object())
         urls = self._state_urls()
         breakdown = lambda rows: [{"id": r.id, "name": r.name, "open": r.open, "overdue": r.overdue}  # noqa: E731
                                   for r in rows]
@@ -78,23 +67,16 @@ class HomeView(AdminIndexView):
             "today": figures.today.isoformat(),
             "states": [{"status": status, "label": str(label), "count": figures.states[status], "url": urls[status]}
                        for status, label in ClaimStatus.CHOICES],
-            "ages": [{"status": a.status, "label": str(ClaimStatus.LABELS[a.status]), "claims": a.claims,
-                      "median_days": a.median_days, "oldest_days": a.oldest_days} for a in figures.ages],
             "overdue": figures.overdue,
             "due_soon": figures.due_soon,
             "trend": [{"week": monday.isoformat(), "label": dates.format_date(monday), "claims": n}
                       for monday, n in figures.trend],
-            "terms": figures.terms,
-            "term_claims": [_due(item) for item in figures.term_claims],
-            "todo": [_due(item) for item in figures.todo],
             "centres": breakdown(figures.centres),
             "lawyers": breakdown(figures.lawyers),
             "sections": list(figures.sections),
             "text": {"claims": _("Pratiche"), "not_overdue": _("Aperte non scadute"), "overdue": _("Aperte scadute"),
-                     "became_overdue": _("Pratiche scadute nella settimana"),
-                     "kinds": {kind: str(next_due.KIND_LABELS[kind]) for kind in dashboard.LEGAL_KINDS}},
+                     "became_overdue": _("Pratiche scadute nella settimana")},
         }
         response = jsonify(body)
         response.headers["Cache-Control"] = "no-store"
         return response
-

@@ -1,6 +1,8 @@
 """The home page's figures ("Cruscotto") for one user: every one an SQL aggregate over
 the claims `access.visible_claims(user)` returns, so the scope is decided there and the
-number of queries does not grow with the claims.
+number of queries does not grow with the claims. The open claims are read once, counted
+per state, centre and lawyer (`open_groups`); the breakdowns and the totals add up those
+few rows, never the claims.
 
 What each role gets (`SECTIONS`): the call centre and an ASP manager the breakdown by
 centre and by lawyer (a manager's rows are its own centre and the lawyers of its claims),
@@ -166,45 +168,63 @@ def by_lawyer(user: User, today: dt.date | None = None, groups: list[Group] | No
     return _breakdown(open_groups(user, today) if groups is None else groups, "lawyer", Lawyer)
 
 
-def _ages_rows(user: User, now: dt.datetime):
-    """(status, claims, oldest, median) per open state, the ages in whole days in the state.
-
-    The median is the lower middle claim by `status_since` (the older one of the two
-    middles for an even count): PostgreSQL's `percentile_disc(0.5)`; on SQLite a window
-    over the claims counted per state and day of age, whose running total from the oldest
-    day reaches (n + 1) / 2 at the median (a sort of a few hundred days, not of the claims).
-    """
+def _age_days(now: dt.datetime) -> pw.Expression:
+    """Whole days a claim has been in its state at `now` (as `Claim.days_in_status`)."""
+    moment = now.strftime("%Y-%m-%d %H:%M:%S")
     if is_postgres():
-        median = pw.NodeList((pw.fn.percentile_disc(0.5), pw.SQL("WITHIN GROUP"),
-                              pw.NodeList((pw.SQL("ORDER BY"), Claim.status_since), parens=True)))
-        query = (_open(user, Claim.status, pw.fn.COUNT(Claim.id), pw.fn.MIN(Claim.status_since), median)
-                 .group_by(Claim.status))
-        parse = Claim.status_since.python_value
-        return [(status, claims, (now - parse(oldest)).days, (now - parse(middle)).days)
-                for status, claims, oldest, middle in query.tuples()]
-    age = pw.fn.CAST(pw.NodeList((pw.fn.julianday(now.strftime("%Y-%m-%d %H:%M:%S"))
-                                  - pw.fn.julianday(Claim.status_since), pw.SQL("AS INTEGER"))))
-    per_day = (_open(user, Claim.status, age.alias("age"), pw.fn.COUNT(Claim.id).alias("claims"))
-               .group_by(Claim.status, pw.SQL('"age"')).alias("per_day"))
-    day, claims = per_day.c.age, per_day.c.claims
-    running = (pw.Select([per_day], [per_day.c.status, day, claims,
-                                     pw.fn.SUM(claims).over(partition_by=[per_day.c.status],
-                                                            order_by=[day.desc()]).alias("cum"),
-                                     pw.fn.SUM(claims).over(partition_by=[per_day.c.status]).alias("n")])
-               .alias("running"))
-    cum, n, day, claims = running.c.cum, running.c.n, running.c.age, running.c.claims
-    middle = (cum >= (n + 1) / 2) & (cum - claims < (n + 1) / 2)
-    query = (pw.Select([running], [running.c.status, pw.fn.MAX(n), pw.fn.MAX(day),
-                                   pw.fn.MAX(pw.Case(None, [(middle, day)]))])
-             .group_by(running.c.status).bind(Claim._meta.database))
-    return list(query.tuples())
+        at = pw.fn.CAST(pw.NodeList((moment, pw.SQL("AS TIMESTAMP"))))
+        waited = pw.NodeList((at, pw.SQL("-"), Claim.status_since), parens=True)
+        days = pw.fn.EXTRACT(pw.NodeList((pw.SQL("DAY FROM"), waited)))
+    else:
+        days = pw.fn.julianday(moment) - pw.fn.julianday(Claim.status_since)
+    return pw.fn.CAST(pw.NodeList((days, pw.SQL("AS INTEGER"))))
+
+
+# Over the open claims counted per state, centre, lawyer and day of age (`g`, read once):
+# the groups of `open_groups`, and per state its claims, oldest day and median day. The
+# median is the lower middle claim by age from the oldest (the older one of the two
+# middles for an even count): the day at which the running total from the oldest day
+# reaches (n + 1) / 2, a window over a few hundred days per state, not over the claims.
+FIGURES_SQL = """
+WITH g AS ({inner}),
+per_day AS (SELECT status, age, CAST(SUM(n) AS INTEGER) AS claims FROM g GROUP BY status, age),
+running AS (SELECT status, age, claims,
+                   CAST(SUM(claims) OVER (PARTITION BY status ORDER BY age DESC) AS INTEGER) AS cum,
+                   CAST(SUM(claims) OVER (PARTITION BY status) AS INTEGER) AS total
+            FROM per_day)
+SELECT 'group', status, centre, lawyer, SUM(n), SUM(overdue), SUM(due_soon)
+FROM g GROUP BY status, centre, lawyer
+UNION ALL
+SELECT 'age', status, MAX(total), MAX(age),
+       MAX(CASE WHEN cum >= (total + 1) / 2 AND cum - claims < (total + 1) / 2 THEN age END), NULL, NULL
+FROM running GROUP BY status
+"""
+
+
+def open_figures(user: User, today: dt.date | None = None,
+                 now: dt.datetime | None = None) -> tuple[list[Group], list[QueueAge]]:
+    """`open_groups` and `queue_ages` in one query: the open claims are read once."""
+    today, now = today or clock.today(), now or utcnow()
+    inner = (_open(user, Claim.status, Claim.asp_centre.alias("centre"), Claim.lawyer.alias("lawyer"),
+                   _age_days(now).alias("age"), pw.fn.COUNT(Claim.id).alias("n"),
+                   _count_if(next_due.level_clause(next_due.OVERDUE, today)).alias("overdue"),
+                   _count_if(next_due.level_clause(next_due.DUE_SOON, today)).alias("due_soon"))
+             .group_by(Claim.status, Claim.asp_centre, Claim.lawyer, pw.SQL('"age"')))
+    sql, params = inner.sql()
+    groups, ages = [], {}
+    for kind, status, *values in Claim._meta.database.execute_sql(FIGURES_SQL.format(inner=sql), params):
+        if kind == "group":
+            centre, lawyer, n, overdue, due_soon = values
+            groups.append(Group(status, centre, lawyer, int(n), int(overdue), int(due_soon)))
+        else:
+            claims, oldest, median = (int(v) for v in values[:3])
+            ages[status] = QueueAge(status, claims, median, oldest)
+    return groups, [ages[status] for status in OPEN if status in ages]
 
 
 def queue_ages(user: User, now: dt.datetime | None = None) -> list[QueueAge]:
     """How long the claims of each open state have waited in it: median and oldest, in days."""
-    found = {status: QueueAge(status, claims, median, oldest)
-             for status, claims, oldest, median in _ages_rows(user, now or utcnow())}
-    return [found[status] for status in OPEN if status in found]
+    return open_figures(user, now=now)[1]
 
 
 def deadline_levels(user: User, today: dt.date | None = None, groups: list[Group] | None = None) -> tuple[int, int]:
@@ -282,13 +302,26 @@ def todo(user: User, today: dt.date | None = None, limit: int = TODO_LIMIT) -> l
     return _due_claims(query, today, limit)
 
 
-def for_user(user: User, today: dt.date | None = None, now: dt.datetime | None = None) -> Dashboard:
-    """Everything the home page shows `user`, in a fixed number of queries."""
+def charts_for(user: User, today: dt.date | None = None) -> Dashboard:
+    """What the page's charts draw: the states, the trend and the breakdowns (the ages,
+    terms and to-do list, which no chart shows, are left empty)."""
     today = today or clock.today()
     groups = open_groups(user, today)
     overdue, due_soon = deadline_levels(user, today, groups)
     return Dashboard(
-        role=user.role, today=today, states=state_counts(user), ages=queue_ages(user, now),
+        role=user.role, today=today, states=state_counts(user), ages=[], overdue=overdue, due_soon=due_soon,
+        trend=overdue_trend(user, today), terms={}, term_claims=[], todo=[],
+        centres=by_centre(user, today, groups), lawyers=by_lawyer(user, today, groups),
+    )
+
+
+def for_user(user: User, today: dt.date | None = None, now: dt.datetime | None = None) -> Dashboard:
+    """Everything the home page shows `user`, in a fixed number of queries."""
+    today = today or clock.today()
+    groups, ages = open_figures(user, today, now)
+    overdue, due_soon = deadline_levels(user, today, groups)
+    return Dashboard(
+        role=user.role, today=today, states=state_counts(user), ages=ages,
         overdue=overdue, due_soon=due_soon, trend=overdue_trend(user, today),
         terms=legal_terms_due(user, today), term_claims=legal_term_claims(user, today), todo=todo(user, today),
         centres=by_centre(user, today, groups), lawyers=by_lawyer(user, today, groups),
