@@ -143,6 +143,17 @@ def test_the_trend_counts_claims_become_overdue_per_week_once_each(world):
     assert [n for _, n in dashboard.overdue_trend(u.repairer, TODAY)] == [0] * 10 + [1, 0]
 
 
+def test_only_an_active_call_centre_user_reads_the_trend_without_the_scope(world, f):
+    from workflows import access
+    remind(world.c["b1"], dt.date(2026, 11, 23), TODAY - D(days=10))
+    gone = f.user(Role.ADMIN, active=False)
+    assert access.sees_all(world.users.admin) and not access.sees_all(gone)
+    assert not any(access.sees_all(u) for u in (world.users.manager, world.users.lawyer, world.users.repairer))
+    assert sum(n for _, n in dashboard.overdue_trend(world.users.admin, TODAY)) == 1
+    assert sum(n for _, n in dashboard.overdue_trend(gone, TODAY)) == 0
+    assert sum(n for _, n in dashboard.overdue_trend(world.users.manager, TODAY)) == 0
+
+
 def test_legal_terms_falling_due_this_week_and_next(world):
     u = world.users
     zero = {"offer": 0, "payment": 0, "prescription": 0}
