@@ -188,8 +188,10 @@ def test_the_sections_of_each_role(world):
     lawyer = dashboard.for_user(u.lawyer, TODAY, NOW)
     assert lawyer.sections == ("lawyers",) and lawyer.centres == []
     repairer = dashboard.for_user(u.repairer, TODAY, NOW)
-    assert repairer.sections == () and repairer.centres == repairer.lawyers == []
-    assert numbers(repairer.todo) == [world.c["b1"].number, world.c["b2"].number]
+    assert repairer.sections == () and repairer.centres == repairer.lawyers == [] and repairer.simple
+    assert {s: n for s, n in repairer.states.items() if n} == {S.ASSIGNED: 1, S.FILED: 1}
+    assert (repairer.todo, repairer.trend, repairer.ages, repairer.overdue) == ([], [], [], 0)
+    assert not any(dashboard.for_user(user, TODAY, NOW).simple for user in (u.admin, u.manager, u.lawyer))
 
 
 def test_the_number_of_queries_does_not_grow_with_the_claims(world, f):
@@ -239,6 +241,8 @@ def test_the_call_centre_sees_every_centre_and_a_repairer_no_breakdown(client, w
     login(client, world.users.repairer)
     page = client.get("/admin/").get_data(as_text=True)
     assert 'id="by-centres"' not in page and 'id="by-lawyers"' not in page and "Centro Alfa" not in page
+    assert 'id="status-counts"' in page and 'data-chart="states"' in page  # its claims per state, and no more
+    assert 'id="todo"' not in page and 'id="queue-ages"' not in page and 'data-chart="trend"' not in page
     data = client.get("/admin/dashboard/data").get_json()
     assert data["centres"] == data["lawyers"] == [] and data["sections"] == []
     assert {s["status"]: s["count"] for s in data["states"] if s["count"]} == {S.ASSIGNED: 1, S.FILED: 1}

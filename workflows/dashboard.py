@@ -40,6 +40,7 @@ ACTION_BY_STATUS = {
     S.FILED: _l("Sollecitare la risposta della compagnia"),
     S.PARTIALLY_REIMBURSED: _l("Recuperare il residuo dalla compagnia"),
 }
+STAFF = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)  # who works the deadlines
 SECTIONS = {
     Role.ADMIN: ("centres", "lawyers"),
     Role.ASP_MANAGER: ("centres", "lawyers"),
@@ -98,6 +99,11 @@ class Dashboard:
     @property
     def sections(self) -> tuple[str, ...]:
         return SECTIONS.get(self.role, ())
+
+    @property
+    def simple(self) -> bool:
+        """A repairer's page: its claims per state, nothing of the deadlines it does not work."""
+        return self.role not in STAFF
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -302,10 +308,17 @@ def todo(user: User, today: dt.date | None = None, limit: int = TODO_LIMIT) -> l
     return _due_claims(query, today, limit)
 
 
+def _states_only(user: User, today: dt.date) -> Dashboard:
+    return Dashboard(role=user.role, today=today, states=state_counts(user), ages=[], overdue=0, due_soon=0,
+                     trend=[], terms={}, term_claims=[], todo=[])
+
+
 def charts_for(user: User, today: dt.date | None = None) -> Dashboard:
     """What the page's charts draw: the states, the trend and the breakdowns (the ages,
     terms and to-do list, which no chart shows, are left empty)."""
     today = today or clock.today()
+    if user.role not in STAFF:
+        return _states_only(user, today)
     groups = open_groups(user, today)
     overdue, due_soon = deadline_levels(user, today, groups)
     return Dashboard(
@@ -318,6 +331,8 @@ def charts_for(user: User, today: dt.date | None = None) -> Dashboard:
 def for_user(user: User, today: dt.date | None = None, now: dt.datetime | None = None) -> Dashboard:
     """Everything the home page shows `user`, in a fixed number of queries."""
     today = today or clock.today()
+    if user.role not in STAFF:
+        return _states_only(user, today)
     groups, ages = open_figures(user, today, now)
     overdue, due_soon = deadline_levels(user, today, groups)
     return Dashboard(
