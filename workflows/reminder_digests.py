@@ -19,12 +19,12 @@ import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-import peewee as pw
-
-from models import AspCentre, Claim, ClaimStatus, DeadlineReminder, Lawyer, ReminderDigest, Role, User, db, utcnow
+from models import AspCentre, ClaimStatus, DeadlineReminder, Lawyer, ReminderDigest, Role, User, db, utcnow
 
 from . import clock, notify
 from .next_due import DUE_SOON, OVERDUE
+
+CALL_CENTRE = "callcentre"  # the recipient key of the call centre (workflows/reminders.py)
 
 log = logging.getLogger("gessin.workflows")
 
@@ -58,61 +58,70 @@ class Line:
 
 
 def _waiting_recipients(day: dt.date) -> list[str]:
-    """Recipients with reminders outside any digest and no digest yet on `day` (read on the
-    partial index of waiting reminders: one per party, however many claims)."""
-    R, D = DeadlineReminder, ReminderDigest
-    done = D.select(D.recipient).where(D.day == day)
-    query = (R.select(R.recipient).where(R.digest.is_null(), R.recipient.not_in(done))
-             .distinct().order_by(R.recipient))
-    return [row[0] for row in query.tuples()]
+    """Recipients with reminders outside any digest and no digest yet on `day` (the partial
+    index of waiting reminders, and the digests' unique key: nothing grows with the past)."""
+    p = db.param
+    rows = db.execute_sql(
+        'SELECT DISTINCT r."recipient" FROM "deadline_reminder" AS r WHERE r."digest_id" IS NULL AND NOT EXISTS '
+        f'(SELECT 1 FROM "reminder_digest" AS d WHERE d."recipient" = r."recipient" AND d."day" = {p}) '
+        'ORDER BY r."recipient"', [day.isoformat()]).fetchall()
+    return [recipient for (recipient,) in rows]
 
 
-def addresses_of(recipient: str) -> list[str]:
-    """The e-mail addresses of a recipient key (read now, so a changed address is used)."""
-    kind, _, key = recipient.partition(":")
-    if kind == "centre":
-        found = AspCentre.select(AspCentre.email).where(AspCentre.id == int(key)).tuples()
-    elif kind == "lawyer":
-        found = Lawyer.select(Lawyer.email).where(Lawyer.id == int(key)).tuples()
-    else:
-        found = (User.select(User.email).where(User.role == Role.ADMIN, User.active == True,  # noqa: E712
-                                               User.email.is_null(False), User.email != "")
-                 .order_by(User.id).tuples())
-    addresses: list[str] = []
-    for (address,) in found:
-        if address and address.lower() not in (a.lower() for a in addresses):
-            addresses.append(address)
-    return addresses
+class Directory:
+    """Names and e-mail addresses of the recipients, read once per run of the digests
+    (a few queries for every party, rather than two per digest); read at the time of the
+    digest, so a changed address is the one used."""
+
+    def __init__(self):
+        self.names = {f"centre:{i}": name for i, name in AspCentre.select(AspCentre.id, AspCentre.name).tuples()}
+        self.names.update({f"lawyer:{i}": name for i, name in Lawyer.select(Lawyer.id, Lawyer.name).tuples()})
+        self.emails = {f"centre:{i}": [email] for i, email in AspCentre.select(AspCentre.id, AspCentre.email).tuples()}
+        self.emails.update({f"lawyer:{i}": [email] for i, email in Lawyer.select(Lawyer.id, Lawyer.email).tuples()})
+        admins = (User.select(User.email).where(User.role == Role.ADMIN, User.active == True,  # noqa: E712
+                                                User.email.is_null(False), User.email != "").order_by(User.id))
+        self.emails[CALL_CENTRE] = [email for (email,) in admins.tuples()]
+
+    def name(self, recipient: str) -> str:
+        return self.names.get(recipient, "Call center")
+
+    def addresses(self, recipient: str) -> list[str]:
+        """Each address once, whatever its case."""
+        addresses: list[str] = []
+        for address in self.emails.get(recipient, []):
+            if address and address.lower() not in (a.lower() for a in addresses):
+                addresses.append(address)
+        return addresses
 
 
-def name_of(recipient: str) -> str:
-    kind, _, key = recipient.partition(":")
-    party = (AspCentre.get_or_none(AspCentre.id == int(key)) if kind == "centre"
-             else Lawyer.get_or_none(Lawyer.id == int(key)) if kind == "lawyer" else None)
-    return party.name if party is not None else "Call center"
-
-
-def _listed(digest_id: int) -> pw.ModelSelect:
-    """The digest's reminders worth telling: the claim still has that deadline, and a
-    warning is left out when the breach of the same deadline is in the digest too."""
-    R, O = DeadlineReminder, DeadlineReminder.alias()
-    breach = O.select(pw.SQL("1")).where(O.digest == R.digest, O.claim == R.claim, O.kind == R.kind,
-                                         O.due_on == R.due_on, O.level == OVERDUE)
-    return (R.select().join(Claim, on=(R.claim == Claim.id))
-            .where(R.digest == digest_id, Claim.next_due_on == R.due_on, Claim.next_due_kind == R.kind,
-                   Claim.status.not_in(ClaimStatus.FINAL), ~((R.level == DUE_SOON) & pw.fn.EXISTS(breach))))
+def _lines_sql(p: str) -> str:
+    """The digest's reminders worth telling, the first `cap` of them, each row with the
+    digest's totals (window functions: one query). Worth telling: the claim still has that
+    deadline and is open, and a warning is left out once the recipient has the breach of
+    the same deadline (found by the reminders' unique key, never a scan of past reminders).
+    Written as SQL text: peewee would build it node by node again for every digest."""
+    final = ", ".join(f"'{s}'" for s in ClaimStatus.FINAL)
+    return (
+        'SELECT c."id", c."number", c."status", r."kind", r."due_on", r."level", COUNT(*) OVER (), '
+        f"SUM(CASE WHEN r.\"level\" = '{OVERDUE}' THEN 1 ELSE 0 END) OVER () "
+        'FROM "deadline_reminder" AS r JOIN "claim" AS c ON c."id" = r."claim_id" '
+        'LEFT JOIN "deadline_reminder" AS o ON o."claim_id" = r."claim_id" AND o."kind" = r."kind" '
+        f"AND o.\"due_on\" = r.\"due_on\" AND o.\"level\" = '{OVERDUE}' AND o.\"recipient\" = r.\"recipient\" "
+        f"AND r.\"level\" = '{DUE_SOON}' "
+        f'WHERE r."digest_id" = {p} AND o."id" IS NULL AND c."next_due_on" = r."due_on" '
+        f'AND c."next_due_kind" = r."kind" AND c."status" NOT IN ({final}) '
+        f'ORDER BY r."level" DESC, r."due_on", c."number" LIMIT {p}')  # overdue sorts first
 
 
 def _lines(digest_id: int, day: dt.date, cap: int) -> tuple[dict[str, int], list[Line]]:
-    R = DeadlineReminder
-    counts = dict(_listed(digest_id).select(R.level, pw.fn.COUNT(R.id)).group_by(R.level).tuples())
-    rows = (_listed(digest_id).select(Claim.id, Claim.number, Claim.status, R.kind, R.due_on, R.level)
-            .order_by(R.level.desc(), R.due_on, Claim.number).limit(cap).tuples())  # overdue sorts first
+    rows = db.execute_sql(_lines_sql(db.param), [digest_id, cap]).fetchall()
+    total, overdue = (int(rows[0][6]), int(rows[0][7] or 0)) if rows else (0, 0)
     lines = []
-    for claim_id, number, status, kind, due_on, level in rows:
+    for claim_id, number, status, kind, due_on, level, _total, _overdue in rows:
+        due_on = dt.date.fromisoformat(due_on) if isinstance(due_on, str) else due_on
         days = (day - due_on).days if level == OVERDUE else (due_on - day).days
         lines.append(Line(claim_id, number, status, kind, due_on, level, days))
-    return counts, lines
+    return {OVERDUE: overdue, DUE_SOON: total - overdue}, lines
 
 
 def _create(recipient: str, day: dt.date) -> int | None:
@@ -124,30 +133,36 @@ def _create(recipient: str, day: dt.date) -> int | None:
     return row[0] if row else None
 
 
-def _context(recipient: str, day: dt.date, counts: dict[str, int], lines: list[Line]) -> dict:
+def _attach(digest_id: int, recipient: str) -> int:
+    p = db.param
+    return db.execute_sql(f'UPDATE "deadline_reminder" SET "digest_id" = {p} WHERE "recipient" = {p} '
+                          'AND "digest_id" IS NULL', [digest_id, recipient]).rowcount
+
+
+def _context(recipient: str, name: str, day: dt.date, counts: dict[str, int], lines: list[Line]) -> dict:
     sections = []
     for level in (OVERDUE, DUE_SOON):
         shown = [line for line in lines if line.level == level]
         if counts.get(level):
             sections.append({"level": level, "count": counts[level], "lines": shown,
                              "more": counts[level] - len(shown), "queue_url": notify.absolute_url(QUEUE_PATHS[level])})
-    return {"name": name_of(recipient), "day": day, "overdue": counts.get(OVERDUE, 0),
-            "due_soon": counts.get(DUE_SOON, 0), "sections": sections, "call_centre": recipient == "callcentre"}
+    return {"name": name, "day": day, "overdue": counts.get(OVERDUE, 0),
+            "due_soon": counts.get(DUE_SOON, 0), "sections": sections, "call_centre": recipient == CALL_CENTRE}
 
 
 class DigestOutcome:
     SENT, EMPTY, NO_ADDRESS, TAKEN = "sent", "empty", "no_address", "taken"
 
 
-def digest_for(recipient: str, day: dt.date, cap: int = LINES) -> str:
+def digest_for(recipient: str, day: dt.date, cap: int = LINES, directory: Directory | None = None) -> str:
     """Gather `recipient`'s waiting reminders into its digest of `day`, in one transaction,
     and write its e-mail(s); a DigestOutcome."""
-    R = DeadlineReminder
+    directory = directory or Directory()
     with db.atomic() as transaction:
         digest_id = _create(recipient, day)
         if digest_id is None:
             return DigestOutcome.TAKEN
-        attached = R.update(digest=digest_id).where(R.recipient == recipient, R.digest.is_null()).execute()
+        attached = _attach(digest_id, recipient)
         if not attached:  # nothing waited after all: no digest, so a later reminder may still have one today
             transaction.rollback()
             return DigestOutcome.EMPTY
@@ -156,18 +171,25 @@ def digest_for(recipient: str, day: dt.date, cap: int = LINES) -> str:
         if not total:
             log.info("reminder digest %s of %s: %d reminders, none still due", recipient, day, attached)
             return DigestOutcome.EMPTY
-        addresses = addresses_of(recipient)
+        addresses = directory.addresses(recipient)
         if not addresses:
             log.warning("reminder digest %s of %s: %d claims to tell and no e-mail address (call centre: no active "
                         "admin user with an e-mail)", recipient, day, total)
-            ReminderDigest.update(reminders=total).where(ReminderDigest.id == digest_id).execute()
+            _finish(digest_id, total, None)
             return DigestOutcome.NO_ADDRESS
-        subject, body = notify.render(TEMPLATE, **_context(recipient, day, counts, lines))
+        context = _context(recipient, directory.name(recipient), day, counts, lines)
+        subject, body = notify.render(TEMPLATE, **context)
         ids = notify.write([(None, address, subject, body) for address in addresses])
-        ReminderDigest.update(reminders=total, email=ids[0]).where(ReminderDigest.id == digest_id).execute()
+        _finish(digest_id, total, ids[0])
     log.info("reminder digest %s of %s: %d claims (%d overdue) to %d address(es)", recipient, day, total,
-             counts.get(OVERDUE, 0), len(addresses))
+             counts[OVERDUE], len(addresses))
     return DigestOutcome.SENT
+
+
+def _finish(digest_id: int, total: int, email_id: int | None) -> None:
+    p = db.param
+    db.execute_sql(f'UPDATE "reminder_digest" SET "reminders" = {p}, "email_id" = {p} WHERE "id" = {p}',
+                   [total, email_id, digest_id])
 
 
 def send_digests(today: dt.date | None = None, *, digest_hour: int = DIGEST_HOUR, now: dt.datetime | None = None,
@@ -178,8 +200,9 @@ def send_digests(today: dt.date | None = None, *, digest_hour: int = DIGEST_HOUR
     today = today or now.date()
     if today >= now.date() and now.hour < digest_hour:
         return 0
-    sent = 0
-    for recipient in _waiting_recipients(today):
-        sent += digest_for(recipient, today, cap) == DigestOutcome.SENT
+    sent, waiting = 0, _waiting_recipients(today)
+    directory = Directory() if waiting else None
+    for recipient in waiting:
+        sent += digest_for(recipient, today, cap, directory) == DigestOutcome.SENT
         notify.flush()  # each digest's e-mails go to the sender once its transaction committed
     return sent

@@ -25,12 +25,12 @@ from models import Claim, ClaimStatus, Lawyer, db, is_postgres, utcnow
 
 from . import clock
 from .next_due import DUE_SOON, OVERDUE
+from .reminder_digests import CALL_CENTRE, send_digests  # noqa: F401 - the digests, the second half
 
 log = logging.getLogger("gessin.workflows")
 
 BATCH = 1000
 INSERT_CHUNK = 500  # reminder rows per INSERT (7 parameters each)
-CALL_CENTRE = "callcentre"
 CENTRE_STATES = (ClaimStatus.RECEIVED, ClaimStatus.INCOMPLETE, ClaimStatus.VALIDATED)
 LAWYER_STATES = (ClaimStatus.ASSIGNED, ClaimStatus.FILED, ClaimStatus.PARTIALLY_REIMBURSED)
 
@@ -99,17 +99,22 @@ def _advance_sql(p: str) -> str:
     it and evaluates its WHERE again on the new row, so a claim whose deadline moved to a
     later reminder day is left alone; SQLite runs one writer at a time (IMMEDIATE). The
     sweep does not change `version`: a user's change read before it still saves.
+    The batch is the first claims of the `remind_on` index (a range scan); those it moves
+    on leave the range, so the next batch starts again at the index's beginning.
     """
     final = ", ".join(f"'{s}'" for s in ClaimStatus.FINAL)
     day_after = '"next_due_on" + 1' if is_postgres() else "date(\"next_due_on\", '+1 day')"
     first = 'COALESCE("next_warn_on", "next_due_on")'
+    due = f'SELECT "id" FROM "claim" WHERE "remind_on" <= {p} ORDER BY "remind_on" LIMIT {p}'
+    # PostgreSQL: the batch's ids as an array, so the rows are fetched by primary key (given
+    # `IN (subquery)` it hashes every due claim against the batch, once per batch).
+    batch = f"= ANY(ARRAY({due}))" if is_postgres() else f"IN ({due})"
     return (
         f'UPDATE "claim" SET "remind_on" = CASE'
         f' WHEN "next_due_on" IS NULL OR "next_due_on" < {p} OR "status" IN ({final}) THEN NULL'
         f' WHEN {first} > {p} THEN {first}'
         f' ELSE {day_after} END'
-        f' WHERE "remind_on" <= {p} AND "id" IN ('
-        f'SELECT "id" FROM "claim" WHERE "remind_on" <= {p} ORDER BY "remind_on" LIMIT {p})'
+        f' WHERE "remind_on" <= {p} AND "id" {batch}'
         f' RETURNING "id", "status", "asp_centre_id", "lawyer_id", "next_due_on", "next_due_kind", "next_warn_on"')
 
 
@@ -168,5 +173,3 @@ def sweep(today: dt.date | None = None, batch: int = BATCH) -> SweepResult:
                  today.isoformat(), result.claims, result.reminders, result.batches)
     return result
 
-
-from .reminder_digests import send_digests  # noqa: E402,F401 - the second half of the reminders
