@@ -137,3 +137,24 @@ def test_a_second_worker_meets_the_digest_of_the_day_and_skips(desk):
     DeadlineReminder.update(digest=None).execute()  # as if the second worker had read them before the first attached
     assert digest_for(recipient, D - DAY) == "taken"
     assert len(mails()[desk.centre.email]) == 1
+
+
+def test_a_digest_that_fails_leaves_the_others_and_its_reminders_wait_for_the_next_run(desk, monkeypatch):
+    from workflows import notify
+    other = desk.f.centre(name="Centro Beta")
+    deadline(claim_in(desk, ClaimStatus.VALIDATED))
+    deadline(desk.f.claim(desk.f.repairer(), other))
+    reminders.sweep(today=D - DAY)
+    real = notify.render
+
+    def failing(template, **context):
+        if context["name"] == "Centro Alfa":
+            raise RuntimeError("template broken")
+        return real(template, **context)
+    monkeypatch.setattr(notify, "render", failing)
+    assert reminders.send_digests(D - DAY, now=at(D - DAY, 8)) == 1
+    assert set(mails()) == {other.email}
+    assert ReminderDigest.select().where(ReminderDigest.recipient == f"centre:{desk.centre.id}").count() == 0
+    monkeypatch.setattr(notify, "render", real)
+    assert reminders.send_digests(D - DAY, now=at(D - DAY, 9)) == 1
+    assert set(mails()) == {other.email, desk.centre.email}

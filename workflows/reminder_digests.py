@@ -29,6 +29,7 @@ CALL_CENTRE = "callcentre"  # the recipient key of the call centre (workflows/re
 log = logging.getLogger("gessin.workflows")
 
 DIGEST_HOUR = 7
+GROUP = 50  # digests per transaction: a commit (and its fsync) per group, each digest in its own savepoint
 LINES = 100  # claims listed in one e-mail at most; the rest are counted, with a link to the queue
 QUEUE_PATHS = {OVERDUE: "/admin/queue/overdue/", DUE_SOON: "/admin/queue/due-soon/"}
 TEMPLATE = "deadline_digest"
@@ -202,7 +203,13 @@ def send_digests(today: dt.date | None = None, *, digest_hour: int = DIGEST_HOUR
         return 0
     sent, waiting = 0, _waiting_recipients(today)
     directory = Directory() if waiting else None
-    for recipient in waiting:
-        sent += digest_for(recipient, today, cap, directory) == DigestOutcome.SENT
-        notify.flush()  # each digest's e-mails go to the sender once its transaction committed
+    for start in range(0, len(waiting), GROUP):
+        with db.atomic():  # one commit per group of digests; each digest alone in its savepoint
+            for recipient in waiting[start:start + GROUP]:
+                try:
+                    sent += digest_for(recipient, today, cap, directory) == DigestOutcome.SENT
+                except Exception:  # noqa: BLE001 - one recipient's failure must not keep the others' digests
+                    log.exception("reminder digest %s of %s not written: its reminders wait for the next run",
+                                  recipient, today)
+    notify.flush()  # the digests' e-mails go to the sender once their transactions committed
     return sent
