@@ -75,7 +75,7 @@ class DeadlineReminderView(ReadOnlyView):
         DateBetweenFilter(DeadlineReminder.due_on, _l("Scadenza")),
     )
     column_searchable_list = ("recipient",)
-    search_hint = _l("Cerca per destinatario (centre:<id>, lawyer:<id>, callcentre)")
+    search_hint = _l("Cerca per destinatario (es. centre:3)")
     column_formatters = {"found_on": column(when), "due_on": column(when), "claim": _claim_link,
                          "kind": _kind, "level": _level_badge, "digest": _digest_day,
                          "recipient": lambda v, c, m, n: recipient_label(m.recipient)}
