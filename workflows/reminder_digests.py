@@ -1,9 +1,10 @@
 """The daily digest: one e-mail per recipient and day listing every claim fallen due for it.
 
-For each recipient with reminders not yet in a digest, one transaction creates the
+For each recipient with reminders not yet in a digest, one savepoint creates the
 recipient's `ReminderDigest` of the day first (unique on recipient and day: a second
 worker meets the key and skips), attaches the waiting reminders to it and writes one
-outbox e-mail per address. Reminders found after the recipient's digest of the day wait
+outbox e-mail per address; the digests of up to `GROUP` recipients commit together, and
+one that fails is rolled back alone, its reminders waiting for the next run. Reminders found after the recipient's digest of the day wait
 for the next day's digest: nobody gets a second e-mail the same day.
 
 A reminder whose claim no longer has that deadline when the digest is written (the
@@ -156,8 +157,8 @@ class DigestOutcome:
 
 
 def digest_for(recipient: str, day: dt.date, cap: int = LINES, directory: Directory | None = None) -> str:
-    """Gather `recipient`'s waiting reminders into its digest of `day`, in one transaction,
-    and write its e-mail(s); a DigestOutcome."""
+    """Gather `recipient`'s waiting reminders into its digest of `day` and write its
+    e-mail(s), all or nothing (a transaction, or a savepoint inside the caller's); a DigestOutcome."""
     directory = directory or Directory()
     with db.atomic() as transaction:
         digest_id = _create(recipient, day)
@@ -204,12 +205,16 @@ def send_digests(today: dt.date | None = None, *, digest_hour: int = DIGEST_HOUR
     sent, waiting = 0, _waiting_recipients(today)
     directory = Directory() if waiting else None
     for start in range(0, len(waiting), GROUP):
-        with db.atomic():  # one commit per group of digests; each digest alone in its savepoint
-            for recipient in waiting[start:start + GROUP]:
-                try:
-                    sent += digest_for(recipient, today, cap, directory) == DigestOutcome.SENT
-                except Exception:  # noqa: BLE001 - one recipient's failure must not keep the others' digests
-                    log.exception("reminder digest %s of %s not written: its reminders wait for the next run",
-                                  recipient, today)
-    notify.flush()  # the digests' e-mails go to the sender once their transactions committed
+        try:
+            with db.atomic():  # one commit per group of digests; each digest alone in its savepoint
+                for recipient in waiting[start:start + GROUP]:
+                    try:
+                        sent += digest_for(recipient, today, cap, directory) == DigestOutcome.SENT
+                    except Exception:  # noqa: BLE001 - one recipient's failure must not keep the others' digests
+                        log.exception("reminder digest %s of %s not written: its reminders wait for the next run",
+                                      recipient, today)
+        except Exception:
+            notify.discard()  # the group rolled back: its e-mails' rows are gone
+            raise
+        notify.flush()  # the group's e-mails go to the sender once it committed
     return sent
