@@ -16,9 +16,9 @@ from workflows.claims import open_claim
 from workflows.errors import WorkflowError
 from workflows.queues import Queue
 
+from . import deadline_columns
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
 from .claim_bulk import BulkActionsMixin
-from . import deadline_columns
 from .claim_page import ClaimPageMixin
 from .formatters import column, days_since, status_badge, when
 from .insurers import UnmappedInsurerFilter
