@@ -1,6 +1,6 @@
 """Gessin's data model. Imports nothing else of the project."""
 from .audit import ContactChange
-from .base import MAX_ID, BaseModel, bind_database, db, insert_rows, is_postgres, parse_id, utcnow
+from .base import MAX_ID, BaseModel, bind_database, db, insert_row, insert_rows, is_postgres, parse_id, utcnow
 from .claims import (
     Attachment,
     AttachmentKind,
@@ -53,5 +53,5 @@ ALL_MODELS = [
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role", "explain_integrity_error",
-    "MAX_ID", "allocate_number", "bind_database", "db", "insert_rows", "is_postgres", "parse_id", "utcnow",
+    "MAX_ID", "allocate_number", "bind_database", "db", "insert_row", "insert_rows", "is_postgres", "parse_id", "utcnow",
 ]

@@ -28,8 +28,8 @@ class ValidatedModel(BaseModel):
             if value is None:
                 continue
             others = model.select(pk).where(model._meta.fields[name] == value)
-            if self._pk is not None:
-                others = others.where(pk != self._pk)
+            if self.get_id() is not None:
+                others = others.where(pk != self.get_id())
             if others.exists():
                 raise validators.InvalidValue(name, message)
 

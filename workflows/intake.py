@@ -15,6 +15,7 @@ from pathlib import Path
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
+from playhouse.shortcuts import model_to_dict
 
 from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
@@ -173,7 +174,7 @@ def _apply_followup(claim: Claim, fields: dict, documents: list[Document], stora
     known = {(a.kind, a.sha256) for a in Attachment.select(Attachment.kind, Attachment.sha256)
              .where(Attachment.claim == claim)}
     fields = keep_hand_set(claim, dict(fields))
-    fields.update(assess(Claim(**{**claim.__data__, **{k: v for k, v in fields.items() if k in UPDATABLE}})))
+    fields.update(assess(Claim(**{**model_to_dict(claim, recurse=False), **{k: v for k, v in fields.items() if k in UPDATABLE}})))
     new_docs = [d for d in documents if (d.kind, d.sha256) not in known]
     changes = {name: value for name, value in fields.items()
                if name in UPDATABLE and _differs(getattr(claim, f"{name}_id" if name.endswith("insurer") else name),
