@@ -89,8 +89,10 @@ def load_user(user_id: str) -> User | None:
 def _wire_workflows(app: Flask) -> None:
     """Give the plain-Python workflows what they need from the app: settings, e-mail."""
     from tasks import mail as mail_tasks
+    from tasks.mailer import mail
     from workflows import checklist, notify
 
+    mail.init_app(app)  # Flask-Mail, which the outbox sends through
     checklist.configure(app.config["REQUIRED_DOCUMENTS"])
     notify.configure(render=mail_tasks.render, dispatch=mail_tasks.dispatch, public_url=app.config["PUBLIC_URL"])
 

@@ -30,6 +30,7 @@ from huey.exceptions import TaskLockedException
 import tasks
 from models import Claim, OutboundEmail, Role, utcnow
 from tasks import huey, mail
+from tasks.mailer import OutboxConnection
 from workflows import engine, notify
 
 from .conftest import login
@@ -305,10 +306,10 @@ def test_the_smtp_password_never_reaches_the_outbox_or_the_log(worker_app, queue
 def test_an_error_quoting_the_password_is_masked(worker_app, queue, parties, monkeypatch, caplog):
     worker_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_PASSWORD="s3greto-smtp")
 
-    def refuse(config, before_data=None):
+    def refuse(connection):
         raise smtplib.SMTPAuthenticationError(535, b"credenziali gessin/s3greto-smtp rifiutate")
 
-    monkeypatch.setattr(mail.smtp, "connect", refuse)
+    monkeypatch.setattr(OutboxConnection, "configure_host", refuse)
     new_claim(parties)
     row = outbox()[0]
     mail.deliver.call_local(row.id)
