@@ -62,7 +62,7 @@ def new_claim(desk, documents=checklist.DEFAULT_REQUIRED_DOCUMENTS, **kw):
     values = dict(insurer=desk.insurer, accident_date=TODAY - dt.timedelta(days=10),
                   claimed_amount=Decimal("1000.00"))
     values.update(kw)
-    claim = desk.f.claim(desk.repairer, desk.centre, **values)
+    claim = desk.f.claim(values.pop("repairer", desk.repairer), desk.centre, **values)
     for kind in documents:
         store_attachment(claim, kind, f"{kind}.pdf", PDF, storage_dir=desk.app.config["STORAGE_DIR"])
     return claim
@@ -82,8 +82,8 @@ PATHS = {
 }
 
 
-def claim_in(desk, status):
-    claim = new_claim(desk, documents=checklist.DEFAULT_REQUIRED_DOCUMENTS + ("fattura",))
+def claim_in(desk, status, **kw):
+    claim = new_claim(desk, documents=checklist.DEFAULT_REQUIRED_DOCUMENTS + ("fattura",), **kw)
     admin = desk.users[Role.ADMIN]
     for step in PATHS[status]:
         event, extra = step if isinstance(step, tuple) else (step, {})

@@ -74,11 +74,12 @@ def apply(event: str, claim: Claim, user: User, *, version: int | None = None, *
     return saved
 
 
-def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
+def complete_if_ready(claim: Claim, actor: User | None = None, announce: bool = True) -> Claim:
     """Put an incomplete claim back in the validation queue once nothing is missing.
 
     Run after a document arrives (an upload, a WinCar seguito): no one has to press
-    a button, so no role is checked; the history names who sent the document.
+    a button, so no role is checked; the history names who sent the document. With
+    `announce` False the caller's own e-mail says it (a seguito tells the parties once).
     """
     if claim.status != ClaimStatus.INCOMPLETE or checklist.missing_items(claim):
         return claim
@@ -86,7 +87,7 @@ def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
     change = Change(updates={"missing_items": None, "missing_note": None, "complete_since": clock.today()},
                     note="Documentazione completata: la pratica torna in validazione.")
     try:
-        saved = _commit(t, claim, actor, change, claim.version)
+        saved = _commit(t, claim, actor, change, claim.version, announce=announce)
     except Conflict:
         return Claim.get_by_id(claim.id)  # someone acted on it meanwhile: their change stands
     notify.flush()
@@ -110,7 +111,8 @@ def conflict_message(claim: Claim):
               number=claim.number)
 
 
-def _commit(t: Transition, claim: Claim, user: User, change: Change, read_version: int) -> Claim:
+def _commit(t: Transition, claim: Claim, user: User, change: Change, read_version: int,
+            announce: bool = True) -> Claim:
     now = utcnow()
     source, target = claim.status, change.target or t.target or claim.status
     values = {Claim.status: target, Claim.version: Claim.version + 1, Claim.updated_at: now}
@@ -132,10 +134,12 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
         if change.after:
             change.after(claim)
         saved = Claim.get_by_id(claim.id)
-        notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
-                     old_status=source, new_status=target, note=change.note, actor=str(user) if user else "Gessin",
-                     missing=[checklist.describe(code) for code in checklist.recorded_missing(saved)]
-                     if target == ClaimStatus.INCOMPLETE else [])
+        if announce:
+            notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
+                         old_status=source, new_status=target, note=change.note,
+                         actor=str(user) if user else "Gessin",
+                         missing=[checklist.describe(code) for code in checklist.recorded_missing(saved)]
+                         if target == ClaimStatus.INCOMPLETE else [])
     log.info("claim %s: %s by %s (%s -> %s)", claim.number, t.event, user.login if user else "system", source, target)
     return saved
 
