@@ -114,3 +114,17 @@ def test_a_long_subject_stays_on_one_header_line(worker_app):
     [line] = [line for line in raw.split(b"\r\n") if line.startswith(b"Subject:")]
     assert str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"]) == subject
     assert line != b"Subject:"  # not moved to a continuation line
+
+
+def test_the_outbox_shows_a_body_with_its_paragraphs_and_escaped(client, f):
+    from models import Role
+
+    from .conftest import login
+    body = "Gentile utente,\n\nla pratica <b>2026/000001</b> è stata validata.\n\n- riga uno\n- riga due"
+    row = OutboundEmail.create(recipients="a@example.it", subject="Prova", body=body)
+    login(client, f.user(Role.ADMIN))
+    page = client.get(f"/admin/outbox/details/?id={row.id}").get_data(as_text=True)
+    shown = ('<div class="email-body">Gentile utente,\n\nla pratica &lt;b&gt;2026/000001&lt;/b&gt; è stata validata.'
+             '\n\n- riga uno\n- riga due</div>')
+    assert shown in page
+    assert ".email-body { white-space: pre-wrap; }" in page
