@@ -45,7 +45,7 @@ def test_a_bulk_entrust_tells_each_party_once_listing_its_claims(desk):
                       desk.centre.email: {c.number for c in mine + theirs},
                       desk.lawyer.email: {c.number for c in mine + theirs}}
     lawyer_mail = emails[desk.lawyer.email]
-    assert lawyer_mail.subject == f"Gessin: 5 pratiche affidate a {desk.lawyer.name}" and lawyer_mail.claim_id is None
+    assert lawyer_mail.subject == f"5 pratiche affidate a {desk.lawyer.name}" and lawyer_mail.claim_id is None
     assert f"{manager} ha registrato che 5 pratiche che vi riguardano sono state affidate a {desk.lawyer.name}." \
         in lawyer_mail.body
     assert all(f"/admin/claim/details/?id={c.id}" in lawyer_mail.body for c in mine + theirs)
@@ -57,7 +57,7 @@ def test_a_bulk_action_on_one_claim_names_it_in_the_subject(desk):
     apply_many("self_assign", [claim.id], desk.users[Role.ASP_MANAGER])
     emails = list(OutboundEmail.select().order_by(OutboundEmail.id)[before:])
     assert {(e.claim_id, e.subject) for e in emails} == {
-        (claim.id, f"Gessin: pratica {claim.number} presa in carico dal centro {desk.centre.name}")}
+        (claim.id, f"Pratica {claim.number} presa in carico dal centro {desk.centre.name}")}
     assert len(emails) == 2  # the repairer and the centre
 
 
@@ -67,7 +67,7 @@ def test_a_long_bulk_list_is_cut_with_a_count_and_a_link(desk, monkeypatch):
     claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(4)]
     apply_many("drop", [c.id for c in claims], desk.users[Role.ASP_MANAGER], reason="duplicate")
     [to_centre] = OutboundEmail.select().where(OutboundEmail.recipients == desk.centre.email,
-                                               OutboundEmail.subject == "Gessin: 4 pratiche chiuse senza seguito")
+                                               OutboundEmail.subject == "4 pratiche chiuse senza seguito")
     assert sum(c.number in to_centre.body for c in claims) == 2
     assert "e altre 2 pratiche: le trovate nella griglia delle pratiche, http://127.0.0.1/admin/claim/" in to_centre.body
 

@@ -205,8 +205,19 @@ def test_a_status_change_renders_an_italian_subject_and_the_link(parties):
     subject, body = mail.render("status_change", claim=claim, claim_url=notify.claim_url(claim), event="validate",
                                 event_label="Valida", old_status="received", new_status="validated", note=None,
                                 actor="Call Center", missing=[])
-    assert subject == f"[Gessin] Pratica {claim.number}: Valida - Validata"
-    assert "Stato: da «Ricevuta» a «Validata»" in body
+    assert subject == f"Pratica {claim.number}: validata, pronta per l'affidamento"
+    assert "Lo stato passa da «Ricevuta» a «Validata»." in body
+
+
+def test_an_incomplete_file_says_what_is_missing_in_the_subject(parties):
+    claim = new_claim(parties)
+    subject, body = mail.render("status_change", claim=claim, claim_url=notify.claim_url(claim),
+                                event="mark_incomplete", event_label="Segna incompleta", old_status="received",
+                                new_status="incomplete", note=None, actor="Centro Alfa",
+                                missing=["il mandato", "il documento d'identità"])
+    assert subject == f"Pratica {claim.number}: documentazione incompleta — mancano il mandato e il documento d'identità"
+    assert "Segna incompleta" not in subject + body  # a sentence, not the button's label
+    assert "  - il mandato\n  - il documento d'identità" in body
     assert f"Apri la pratica: http://127.0.0.1/admin/claim/details/?id={claim.id}" in body
 
 

@@ -290,7 +290,7 @@ def test_each_change_emails_every_linked_party_once(desk):
     new = new[:OutboundEmail.select().count() - before]
     assert sorted(e.recipients for e in new) == sorted([desk.repairer.email, desk.centre.email, desk.lawyer.email])
     email = new[0]
-    assert claim.number in email.subject and "Richiesta inviata" in email.subject
+    assert email.subject == f"Pratica {claim.number}: richiesta danni inviata alla compagnia"
     assert "da «Affidata» a «Richiesta inviata»" in email.body
     assert f"/admin/claim/details/?id={claim.id}" in email.body
 
