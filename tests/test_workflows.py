@@ -34,6 +34,7 @@ VALID_DATA = {
     "close": {"reason": "settled"},
     "drop": {"reason": "no_cover"},
     "reopen": {"note": "chiusa per errore"},
+    "cancel": {"note": "inserita due volte"},
     "transfer": "repairer",
 }
 
@@ -79,6 +80,7 @@ PATHS = {
     ClaimStatus.REIMBURSED: ["validate", "assign", "file_claim", ("record_payment", {"final": True})],
     ClaimStatus.CLOSED: ["validate", "assign", "close"],
     ClaimStatus.DROPPED: ["drop"],
+    ClaimStatus.CANCELLED: [("cancel", {"note": "inserita due volte"})],
 }
 
 
@@ -115,7 +117,7 @@ def test_every_event_from_every_state_for_every_role(desk, event, status):
     claim = claim_in(desk, status)
     allowed = [u for role, u in desk.users.items()
                if role in t.roles and status in t.sources and in_scope(claim, u)
-               and (t.applies is None or t.applies(claim))]
+               and (t.applies is None or t.applies(claim)) and (t.allowed is None or t.allowed(claim, u))]
     for role, user in desk.users.items():
         assert engine.can(event, claim, user) == (user in allowed), (role, event, status)
         if user in allowed:

@@ -35,7 +35,7 @@ from .event_data import flag as _flag
 from .event_data import text as _text
 from .errors import Conflict, FieldErrors, InvalidData, NotAllowed
 from .parties import ensure_own_desk
-from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
+from .transitions import CANCELLED_REASON, OUTCOME_REASONS, TRANSITIONS, Transition
 
 log = logging.getLogger("gessin.workflows")
 
@@ -48,7 +48,8 @@ def can(event: str, claim: Claim, user: User | None) -> bool:
     """May `user` apply `event` to `claim` now? (Its data is checked only by `apply`.)"""
     t = TRANSITIONS.get(event)
     return bool(t and user is not None and user.is_active and user.role in t.roles
-                and claim.status in t.sources and (t.applies is None or t.applies(claim)) and in_scope(claim, user))
+                and claim.status in t.sources and (t.applies is None or t.applies(claim)) and in_scope(claim, user)
+                and (t.allowed is None or t.allowed(claim, user)))
 
 
 def available(claim: Claim, user: User) -> list[Transition]:
@@ -101,6 +102,9 @@ def check_allowed(t: Transition, claim: Claim, user: User) -> None:
     if claim.status not in t.sources:
         raise NotAllowed(_l("«%(action)s» non è possibile su una pratica nello stato «%(status)s».",
                             action=t.label, status=ClaimStatus.LABELS[claim.status]))
+    if t.allowed is not None and not t.allowed(claim, user):
+        raise NotAllowed(_l("«%(action)s» sulla pratica %(number)s spetta al call center o al centro che l'ha "
+                            "inserita.", action=t.label, number=claim.number))
     if t.applies is not None and not t.applies(claim):
         raise NotAllowed(_l("«%(action)s» non serve ora sulla pratica %(number)s: è già registrata o manca il "
                             "passo che la precede.", action=t.label, number=claim.number))
@@ -310,6 +314,13 @@ def _reopen(claim, user, note=None):
                   note=f"Riaperta: {_text(note)}")
 
 
+def _cancel(claim, user, note=None):
+    if not _text(note):
+        raise InvalidData(_l("Indica perché la pratica va annullata."), "note")
+    return Change(updates={"outcome_reason": CANCELLED_REASON, "outcome_note": _text(note), "closed_at": utcnow()},
+                  note=f"Annullata perché aperta per errore: {_text(note)}")
+
+
 PREPARE = {
     "validate": _validate,
     "mark_incomplete": _mark_incomplete,
@@ -327,6 +338,7 @@ PREPARE = {
     "close": _close,
     "drop": _close,
     "reopen": _reopen,
+    "cancel": _cancel,
     "transfer": transfer.prepare,
 }
 assert set(PREPARE) == set(TRANSITIONS), "every event of the table needs a preparer"
