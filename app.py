@@ -48,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     _connect_per_request(app)
 
     babel.init_app(app, locale_selector=select_locale)
+    from admin_views.claim_uploads import limit_upload_bodies
+    app.before_request(limit_upload_bodies)  # before the CSRF check reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -50,6 +50,8 @@ def from_environment() -> dict:
             "REQUIRED_DOCUMENTS", "denuncia,mandato,cessione_credito,richiesta_danni,documento_identita").split(",")))),
         "INTAKE_MAX_BYTES": int(env.get("INTAKE_MAX_BYTES", 25 * 1024 * 1024)),
         "INTAKE_MAX_FILE_BYTES": int(env.get("INTAKE_MAX_FILE_BYTES", 10 * 1024 * 1024)),
+        # One upload from the claim page, every file together (each within INTAKE_MAX_FILE_BYTES).
+        "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)),
         # Bulk jobs in the worker: claims per batch (one transaction each), and how long a
         # worker's hold on a job lasts without news before another worker takes it over.
         "BULK_BATCH_SIZE": int(env.get("BULK_BATCH_SIZE", "500")),

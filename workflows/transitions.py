@@ -98,6 +98,7 @@ CANCELLED_REASON = "opened_by_mistake"  # the outcome of a cancelled claim, neve
 EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {
     "open": _l("Pratica ricevuta"),
     "seguito": _l("Seguito da WinCar"),
+    "upload": _l("Documenti caricati"),
     "insurer_mapped": _l("Compagnia abbinata"),
 }
 
