@@ -20,6 +20,7 @@ from . import deadline_columns
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
+from .claim_uploads import ClaimUploadsMixin
 from .formatters import column, days_since, status_badge, when
 from .insurers import UnmappedInsurerFilter
 
@@ -28,7 +29,7 @@ log = logging.getLogger("gessin.admin")
 STAFF = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
 
 
-class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
+class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModelView):
     roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER, Role.REPAIRER)
     edit_roles = STAFF
     create_roles = (Role.ADMIN, Role.ASP_MANAGER)

@@ -355,6 +355,8 @@ def test_the_same_routes_open_the_users_own_rows(client, world, role):
     assert page.status_code == 200 and "Cliente Alfa" in page.get_data(as_text=True)
     download = client.get(f"/admin/claim/attachment/{world.my_doc.id}")
     assert download.status_code == 200 and download.data == PDF
+    opened = client.get(f"/admin/claim/attachment/{world.my_doc.id}/preview")
+    assert opened.status_code == 200 and opened.data == PDF and opened.headers["Content-Disposition"].startswith("inline")
     export = client.get("/admin/claim/export/csv/")
     assert export.status_code == 200 and mine.number in export.get_data(as_text=True)
     history = client.get("/admin/history/").get_data(as_text=True)
