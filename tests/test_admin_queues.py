@@ -95,7 +95,10 @@ def test_the_badge_colours_are_the_levels_and_readable(client, manager):
     from workflows import next_due
     assert next_due.LEVEL_BADGES == {"in_time": "success", "due_soon": "warning", "overdue": "danger"}
     html = page(client, "/admin/claim/")
-    assert ".badge.badge-success { background-color: #1e7e34; }" in html  # white on it: 5.1:1
+    assert '<link rel="stylesheet" href="/static/css/gessin.css">' in html  # badge colours of 4.5:1 at least
+    from .test_accessibility import contrast, css_colours
+    colours = css_colours()
+    assert all(contrast(*colours[f".badge-{name}"]) >= 4.5 for name in next_due.LEVEL_BADGES.values())
 
 
 def test_the_level_filter_keeps_the_claims_at_that_level_today(client, manager):
