@@ -1,0 +1,50 @@
+"""Each work queue's count beside its name in the menu, scoped to the user.
+
+Flask-Admin draws a menu item's text as `{{ item.name }}`, and Jinja asks a value for
+its `__html__` first: the queue's menu item (`view.menu`, the public `MenuView` Flask-Admin
+gives each view) gets a name that counts when it is drawn. The counts are read once per
+request (`workflows.queues.counts`: two grouped statements) and kept in `flask.g`; a page
+that draws no menu (an export, a JSON answer, a redirect) counts nothing.
+"""
+from __future__ import annotations
+
+from flask import g
+from flask_babel import format_number
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from workflows import next_due, queues
+
+from .deadline_columns import today
+
+
+def queue_counts() -> dict[str, int]:
+    """Slug -> claims the current user has in that queue, counted at most once per request."""
+    if "gessin_queue_counts" not in g:
+        user = current_user._get_current_object()
+        g.gessin_queue_counts = queues.counts(user, today()) if user.is_authenticated else {}
+    return g.gessin_queue_counts
+
+
+class CountedName:
+    """A queue's menu text: its name and, as a badge, how many claims the user has in it."""
+
+    def __init__(self, name, queue: queues.Queue):
+        self.name, self.queue = name, queue
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+    def __html__(self) -> str:
+        count = queue_counts().get(self.queue.slug)
+        if count is None:
+            return str(escape(str(self.name)))
+        # a deadline's queue with claims in it takes its level's colour (red for Scadute)
+        colour = next_due.LEVEL_BADGES[self.queue.level] if self.queue.level and count else "secondary"
+        return Markup('{} <span class="badge badge-pill badge-{} menu-count" data-queue="{}">{}</span>').format(
+            str(self.name), colour, self.queue.slug, format_number(count))
+
+
+def count_in_menu(view) -> None:
+    """Show the count of `view`'s queue beside its name in the menu (once the view is added)."""
+    view.menu.name = CountedName(view.name, view.queue)
