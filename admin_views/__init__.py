@@ -35,7 +35,7 @@ from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
-from .menu_counts import count_in_menu
+from .menu_counts import count_in_menu, forget_after_a_change
 from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
@@ -89,6 +89,7 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(ContactChangeView(ContactChange, name=_l("Modifiche recapiti"), category=system,
                                      endpoint="contactchange"))
     init_onboarding(app, admin, registry, system)
+    app.after_request(forget_after_a_change)
 
     app.jinja_env.filters.update(
         gessin_when=when,

@@ -14,7 +14,7 @@ from admin_views.deadline_columns import LevelFilter
 from models import Claim, ClaimStatus
 from workflows import queues
 
-from .conftest import QueryCounter, login
+from .conftest import QueryCounter, csrf_token, login
 from .test_queues import TODAY, board, with_deadline  # noqa: F401 - fixture and builder
 
 MENU_COUNT = re.compile(r'data-queue="([a-z-]+)">([\d.]+)</span>')
@@ -205,6 +205,21 @@ def test_the_menu_counts_are_read_once_and_only_when_the_menu_is_drawn(client, m
     with QueryCounter() as queries:
         page(client, "/admin/claim/export/csv/")
     assert [q for q in queries.statements if "GROUP BY" in q or "SUM(CASE" in q] == []
+
+
+def test_the_menu_counts_are_kept_a_while_but_not_past_the_users_own_change(client, manager, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MENU_COUNTS_SECONDS", 60)
+
+    def counted(url, method="get", **kw):
+        with QueryCounter() as queries:
+            getattr(client, method)(url, **kw)
+        return len([q for q in queries.statements if "GROUP BY" in q or "SUM(CASE" in q])
+    assert counted("/admin/claim/") == 2
+    assert counted("/admin/queue/overdue/") == 0  # kept from the page before
+    client.post("/language/it", data={"csrf_token": csrf_token(client, "/admin/"), "next": "/admin/"})
+    assert counted("/admin/claim/") == 2  # the user changed something: counted again
+    monkeypatch.setitem(app.config, "MENU_COUNTS_SECONDS", 0)
+    assert counted("/admin/claim/") == 2 and counted("/admin/claim/") == 2  # 0: every page counts
 
 
 def test_a_queue_page_runs_as_many_statements_at_any_size(client, f, board):
