@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user
+from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
@@ -130,7 +131,8 @@ class OutboundEmailView(ReadOnlyView):
     column_filters = ("status", "possible_duplicate")
     column_formatters = {"created_at": column(when), "sent_at": column(when), "next_attempt_at": column(when),
                          "sending_at": column(when), "locked_until": column(when), "status": email_status,
-                         "body": lambda v, c, m, n: notify.without_secrets(m.body)}
+                         "body": lambda v, c, m, n: Markup('<div class="email-body">{}</div>').format(
+                             notify.without_secrets(m.body))}
     column_formatters_export = {"body": lambda v, c, m, n: notify.without_secrets(m.body)}
 
     def scoped_query(self, user):

@@ -54,4 +54,5 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.sql('DROP INDEX IF EXISTS "deadline_reminder_recipient"')
     migrator.remove_model('deadline_reminder')
     migrator.remove_model('reminder_digest')
+    migrator.drop_index('claim', 'remind_on')
     migrator.remove_fields('claim', 'remind_on')
