@@ -56,6 +56,8 @@ def from_environment() -> dict:
         # worker's hold on a job lasts without news before another worker takes it over.
         "BULK_BATCH_SIZE": int(env.get("BULK_BATCH_SIZE", "500")),
         "BULK_LEASE_SECONDS": float(env.get("BULK_LEASE_SECONDS", "30")),
+        # Deadline reminders (tasks/reminders.py): the daily digests go out from this hour, Rome time.
+        "REMINDER_DIGEST_HOUR": int(env.get("REMINDER_DIGEST_HOUR", "7")),
         **_cookie_settings(env),
         # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
         "TRUSTED_PROXIES": tuple(filter(None, (p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",")))),

@@ -12,6 +12,7 @@ from models import (
     AspCentre,
     BulkJob,
     Claim,
+    DeadlineReminder,
     ContactChange,
     ClaimStatus,
     InsuranceCompany,
@@ -38,6 +39,7 @@ from .insurers import InsurerAliasView, UnknownInsurerView
 from .menu_counts import count_in_menu, forget_after_a_change
 from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
+from .reminders import DeadlineReminderView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 from .urls import IdConverter
 
@@ -84,6 +86,8 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(OutboundEmailView(OutboundEmail, name=_l("E-mail in uscita"), category=system, endpoint="outbox"))
     admin.add_view(BulkJobView(BulkJob, name=_l("Azioni di gruppo"), category=system, endpoint="bulkjob"))
     admin.add_view(QueueLimitView(QueueLimit, name=_l("Tempi di permanenza"), category=system, endpoint="queuelimit"))
+    admin.add_view(DeadlineReminderView(DeadlineReminder, name=_l("Promemoria scadenze"), category=system,
+                                        endpoint="reminder", url="/admin/reminders"))
     admin.add_view(IntakeEventView(IntakeEvent, name=_l("Registro WinCar"), category=system, endpoint="intake"))
     admin.add_view(UserView(User, name=_l("Utenti"), category=system, endpoint="user"))
     admin.add_view(ContactChangeView(ContactChange, name=_l("Modifiche recapiti"), category=system,

@@ -24,7 +24,7 @@ from models import (
     StatusChange,
     User,
 )
-from workflows import access, accounts, notify, party_edits, queue_limits
+from workflows import access, accounts, notify, party_edits
 from workflows.transitions import event_label
 
 from .base import GessinModelView
@@ -186,21 +186,34 @@ class QueueLimitView(GessinModelView):
     def scoped_query(self, user):
         return QueueLimit.select()
 
-    # A limit changed, added or removed applies at once to every open claim of its state
-    # (and of the state it had before, when the row now speaks of another one).
+    # A limit changed, added or removed applies to every open claim of its state (and of the
+    # state it had before, when the row now speaks of another one): recomputed by the worker
+    # once the save has committed (the grid saves in autocommit), never in the request.
     def update_model(self, form, model):
-        before = model.status
-        saved = super().update_model(form, model)
-        if saved:
-            queue_limits.limit_changed(before, model.status)
-        return saved
+        g.gessin_limit_before = model.status
+        return super().update_model(form, model)
 
     def after_model_change(self, form, model, is_created):
-        if is_created:
-            queue_limits.limit_changed(model.status)
+        self._recompute(None if is_created else g.pop("gessin_limit_before", None), model.status)
 
     def after_model_delete(self, model):
-        queue_limits.limit_changed(model.status)
+        self._recompute(model.status)
+
+    def _recompute(self, *statuses):
+        from tasks.reminders import recompute_after_limit
+        statuses = tuple(dict.fromkeys(s for s in statuses if s))
+        labels = ", ".join(str(ClaimStatus.LABELS.get(s, s)) for s in statuses)
+        try:
+            recompute_after_limit(*statuses)
+        except Exception as exc:  # noqa: BLE001 - the limit is saved; the recompute can be run by hand
+            log.error("queue limit of %s saved, recompute not queued (%s): run `flask recompute-deadlines`",
+                      ", ".join(statuses), type(exc).__name__)
+            flash(_("Limite salvato, ma il ricalcolo delle scadenze non è partito: riprova tra poco o avvisa "
+                    "l'assistenza."), "error")
+            return
+        log.info("queue limit of %s changed by %s: recompute queued", ", ".join(statuses), current_user.login)
+        flash(_("Le scadenze delle pratiche in stato %(states)s sono in ricalcolo: tra poco le vedrai aggiornate.",
+                states=labels), "info")
 
 
 class IntakeEventView(ReadOnlyView):

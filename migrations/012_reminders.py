@@ -32,7 +32,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         id = pw.AutoField()
         created_at = pw.DateTimeField()
         claim = pw.ForeignKeyField(column_name='claim_id', field='id', model=migrator.orm['claim'],
-                                   on_delete='CASCADE')
+                                   on_delete='CASCADE', index=False)
         kind = pw.CharField(max_length=16)
         due_on = pw.DateField()
         level = pw.CharField(max_length=10)

@@ -60,7 +60,15 @@ def _italian_labels() -> dict[str, str]:
         return {status: str(label) for status, label in ClaimStatus.LABELS.items()}
 
 
+@functools.cache
+def _italian_kinds() -> dict[str, str]:
+    from workflows.next_due import KIND_LABELS
+    with force_locale("it"):
+        return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
 _env.globals["status_label"] = lambda status: _italian_labels().get(status, status)
+_env.globals["deadline_kind"] = lambda kind: _italian_kinds().get(kind, kind)
 # The same date and time formatters as the grids: dd/mm/yyyy, Rome time, with or without a request.
 _env.filters.update(gessin_when=dates.format_moment, gessin_date=dates.format_date)
 

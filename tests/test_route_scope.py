@@ -33,6 +33,7 @@ from models import (
     Attachment,
     BulkJob,
     Claim,
+    DeadlineReminder,
     IntakeEvent,
     OutboundEmail,
     Payment,
@@ -114,6 +115,8 @@ def world(f, app):
                                    contact_person="Referente", asp_centre=centre, privacy_notice=notice,
                                    privacy_accepted_at=dt.datetime(2026, 1, 1), status="pending")
     RepairerCentre.create(repairer=repairer_b, asp_centre=centre_b)
+    DeadlineReminder.create(claim=their_claims[0], kind="queue", due_on=dt.date(2026, 1, 3), level="overdue",
+                            recipient=f"lawyer:{lawyer_b.id}", found_on=dt.date(2026, 1, 4))
     my_doc = store_attachment(mine, "denuncia", "denuncia-alfa.pdf", PDF, storage_dir=storage)
     my_job = BulkJob.create(user=users["asp_manager"], event="validate", claim_ids=str(mine.id), total=1,
                             status="failed")
@@ -410,7 +413,7 @@ def test_the_fingerprint_notices_a_change_of_the_other_side(world):
 
 def test_the_other_side_has_a_row_of_every_kind(world):
     kinds = (Claim, Attachment, Payment, OutboundEmail, StatusChange, User, BulkJob, IntakeEvent, RegistrationRequest,
-             RepairerCentre)
+             RepairerCentre, DeadlineReminder)
     assert [k.__name__ for k in kinds if not world.other_side[k]] == []
 
 
