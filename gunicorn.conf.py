@@ -6,13 +6,10 @@ directory it starts in; `-c gunicorn.conf.py` names it explicitly).
 
 Environment: `GESSIN_BIND` (default 127.0.0.1:8000), `WEB_CONCURRENCY` (workers,
 default one per core: a WinCar post is CPU work, and more sync workers than cores
-were slower in `benchmarks/intake.py`).
+were slower in `benchmarks/intake.py`), `GLIBC_TUNABLES` (below).
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import logging
 import os
 
 bind = os.environ.get("GESSIN_BIND", "127.0.0.1:8000")
@@ -27,29 +24,19 @@ max_requests_jitter = 200
 # copies) with a fresh mmap each time and gives it back on free, so every request
 # faulted in thousands of new pages: about a third of a worker's CPU went to the
 # kernel. Kept in the heap instead, the pages are reused from one request to the next.
-MALLOC_MMAP_THRESHOLD = 32 * 1024 * 1024  # the largest glibc accepts on 64-bit
-MALLOC_TRIM_THRESHOLD = 128 * 1024 * 1024  # free heap a worker keeps before giving it back
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from <malloc.h>
-
-
-def keep_large_buffers() -> bool:
-    """Tune glibc's malloc in this process; False where there is no glibc (musl, macOS)."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD))
-
-
-def post_fork(server, worker):
-    if not keep_large_buffers():
-        logging.getLogger("gunicorn.error").info("malloc not tuned (no glibc): large requests cost more CPU")
+# glibc reads that setting from the environment when the process starts, so it belongs
+# to the deployment, not to this file: start gunicorn with GLIBC_TUNABLES (README,
+# "Production"). Its value, for the deployment scripts and the intake benchmark:
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728"
 
 
 def when_ready(server):
+    if "glibc.malloc.mmap_threshold" not in os.environ.get("GLIBC_TUNABLES", ""):
+        server.log.info("GLIBC_TUNABLES does not keep large buffers in the heap: each WinCar post costs "
+                        "more CPU (README, Production)")
+    if not os.environ.get("PUBLIC_URL"):
+        server.log.warning("PUBLIC_URL is not set: the links in e-mails point to http://127.0.0.1:5000, "
+                           "a development address (README, Production)")
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgresql://", "postgres://")):
         server.log.warning("DATABASE_URL opens a PostgreSQL connection per request (~25 ms of server CPU "

@@ -129,6 +129,8 @@ class GessinModelView(ItalianCsvExport, ModelView):
 
     # Related models fetched in the same query as the rows (no N+1).
     list_select_related: tuple = ()
+    # Sortable columns whose empty cells come after the others, in both directions.
+    column_sort_nulls_last: tuple[str, ...] = ()
     # Foreign keys in forms: field name -> function(user) giving the allowed rows.
     form_scopes: dict[str, t.Callable] = {}
 
@@ -218,7 +220,9 @@ class GessinModelView(ItalianCsvExport, ModelView):
         if sort_column is not None and sort_column in self._sortable_columns:
             field = self._sortable_columns[sort_column]
             field = getattr(self.model, field) if isinstance(field, str) else field
-            query = query.order_by(field.desc() if sort_desc else field.asc(), self.model._meta.primary_key.desc())
+            nulls = "LAST" if sort_column in self.column_sort_nulls_last else None
+            query = query.order_by(field.desc(nulls=nulls) if sort_desc else field.asc(nulls=nulls),
+                                   self.model._meta.primary_key.desc())
         else:  # no sort asked for, or a column that cannot be sorted
             order = self._get_default_order()
             if order:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from models import Attachment, Claim, PrescriptionInterruption, QueueLimit
 from models.claims import OFFER_ANSWERS, PROCEDURES
 from workflows import access, checklist, clock, duplicates, engine, next_due
-from workflows.attachments import download_name, storage_path
+from workflows.attachments import download_name, previewable, storage_path, stored_type
 from workflows.errors import Conflict, InvalidData, WorkflowError
 from workflows.transitions import TRANSITIONS
 
@@ -125,6 +125,9 @@ class ClaimPageMixin:
     def claim_attachments(self, claim):
         return list(claim.attachments.order_by(Attachment.kind, Attachment.version.desc()))
 
+    def previewable(self, attachment) -> bool:
+        return previewable(attachment.content_type)
+
     def claim_history(self, claim):
         return list(claim.history.order_by(claim.history.model.at.desc(), claim.history.model.id.desc()))
 
@@ -182,8 +185,7 @@ class ClaimPageMixin:
                            get_value=self.get_detail_value, return_url=self.get_url(".index_view"), failed=failed)
         return page, 409 if isinstance(exc, Conflict) else 422
 
-    @expose("/attachment/<id:attachment_id>")
-    def download(self, attachment_id: int):
+    def _visible_file(self, attachment_id: int):
         user = current_user._get_current_object()
         attachment = access.visible_attachments(user).where(Attachment.id == attachment_id).first()
         if attachment is None:
@@ -192,6 +194,25 @@ class ClaimPageMixin:
         if not path.exists():
             log.error("attachment %s of claim %s missing on disk", attachment.id, attachment.claim_id)
             abort(404)
+        return user, attachment, path
+
+    @expose("/attachment/<id:attachment_id>")
+    def download(self, attachment_id: int):
+        user, attachment, path = self._visible_file(attachment_id)
         log.info("attachment %s of claim %s downloaded by %s", attachment.id, attachment.claim_id, user.login)
         return send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=download_name(attachment.original_name, attachment.content_type))
+
+    @expose("/attachment/<id:attachment_id>/preview")
+    def preview(self, attachment_id: int):
+        """A PDF or an image opened in the browser: served inline only as the type its bytes
+        have (with `nosniff`, as every response), so an upload never runs as a page."""
+        user, attachment, path = self._visible_file(attachment_id)
+        if not previewable(attachment.content_type) or stored_type(path) != attachment.content_type:
+            return redirect(self.get_url(".download", attachment_id=attachment.id))
+        log.info("attachment %s of claim %s opened by %s", attachment.id, attachment.claim_id, user.login)
+        response = send_file(path, mimetype=attachment.content_type, as_attachment=False,
+                             download_name=download_name(attachment.original_name, attachment.content_type))
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; " \
+                                                      "object-src 'self'; frame-ancestors 'none'"
+        return response

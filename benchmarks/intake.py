@@ -40,8 +40,10 @@ a real queue) so that the e-mails of each new claim are queued as in production
    by kind and table, BEGIN and COMMIT included).
 
 gunicorn starts in the repository, so it reads `gunicorn.conf.py`, the production
-settings (glibc's malloc kept from mapping fresh pages for every large buffer,
-among them); the profile applies the same malloc settings to this process. The
+settings, and with `GLIBC_TUNABLES` set as the README tells production (glibc's
+malloc kept from mapping fresh pages for every large buffer); `--malloc default`
+starts it without, `--malloc both` runs each pass both ways to show the difference
+(the profile runs in this process, as it was started). The
 gunicorn workers default to 2, the cores of the machine it was written on: the
 work is CPU-bound, and 3 or 4 sync workers were slower. `--pg-url` defaults to
 peewee's pooled form (postgresql+pool://...?max_connections=4), as in
@@ -55,7 +57,7 @@ post not answered 201, a claim or file missing).
 Usage:
     .venv/bin/python benchmarks/intake.py [--claims 400] [--clients 4] [--workers 2|2,3,4]
         [--sequential 30] [--warmup 2] [--pg-url postgresql://...] [--redis-url redis://...]
-        [--profile] [--profile-requests 20] [--keep]
+        [--malloc tuned|default|both] [--profile] [--profile-requests 20] [--keep]
 """
 from __future__ import annotations
 
@@ -109,6 +111,7 @@ from tests import factories  # noqa: E402
 DEFAULT_PG_URL = "postgresql+pool://postgres@127.0.0.1:5432/gessin_bench_intake?max_connections=4"  # as in production
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 DEFAULT_WORKERS = "2"  # = cores: the work is CPU-bound; 3 or 4 sync workers were slower
+MALLOC_TUNABLES = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["MALLOC_TUNABLES"]  # as the README sets it
 TARGET_RATE = 40.0  # claims per second, from 4 clients
 TARGET_MS = 150.0  # median latency
 REPAIRERS = 4
@@ -373,7 +376,7 @@ class Server:
     def __init__(self, workers: int, env: dict):
         self.workers, self.env = workers, env
         self.port = free_port()
-        self.log_path = WORK_DIR / f"gunicorn-{workers}w.log"
+        self.log_path = WORK_DIR / f"gunicorn-{workers}w-{'tuned' if 'GLIBC_TUNABLES' in env else 'default'}.log"
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self):
@@ -792,9 +795,9 @@ def profile(app, payloads: Payloads, requests: int) -> None:
     gessin.propagate = False
     gessin.addHandler(handler)
     client = app.test_client()
-    tuning = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    if not tuning["keep_large_buffers"]():  # as in the gunicorn workers
-        print("(malloc not tuned in this process: no glibc)")
+    if os.environ.get("GLIBC_TUNABLES", "") != MALLOC_TUNABLES:
+        print(f"(this process was started without GLIBC_TUNABLES={MALLOC_TUNABLES}: malloc not tuned "
+              "as in production)")
 
     def send(post: Post) -> None:
         headers = {k: v for k, v in post.headers.items() if k not in ("Content-Type", "Content-Length")}
@@ -881,6 +884,8 @@ def parse_args(argv=None):
                         help=f"default {DEFAULT_PG_URL}; postgresql+pool://... for peewee's connection pool")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
                         help=f"huey's queue for the server, flushed at start and end (default {DEFAULT_REDIS_URL})")
+    parser.add_argument("--malloc", choices=("tuned", "default", "both"), default="tuned",
+                        help="gunicorn with GLIBC_TUNABLES as in production (default), without, or both")
     parser.add_argument("--profile", action="store_true", help="profile one request even when on target")
     parser.add_argument("--profile-requests", type=int, default=20, help="posts profiled (default 20)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, documents) at the end")
@@ -928,9 +933,10 @@ def run(args, redis_client: redis.Redis) -> int:
     print(f"each post: {len(DOCUMENTS)} documents, {PAYLOAD_BYTES / 1e6:.2f} MB ({PAYLOAD_BYTES // KIB:,} KiB) of files, "
           f"a {body_mb:.2f} MB JSON body; {REPAIRERS} repairers with WinCar credentials")
     queued, verdicts = 0, []
-    for workers in args.workers:
-        tag = f"W{workers}"
-        print(f"\n== gunicorn -w {workers} (sync workers)")
+    mallocs = ("tuned", "default") if args.malloc == "both" else (args.malloc,)
+    for workers, malloc in [(w, m) for w in args.workers for m in mallocs]:
+        tag = f"W{workers}{malloc[0].upper()}"
+        print(f"\n== gunicorn -w {workers} (sync workers), malloc {malloc}")
         share = [args.claims // args.clients + (1 if k < args.claims % args.clients else 0) for k in range(args.clients)]
         warm = [[payloads.post(f"{tag}-WARM", k) for _ in range(args.warmup)] for k in range(args.clients)]
         batches = [[payloads.post(f"{tag}-CONC", k) for _ in range(share[k])] for k in range(args.clients)]
@@ -939,7 +945,10 @@ def run(args, redis_client: redis.Redis) -> int:
         print(f"machine busy before the server starts: {idle:.0%} of {cores} cores, load average "
               f"{os.getloadavg()[0]:.2f}" + ("  (WARNING: other processes are running; the figures will be low)"
                                               if idle > 0.10 else ""))
-        with Server(workers, env) as server:
+        server_env_now = {k: v for k, v in env.items() if k != "GLIBC_TUNABLES"}
+        if malloc == "tuned":
+            server_env_now["GLIBC_TUNABLES"] = MALLOC_TUNABLES
+        with Server(workers, server_env_now) as server:
             print(f"gunicorn on 127.0.0.1:{server.port}, pid {server.proc.pid}, log {server.log_path.name}")
             passes = []
             if args.warmup:
@@ -962,7 +971,7 @@ def run(args, redis_client: redis.Redis) -> int:
             remove_files(app, result)
         queued = verify_queue(redis_client, sum(len(p.results) for p in passes), queued)
         over = concurrent.rate < TARGET_RATE or concurrent.median_ms >= TARGET_MS
-        verdicts.append((workers, concurrent, over))
+        verdicts.append((f"{workers}, malloc {malloc}", concurrent, over))
     if args.profile or any(over for *_, over in verdicts):
         profile(app, payloads, args.profile_requests)
     print()

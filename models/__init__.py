@@ -1,6 +1,6 @@
 """Gessin's data model. Imports nothing else of the project."""
 from .audit import ContactChange
-from .base import MAX_ID, BaseModel, bind_database, db, insert_rows, is_postgres, parse_id, utcnow
+from .base import MAX_ID, BaseModel, bind_database, db, insert_row, insert_rows, is_postgres, parse_id, utcnow
 from .claims import (
     Attachment,
     AttachmentKind,
@@ -14,7 +14,7 @@ from .claims import (
 )
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
-from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
+from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, QueueLimit
 from .reminders import DeadlineReminder, ReminderDigest
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
@@ -37,6 +37,7 @@ ALL_MODELS = [
     Payment,
     PrescriptionInterruption,
     OutboundEmail,
+    OutboundAttachment,
     QueueLimit,
     IntakeEvent,
     BulkJob,
@@ -53,5 +54,5 @@ ALL_MODELS = [
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role", "explain_integrity_error",
-    "MAX_ID", "allocate_number", "bind_database", "db", "insert_rows", "is_postgres", "parse_id", "utcnow",
+    "MAX_ID", "allocate_number", "bind_database", "db", "insert_row", "insert_rows", "is_postgres", "parse_id", "utcnow",
 ]

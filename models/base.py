@@ -49,25 +49,6 @@ class BaseModel(pw.Model):
         database = db
         legacy_table_names = False
 
-    def save(self, force_insert: bool = False, only=None):
-        """peewee's save, with the INSERT of a new row written from a cached statement.
-
-        peewee builds the SQL of every INSERT node by node; for a claim's 65 columns
-        that costs more than the database round trip, and the WinCar intake inserts
-        six rows per claim. The text only depends on the model, the columns given and
-        the database, so it is built once (by peewee itself) and reused; the values
-        still go through each field's `db_value`. Anything unusual (an expression as a
-        value, a default left out, no auto-increment key) takes peewee's own path.
-        """
-        if only is None and (force_insert or self._pk is None):
-            key = _InsertStatement.key(self)
-            if key is not None:
-                self._populate_unsaved_relations(self.__data__)
-                self._pk = _InsertStatement.get(key).execute(self.__data__)
-                self._dirty.clear()
-                return 1
-        return super().save(force_insert=force_insert, only=only)
-
 
 def insert_rows(model, fields, rows, chunk: int = 500) -> list[int]:
     """Multi-row INSERT ... RETURNING id, in chunks; returns the new ids.
@@ -88,39 +69,46 @@ def insert_rows(model, fields, rows, chunk: int = 500) -> list[int]:
     return ids
 
 
-class _InsertStatement:
-    """The SQL text of a one-row INSERT of some columns of a model, and how to run it."""
+class _PreparedInsert:
+    """The text of a one-row INSERT of every column of a model but its key, RETURNING the key.
 
-    _cache: dict[tuple, "_InsertStatement"] = {}
+    Built once per model and database kind by peewee itself, with its public calls
+    (`insert_many(...).returning(...).sql()`); each use only binds the values.
+    """
 
-    def __init__(self, model: type[pw.Model], names: tuple[str, ...]):
-        fields = model._meta.fields
-        self.fields = [fields[name] for name in names]
-        query = model.insert_many([[None] * len(names)], fields=self.fields)
+    _cache: dict[tuple, "_PreparedInsert"] = {}
+
+    def __init__(self, model: type[pw.Model]):
+        meta = model._meta
+        self.fields = [field for field in meta.sorted_fields if field is not meta.primary_key]
+        self.names = [field.object_id_name if isinstance(field, pw.ForeignKeyField) else field.name
+                      for field in self.fields]
+        query = model.insert_many([[None] * len(self.fields)], fields=self.fields).returning(meta.primary_key)
         self.sql, _ = query.sql()
-        self.returning = bool(query._returning)
 
     @classmethod
-    def key(cls, instance: pw.Model) -> tuple | None:
-        meta, data = instance._meta, instance.__data__
-        if not meta.auto_increment or meta.composite_key or data.get(meta.primary_key.name) is not None:
-            return None
-        names = tuple(name for name in data if name != meta.primary_key.name)
-        if not names or any(isinstance(data[name], pw.Node) for name in names) or not meta.defaults.keys() <= {
-                meta.fields[name] for name in names}:
-            return None
-        return type(instance), names, type(db.obj)
-
-    @classmethod
-    def get(cls, key: tuple) -> "_InsertStatement":
+    def of(cls, model: type[pw.Model]) -> "_PreparedInsert":
+        key = (model, type(db.obj))
         statement = cls._cache.get(key)
         if statement is None:
-            statement = cls._cache[key] = cls(key[0], key[1])
+            statement = cls._cache[key] = cls(model)
         return statement
 
-    def execute(self, data: dict):
-        cursor = db.execute_sql(self.sql, [field.db_value(data[field.name]) for field in self.fields])
-        return cursor.fetchone()[0] if self.returning else db.last_insert_id(cursor)
+
+def insert_row(instance: pw.Model) -> int:
+    """Save the new `instance` in one INSERT of all its columns; sets and returns its id.
+
+    For the rows the WinCar intake writes on every claim (the claim's 70 columns first):
+    peewee's `save()` builds the SQL of each INSERT node by node, which costs more than
+    the database's round trip; the text depends only on the model, so it is built once.
+    Defaults apply as in `save()` (peewee sets them when the instance is created); the
+    values go through each field's `db_value`. No validation runs: the caller's job.
+    """
+    statement = _PreparedInsert.of(type(instance))
+    params = [field.db_value(getattr(instance, name)) for field, name in zip(statement.fields, statement.names)]
+    new_id = db.execute_sql(statement.sql, params).fetchone()[0]
+    setattr(instance, type(instance)._meta.primary_key.name, new_id)
+    return new_id
 
 
 def bind_database(url: str) -> pw.Database:

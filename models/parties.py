@@ -28,8 +28,9 @@ class ValidatedModel(BaseModel):
             if value is None:
                 continue
             others = model.select(pk).where(model._meta.fields[name] == value)
-            if self._pk is not None:
-                others = others.where(pk != self._pk)
+            own_id = getattr(self, pk.name)  # not get_id(): User's is Flask-Login's session token
+            if own_id is not None:
+                others = others.where(pk != own_id)
             if others.exists():
                 raise validators.InvalidValue(name, message)
 

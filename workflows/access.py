@@ -159,7 +159,8 @@ def may_edit_claims(user: User) -> bool:
 
 
 def status_counts(user: User) -> dict[str, int]:
-    """Claims per state among those `user` may see."""
-    rows = (visible_claims(user, Claim.status, pw.fn.COUNT(Claim.id).alias("n"))
+    """Claims per state among those `user` may see (COUNT(*): the (scope, status) indexes answer
+    it alone, where COUNT(id) sent PostgreSQL to the table's rows)."""
+    rows = (visible_claims(user, Claim.status, pw.fn.COUNT(pw.SQL("*")).alias("n"))
             .group_by(Claim.status).tuples())
     return dict(rows)

@@ -54,6 +54,22 @@ def named_as(name: str, ext: str) -> str:
     return (stem.strip() or "documento")[:_NAME_LENGTH - len(ext)] + ext
 
 
+# What a browser shows by itself, and so may be opened in it instead of downloaded (TIFF is not).
+PREVIEWABLE = ("application/pdf", "image/jpeg", "image/png")
+
+
+def previewable(content_type: str) -> bool:
+    return content_type in PREVIEWABLE
+
+
+def stored_type(path: Path) -> str | None:
+    """The type the stored bytes themselves have (read again when a file is opened in the
+    browser: a row that says PDF over bytes that are not is never served as a page)."""
+    with open(path, "rb") as file:
+        found = sniff(file.read(16))
+    return found[0] if found else None
+
+
 def download_name(original_name: str, content_type: str) -> str:
     """The name a stored document is served under: its extension follows its sniffed type."""
     ext = next((e for _magic, ctype, e in _SIGNATURES if ctype == content_type), None)

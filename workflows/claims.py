@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, utcnow
+from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, insert_row, utcnow
 
 from . import next_due, notify
 
@@ -28,11 +28,13 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
         claim.version = 1
         for name, value in next_due.columns_after(claim, {}).items():
             setattr(claim, name, value)
-        claim.save(force_insert=True)
-        StatusChange.create(
+        claim.validate()  # what `save()` checks, before the INSERT that does not
+        claim.check_unique()
+        insert_row(claim)
+        insert_row(StatusChange(
             claim=claim, at=now, actor=actor, actor_label=actor_label(actor),
             event=OPEN_EVENT, from_status=None, to_status=ClaimStatus.RECEIVED, note=note,
-        )
+        ))
         messages = [([claim.repairer.email], "new_claim_repairer", {})]
         if claim.asp_centre.email.lower() != claim.repairer.email.lower():
             messages.append(([claim.asp_centre.email], "new_claim_centre", {}))

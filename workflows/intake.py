@@ -15,6 +15,7 @@ from pathlib import Path
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
+from playhouse.shortcuts import model_to_dict
 
 from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
@@ -173,7 +174,7 @@ def _apply_followup(claim: Claim, fields: dict, documents: list[Document], stora
     known = {(a.kind, a.sha256) for a in Attachment.select(Attachment.kind, Attachment.sha256)
              .where(Attachment.claim == claim)}
     fields = keep_hand_set(claim, dict(fields))
-    fields.update(assess(Claim(**{**claim.__data__, **{k: v for k, v in fields.items() if k in UPDATABLE}})))
+    fields.update(assess(Claim(**{**model_to_dict(claim, recurse=False), **{k: v for k, v in fields.items() if k in UPDATABLE}})))
     new_docs = [d for d in documents if (d.kind, d.sha256) not in known]
     changes = {name: value for name, value in fields.items()
                if name in UPDATABLE and _differs(getattr(claim, f"{name}_id" if name.endswith("insurer") else name),
@@ -189,14 +190,18 @@ def _apply_followup(claim: Claim, fields: dict, documents: list[Document], stora
             saved = Claim.get_by_id(claim.id)
             StatusChange.create(claim=claim, at=utcnow(), actor=None, actor_label="WinCar", event="seguito",
                                 from_status=saved.status, to_status=saved.status, note=note)
+            # The file complete now goes back to validation in this transaction, and the
+            # seguito's one e-mail per party says so (not a second one in the same second).
+            before = saved.status
+            saved = engine.complete_if_ready(saved, None, announce=False)
             notify.queue(saved, notify.recipients(saved), "followup", note=note,
-                         documents=[d.filename for d in new_docs], changed=sorted(changes))
+                         documents=[d.filename for d in new_docs], changed=sorted(changes),
+                         completed=saved.status != before)
     except BaseException as exc:
         files.discard(exc)
         notify.discard()
         raise
     sent = notify.flush()
-    saved = engine.complete_if_ready(saved, None)
     log.info("claim %s: seguito from WinCar, %d new documents, %d fields changed",
              claim.number, len(new_docs), len(changes))
     return Received(saved, created=False, attachments_added=len(new_docs), notified=sent)
