@@ -7,24 +7,18 @@ from flask import jsonify, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from models import ClaimStatus
 from workflows import dashboard, dates, next_due
-
-from .claims import QUEUES
+from workflows.queues import QUEUES
 
 # The work queue of each state that has one of its own (the final states share "Chiuse").
-QUEUE_OF_STATE = {statuses[0]: slug for slug, _label, statuses in QUEUES if len(statuses) == 1}
-LEVEL_QUEUES = {next_due.OVERDUE: "overdue", next_due.DUE_SOON: "due-soon"}
+QUEUE_OF_STATE = {q.statuses[0]: q.slug for q in QUEUES if len(q.statuses) == 1}
+LEVEL_QUEUES = {q.level: q.slug for q in QUEUES if q.level is not None}
 
 
 def queue_url(slug: str) -> str:
-    """The queue's grid; by its path when the queue is not registered in this app."""
-    try:
-        return url_for(f"queue_{slug.replace('-', '_')}.index_view")
-    except BuildError:
-        return f"/admin/queue/{slug}/"
+    return url_for(f"queue_{slug.replace('-', '_')}.index_view")
 
 
 class HomeView(AdminIndexView):

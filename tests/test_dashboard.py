@@ -66,7 +66,7 @@ def test_claims_per_state_follow_the_users_scope(world):
     u = world.users
     assert dashboard.state_counts(u.admin) == {S.RECEIVED: 4, S.INCOMPLETE: 0, S.VALIDATED: 0, S.ASSIGNED: 1,
                                                S.FILED: 4, S.PARTIALLY_REIMBURSED: 0, S.REIMBURSED: 0,
-                                               S.CLOSED: 1, S.DROPPED: 0}
+                                               S.CLOSED: 1, S.DROPPED: 0, S.CANCELLED: 0}
     manager = dashboard.state_counts(u.manager)
     assert (manager[S.RECEIVED], manager[S.FILED], manager[S.ASSIGNED], manager[S.CLOSED]) == (4, 3, 0, 1)
     lawyer = dashboard.state_counts(u.lawyer)
