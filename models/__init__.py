@@ -15,7 +15,7 @@ from .claims import (
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
 from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, QueueLimit
-from .reminders import DeadlineReminder, ReminderDigest
+from .reminders import DeadlineReminder, ReminderDigest, ReminderDue
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
@@ -50,6 +50,7 @@ ALL_MODELS = [
     Worker,
     ReminderDigest,
     DeadlineReminder,
+    ReminderDue,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
