@@ -162,7 +162,7 @@ def _inspection(claim: Claim, missing: list[str]) -> list[str]:
     hours = repairer.inspection_hours or "da concordare con la carrozzeria"
     contact = f", tel. {repairer.phone}" if repairer.phone else ""
     return [f"Ai sensi dell'art. 148, comma 1, D.Lgs. 209/2005, il veicolo danneggiato è a disposizione per "
-            f"l'ispezione diretta ad accertare l'entità del danno presso la carrozzeria {repairer.name}, "
+            f"l'ispezione diretta ad accertare l'entità del danno presso {repairer.name}, "
             f"{where}{contact}, nei seguenti giorni e orari: {hours}."]
 
 
@@ -172,7 +172,7 @@ def _payment(claim: Claim, documents: dict[str, Attachment], missing: list[str])
         if not repairer.iban:
             missing.append("l'IBAN della carrozzeria cessionaria del credito")
         iban = repairer.iban or "da comunicare"
-        return [f"Il danneggiato ha ceduto il proprio credito risarcitorio alla carrozzeria {repairer.name} "
+        return [f"Il danneggiato ha ceduto il proprio credito risarcitorio a {repairer.name} "
                 f"(P. IVA {repairer.vat_number}), come da atto di cessione del credito allegato, che con la "
                 f"presente si notifica ai sensi dell'art. 1264 c.c. Il pagamento dovrà essere effettuato alla "
                 f"cessionaria mediante bonifico sul conto IBAN {iban}."]
@@ -187,7 +187,7 @@ def _amounts(claim: Claim, documents: dict[str, Attachment], missing: list[str])
         return ["L'importo del danno sarà quantificato con separata comunicazione."]
     text = f"Si chiede il risarcimento dei danni materiali subiti dal veicolo A, quantificati in {format_euro(claimed)}"
     if claim.estimate_amount is not None:
-        text += (f", come da preventivo di riparazione della carrozzeria {claim.repairer.name} di "
+        text += (f", come da preventivo di riparazione di {claim.repairer.name} di "
                  f"{format_euro(claim.estimate_amount)}")
         text += " allegato" if "preventivo" in documents else ""
     return [text + ", oltre accessori di legge."]

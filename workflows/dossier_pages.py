@@ -71,20 +71,29 @@ def cover(claim: Claim, parts: list[Part], left_out: list[LeftOut], total: int, 
 
 def _index(pdf: Document, parts: list[Part]) -> None:
     pdf.heading("Indice dei documenti")
-    widths = (8, 42, 74, 14, 14)
+    widths = (8, 52, 70, 14, 14)
     pdf.set_font(FAMILY, "B", 8)
     for width, title in zip(widths, ("N.", "Tipo", "Documento", "Pagine", "Da pag.")):
         pdf.cell(width, 5, title, border="B")
     pdf.ln(5)
     for number, part in enumerate(parts, 1):
         pdf.set_font(FAMILY, "", 8)
-        name = part.source.name if len(part.source.name) <= 48 else part.source.name[:45] + "..."
-        for width, text in zip(widths, (str(number), part.source.label, name, str(part.pages), str(part.first_page))):
-            pdf.cell(width, 4.5, text)
+        cells = (str(number), part.source.label, part.source.name, str(part.pages), str(part.first_page))
+        for width, text in zip(widths, cells):
+            pdf.cell(width, 4.5, _fit(pdf, text, width - 1))
         pdf.ln(4.5)
         pdf.set_font(FAMILY, "", 6)
         pdf.set_x(pdf.l_margin + widths[0])
         pdf.cell(0, 3.5, f"sha256 {part.source.sha256}", new_x="LMARGIN", new_y="NEXT")
+
+
+def _fit(pdf: Document, text: str, width: float) -> str:
+    """`text` cut with "..." to fit `width` mm in the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
 
 
 def envelope(claim: Claim, pages: int, target: Path, today: dt.date | None = None) -> Path:

@@ -6,6 +6,7 @@ from there, never from the system, so every machine prints the same.
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from fpdf import FPDF
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FAMILY = "DejaVu"
+# fontTools says at INFO every glyph it keeps of a subset: a page of log per PDF written.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 A4 = (210, 297)  # mm
 A4_POINTS = (595.28, 841.89)
 
