@@ -6,6 +6,7 @@ import io
 import json
 import re
 
+import pikepdf
 import pytest
 from fpdf import FPDF
 from PIL import Image
@@ -31,6 +32,16 @@ def make_pdf(pages: int, label: str, landscape: bool = False) -> bytes:
 def make_jpeg(size=(1600, 1200), colour=(180, 40, 40)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def rotated_pdf() -> bytes:
+    """A page that a viewer shows turned by 90 degrees (/Rotate), as scanners write them."""
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(make_pdf(1, "Ruotata"))))
+    writer.pages[0].rotate(90)
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 
@@ -90,6 +101,7 @@ def test_the_documents_are_bound_in_the_stated_order_after_the_cover(case):
                      "Preventivo pagina 2", "immagine", "Altro pagina 1", "Altro pagina 2", "Altro pagina 3"]
     # the cover's index: each document with its pages and sha256
     assert "Indice dei documenti" in texts[0] and claim.number in texts[0]
+    assert pikepdf.open(storage_path(storage, row.stored_name)).check_pdf_syntax() == []
     for doc in claim.attachments:
         assert doc.sha256 in texts[0].replace(" ", "")
 
@@ -99,10 +111,12 @@ def test_every_page_is_numbered_and_images_become_a4_pages(case):
     add("denuncia", "denuncia.pdf", make_pdf(2, "Denuncia", landscape=True))
     add("foto", "verticale.jpg", make_jpeg((900, 1600)))
     add("foto", "orizzontale.jpg", make_jpeg((1600, 900)))
+    add("perizia", "ruotata.pdf", rotated_pdf())
     row, _ = build(claim, manager, storage)
     reader, texts = pages_text(row, storage)
     total = len(reader.pages)
     assert [f"pag. {n} di {total}" in text for n, text in enumerate(texts, 1)] == [True] * total
+    assert pikepdf.open(storage_path(storage, row.stored_name)).check_pdf_syntax() == []  # qpdf finds no fault
     photos = [page for page in reader.pages if "/XObject" in page["/Resources"]
               and any(page["/Resources"]["/XObject"][k]["/Subtype"] == "/Image" for k in page["/Resources"]["/XObject"])]
     assert len(photos) == 2

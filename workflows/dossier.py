@@ -153,7 +153,8 @@ def build(dossier_id: int, storage_dir: str | Path, today: dt.date | None = None
                     claim, parts, left_out, total, work / "cover.pdf", today),
                 work, work / "dossier.pdf", progress=lambda done: _progress(row, done))
             dossier_pages.envelope(claim, bound.pages, work / "envelope.pdf", today)
-            dossier_build.concatenate([work / "envelope.pdf", bound.path], work / "print.pdf")
+            # from the numbered parts again, not the dossier read whole: one part in memory at a time
+            dossier_build.concatenate([work / "envelope.pdf", *bound.stamped], work / "print.pdf")
         except Superseded:
             log.info("claim %s: dossier asked for again meanwhile, this build stops", claim.number)
             return None

@@ -9,9 +9,9 @@ Three steps, each holding at most one document in memory, never the whole file:
 2. the cover (fpdf2) lists every part with its type, pages, first page and sha256, and
    every document left out; then each part is stamped "pag. N di M" with pypdf (an
    overlay page merged onto each page, its size and rotation followed) into its own file;
-3. the stamped parts are concatenated into the output by qpdf (pikepdf, which img2pdf
-   already depends on), which copies each page's streams from the part files as it
-   writes: the dossier is streamed to disk, not assembled in memory.
+3. the stamped parts are concatenated into the output one part at a time, each page's
+   objects written out as they are read (`workflows.pdf_concat`): the dossier is streamed
+   to disk, not assembled in memory.
 
 A part that fails while stamped (damage pypdf finds only then) is left out too, and the
 numbering starts again, so the cover and the page numbers always match what is bound.
@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import img2pdf
-import pikepdf
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.errors import PyPdfError
 
 from .pdf import A4_POINTS
+from .pdf_concat import concatenate
 
 log = logging.getLogger("gessin.workflows")
 
@@ -80,6 +80,7 @@ class Bound:
     sha256: str
     parts: list[Part]
     left_out: list[LeftOut] = field(default_factory=list)
+    stamped: list[Path] = field(default_factory=list)  # the numbered parts, cover first, the file is made of
 
 
 class Unreadable(Exception):
@@ -178,20 +179,6 @@ def _numbers(sizes: list[tuple[float, float, float, float]], first: int, total: 
     return io.BytesIO(bytes(pdf.output()))
 
 
-def concatenate(paths: list[Path], target: Path) -> int:
-    """qpdf writes the pages of `paths`, in order, to `target`; the parts stay open until it is written."""
-    opened = [pikepdf.open(p) for p in paths]
-    try:
-        with pikepdf.new() as out:
-            for src in opened:
-                out.pages.extend(src.pages)
-            out.save(target, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-            return len(out.pages)
-    finally:
-        for src in opened:
-            src.close()
-
-
 def file_digest(path: Path) -> tuple[int, str]:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -236,12 +223,12 @@ def bind(sources: list[Source], cover: Callable[[list[Part], list[LeftOut], int]
         parts.remove(part)
     pages = concatenate(stamped, target)
     size, sha = file_digest(target)
-    return Bound(target, pages, size, sha, parts, left_out)
+    return Bound(target, pages, size, sha, parts, left_out, stamped)
 
 
 def _cover(cover, parts: list[Part], left_out: list[LeftOut], work: Path) -> tuple[Path, int, int]:
     """Write the cover until the page numbers it prints are those the parts get."""
-    cover_pages = 1
+    cover_pages = 1 + (len(parts) + len(left_out)) // 30  # about what a page of the index holds: one render
     for _attempt in range(5):
         first = cover_pages + 1
         for part in parts:

@@ -37,7 +37,7 @@ def cover(claim: Claim, parts: list[Part], left_out: list[LeftOut], total: int, 
         pdf = Document(title=f"Fascicolo pratica {claim.number}")
         pdf.add_page()
         pdf.paragraph(f"Fascicolo della pratica {claim.number}", size=16, style="B", gap=1)
-        pdf.paragraph(f"Situazione al {_d(today or clock.today())} - {total} pagine", size=9, style="I", gap=3)
+        pdf.paragraph(f"Situazione al {_d(today or clock.today())} - {total} pagine", size=9, gap=3)
         to = claim_letter.addressee(claim)
         pdf.heading("Soggetti")
         pdf.lines([
@@ -133,6 +133,6 @@ def envelope(claim: Claim, pages: int, target: Path, today: dt.date | None = Non
     pdf.ln(4)
     pdf.paragraph("Registrare sul portale il giorno della spedizione con \"Interruzione della prescrizione\", "
                   "mezzo Raccomandata A/R: da quel giorno decorre un nuovo termine di prescrizione di due anni "
-                  "(art. 2943 c.c.).", size=9, style="I")
+                  "(art. 2943 c.c.).", size=8)
     pdf.output(str(target))
     return target
