@@ -28,8 +28,10 @@ class ValidatedModel(BaseModel):
             if value is None:
                 continue
             others = model.select(pk).where(model._meta.fields[name] == value)
-            if self.get_id() is not None:
-                others = others.where(pk != self.get_id())
+            # the key's own attribute, not get_id(): User.get_id() is Flask-Login's session token
+            own_key = getattr(self, pk.name)
+            if own_key is not None:
+                others = others.where(pk != own_key)
             if others.exists():
                 raise validators.InvalidValue(name, message)
 
