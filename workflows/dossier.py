@@ -97,17 +97,25 @@ def request(claim: Claim, user: User, ids=None) -> tuple[ClaimDossier, bool]:
     values = dict(state=DossierState.QUEUED, fingerprint=fingerprint(claim, docs),
                   selection=json.dumps([d.id for d in docs]), progress=0, total=2 * len(docs) + 2,
                   error=None, requested_by=user, requested_at=utcnow(), started_at=None, finished_at=None)
+    try:
+        row, changed = _record(claim, values)
+    except pw.IntegrityError:  # another request created the claim's row meanwhile: update that one
+        row, changed = _record(claim, values)
+    if not changed:
+        return row, False
+    log.info("claim %s: dossier of %d documents asked for by %s", claim.number, len(docs), user.login)
+    return row, True
+
+
+def _record(claim: Claim, values: dict) -> tuple[ClaimDossier, bool]:
     with db.atomic():
         row = current(claim)
         if row is not None and row.fingerprint == values["fingerprint"] and row.state != DossierState.FAILED:
             return row, False
         if row is None:
-            row = ClaimDossier.create(claim=claim, **values)
-        else:
-            ClaimDossier.update(**values).where(ClaimDossier.id == row.id).execute()
-            row = ClaimDossier.get_by_id(row.id)
-    log.info("claim %s: dossier of %d documents asked for by %s", claim.number, len(docs), user.login)
-    return row, True
+            return ClaimDossier.create(claim=claim, **values), True
+        ClaimDossier.update(**values).where(ClaimDossier.id == row.id).execute()
+        return ClaimDossier.get_by_id(row.id), True
 
 
 def take(dossier_id: int) -> ClaimDossier | None:
