@@ -2,7 +2,8 @@
 
 The task takes the dossier's id, takes the build (a second task for the same build finds
 nothing to do) and writes the files under STORAGE_DIR. A build left "under way" by a worker
-that stopped is sent again when a consumer starts, and taken once it is stale.
+that stopped is sent again when a consumer starts: a queued one at once, one a worker had
+started once `workflows.dossier.STALE_AFTER` has passed since (it may be still at work).
 """
 from __future__ import annotations
 
@@ -40,8 +41,11 @@ def resend_dossiers() -> None:
         _resent.set()
     app = flask_app()
     with app.app_context(), database():
-        ids = dossier.under_way()
-    for dossier_id in ids:
-        build_dossier(dossier_id)
-    if ids:
-        log.info("consumer start: %d dossier build(s) sent to the workers", len(ids))
+        due = dossier.under_way()
+    for dossier_id, delay in due:
+        if delay:
+            build_dossier.schedule((dossier_id,), delay=delay)
+        else:
+            build_dossier(dossier_id)
+    if due:
+        log.info("consumer start: %d dossier build(s) sent to the workers", len(due))

@@ -199,3 +199,35 @@ def test_only_who_prepares_the_file_asks_for_its_dossier(case, f):
     with pytest.raises(NotAllowed):
         dossier.request(claim, stranger)
     assert ClaimDossier.select().count() == 0
+
+
+def test_a_multi_page_tiff_becomes_as_many_a4_pages(case):
+    claim, manager, storage, add = case
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (800, 1100), "white"), Image.new("RGB", (800, 1100), "grey")
+    first.save(out, "TIFF", save_all=True, append_images=[second])
+    add("documento_identita", "carta-identita.tif", out.getvalue())
+    add("denuncia", "denuncia.pdf", make_pdf(1, "Denuncia"))
+    add("richiesta_danni", "richiesta.pdf", make_pdf(1, "Richiesta"))
+    row, _ = build(claim, manager, storage)
+    reader, texts = pages_text(row, storage)
+    assert row.pages == len(reader.pages) == 1 + 1 + 1 + 2
+    assert "pag. 5 di 5" in texts[4]
+
+
+def test_a_build_left_by_a_stopped_worker_is_taken_over_once_stale(case):
+    import datetime as dt
+
+    from models import utcnow
+    claim, manager, storage, add = case
+    add("denuncia", "denuncia.pdf", make_pdf(1, "Denuncia"))
+    row, _ = dossier.request(claim, manager)
+    recent = utcnow() - dt.timedelta(minutes=1)
+    ClaimDossier.update(state=DossierState.BUILDING, started_at=recent).where(ClaimDossier.id == row.id).execute()
+    assert dossier.build(row.id, storage) is None  # another worker may still be at it
+    [(found, delay)] = dossier.under_way()
+    assert found == row.id and 0 < delay <= dossier.STALE_AFTER.total_seconds() + 1
+    stale = utcnow() - dossier.STALE_AFTER - dt.timedelta(seconds=5)
+    ClaimDossier.update(started_at=stale).where(ClaimDossier.id == row.id).execute()
+    assert dossier.build(row.id, storage).state == DossierState.READY
+    assert dossier.under_way() == []

@@ -129,9 +129,15 @@ def take(dossier_id: int) -> ClaimDossier | None:
     return ClaimDossier.get_by_id(dossier_id) if taken else None
 
 
-def under_way() -> list[int]:
-    """Dossiers a worker should be building: sent again when a consumer starts."""
-    return [row.id for row in ClaimDossier.select(ClaimDossier.id).where(ClaimDossier.state.in_(DossierState.UNDER_WAY))]
+def under_way(now: dt.datetime | None = None) -> list[tuple[int, float]]:
+    """Dossiers a worker should be building, each with the seconds until it may be taken:
+    0 for a queued one, the rest of `STALE_AFTER` for one a worker started (it may still be
+    at work, or gone with a stopped consumer)."""
+    now = now or utcnow()
+    rows = ClaimDossier.select(ClaimDossier.id, ClaimDossier.state, ClaimDossier.started_at).where(
+        ClaimDossier.state.in_(DossierState.UNDER_WAY))
+    return [(row.id, 0.0 if row.state == DossierState.QUEUED or row.started_at is None
+             else max(0.0, (row.started_at + STALE_AFTER - now).total_seconds()) + 1) for row in rows]
 
 
 def _progress(row: ClaimDossier, done: int) -> None:

@@ -120,7 +120,7 @@ def _image_part(source: Source, target: Path) -> Part:
     except Exception as exc:  # noqa: BLE001 - img2pdf and Pillow raise many kinds for a bad image
         target.unlink(missing_ok=True)
         raise Unreadable(f"immagine danneggiata o illeggibile ({type(exc).__name__})") from exc
-    return Part(source, target, 1)
+    return Part(source, target, len(PdfReader(target).pages))  # a TIFF may hold several pages
 
 
 def _flattened_image(source: Source, target: Path) -> None:
