@@ -53,6 +53,8 @@ def test_a_lawyer_previews_the_letter_saves_it_builds_and_downloads_the_dossier(
     user = f.user(Role.LAWYER, lawyer=lawyer, login="legale-neri")
     db.close()
 
+    refused = []  # what the Content-Security-Policy blocked: the progress script must not be
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     log_in(page, live_server, user)
     page.goto(f"{live_server}/admin/claim/details/?id={claim.id}")
     assert "Beta Assicurazioni" in page.locator("#letter .letter-addressee").inner_text()
@@ -79,6 +81,7 @@ def test_a_lawyer_previews_the_letter_saves_it_builds_and_downloads_the_dossier(
 
     page.click("#dossier-build")
     page.wait_for_selector("#dossier-download", timeout=60_000)  # the page polls, then reloads once ready
+    assert refused == []
     row = ClaimDossier.get(ClaimDossier.claim == claim)
     assert row.state == DossierState.READY and row.left_out == "[]"
     page.locator("#dossier").scroll_into_view_if_needed()
