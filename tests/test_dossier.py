@@ -45,10 +45,10 @@ def rotated_pdf() -> bytes:
     return out.getvalue()
 
 
-def encrypted_pdf() -> bytes:
+def encrypted_pdf(user_password: str = "segreta") -> bytes:
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(make_pdf(1, "Segreto"))))
-    writer.encrypt(user_password="segreta", owner_password="proprietario")
+    writer.encrypt(user_password=user_password, owner_password="proprietario")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -231,3 +231,15 @@ def test_a_build_left_by_a_stopped_worker_is_taken_over_once_stale(case):
     ClaimDossier.update(started_at=stale).where(ClaimDossier.id == row.id).execute()
     assert dossier.build(row.id, storage).state == DossierState.READY
     assert dossier.under_way() == []
+
+
+def test_a_pdf_locked_only_against_changes_is_bound(case):
+    """Encrypted with an empty user password (only printing or editing restricted): it opens,
+    so it is bound, not left out."""
+    claim, manager, storage, add = case
+    add("denuncia", "denuncia.pdf", make_pdf(1, "Denuncia"))
+    add("richiesta_danni", "richiesta.pdf", make_pdf(1, "Richiesta"))
+    add("perizia", "perizia.pdf", encrypted_pdf(user_password=""))
+    row, _ = build(claim, manager, storage)
+    _reader, texts = pages_text(row, storage)
+    assert dossier.left_out(row) == [] and row.pages == 4 and "Segreto pagina 1" in texts[3]

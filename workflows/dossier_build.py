@@ -147,8 +147,11 @@ def stamp(part_path: Path, target: Path, first: int, total: int) -> int:
     The overlay is an fpdf2 page of the same size as each page; a rotated page has its
     rotation moved into its content first, so the number reads upright at the bottom.
     """
+    reader = PdfReader(part_path)
+    if reader.is_encrypted:  # only those the empty password opens get here (`as_pdf`)
+        reader.decrypt("")
     writer = PdfWriter()
-    writer.append(PdfReader(part_path))
+    writer.append(reader)
     sizes = []
     for page in writer.pages:
         if page.rotation:
@@ -208,6 +211,8 @@ def bind(sources: list[Source], cover: Callable[[list[Part], list[LeftOut], int]
             out = work / f"stamped-{len(stamped):04d}.pdf"
             try:
                 stamp(part.path, out, part.first_page, total)
+            except OSError:  # the scratch disk, not the document: the build fails and says so
+                raise
             except Exception as exc:  # noqa: BLE001 - damage found only when the pages are copied
                 failed = (part, exc)
                 break
