@@ -44,7 +44,7 @@ run: demo
 	@echo "  API: http://127.0.0.1:$(PORT)/api/v1/docs"
 	@echo "  Ctrl-C ferma server web e worker."
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PORT=$(PORT) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start -f Procfile
 
 # Debian's Chromium for the browser tests, installed when missing.
 chromium:

@@ -48,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     _connect_per_request(app)
 
     babel.init_app(app, locale_selector=select_locale)
+    from admin_views.claim_uploads import limit_upload_bodies
+    app.before_request(limit_upload_bodies)  # before the CSRF check reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -89,8 +91,10 @@ def load_user(user_id: str) -> User | None:
 def _wire_workflows(app: Flask) -> None:
     """Give the plain-Python workflows what they need from the app: settings, e-mail."""
     from tasks import mail as mail_tasks
+    from tasks.mailer import mail
     from workflows import checklist, notify
 
+    mail.init_app(app)  # Flask-Mail, which the outbox sends through
     checklist.configure(app.config["REQUIRED_DOCUMENTS"])
     notify.configure(render=mail_tasks.render, dispatch=mail_tasks.dispatch, public_url=app.config["PUBLIC_URL"])
 

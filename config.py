@@ -40,14 +40,24 @@ def from_environment() -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_RETRY_BASE_SECONDS": float(env.get("MAIL_RETRY_BASE_SECONDS", "15")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Gessin RESTART <noreply@gessin.local>"),
+        # Flask-Mail's own switches, set rather than left to its defaults (tasks/mailer.py):
+        # never smtplib's debug output, which prints the credentials; and sending on with
+        # TESTING on, so that the tests deliver to a real SMTP server.
+        "MAIL_DEBUG": 0,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_MAX_ATTACHMENT_BYTES": int(env.get("MAIL_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)),
         "REQUIRED_DOCUMENTS": tuple(filter(None, (k.strip() for k in env.get(
             "REQUIRED_DOCUMENTS", "denuncia,mandato,cessione_credito,richiesta_danni,documento_identita").split(",")))),
         "INTAKE_MAX_BYTES": int(env.get("INTAKE_MAX_BYTES", 25 * 1024 * 1024)),
         "INTAKE_MAX_FILE_BYTES": int(env.get("INTAKE_MAX_FILE_BYTES", 10 * 1024 * 1024)),
+        # One upload from the claim page, every file together (each within INTAKE_MAX_FILE_BYTES).
+        "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)),
         # Bulk jobs in the worker: claims per batch (one transaction each), and how long a
         # worker's hold on a job lasts without news before another worker takes it over.
         "BULK_BATCH_SIZE": int(env.get("BULK_BATCH_SIZE", "500")),
         "BULK_LEASE_SECONDS": float(env.get("BULK_LEASE_SECONDS", "30")),
+        # Deadline reminders (tasks/reminders.py): the daily digests go out from this hour, Rome time.
+        "REMINDER_DIGEST_HOUR": int(env.get("REMINDER_DIGEST_HOUR", "7")),
         **_cookie_settings(env),
         # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
         "TRUSTED_PROXIES": tuple(filter(None, (p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",")))),
@@ -75,6 +85,7 @@ DEFAULTS = {
     "FLASK_ADMIN_FLUID_LAYOUT": True,
     # Bulk actions on more claims than this run in the worker, with a progress page.
     "BULK_INLINE_LIMIT": 300,
+    "MENU_COUNTS_SECONDS": 20,  # how long a user's queue counts in the menu are kept (admin_views/menu_counts.py)
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Staff and WinCar logins (workflows/throttle.py): per login and address, and per login,

@@ -34,6 +34,9 @@ def when_ready(server):
     if "glibc.malloc.mmap_threshold" not in os.environ.get("GLIBC_TUNABLES", ""):
         server.log.info("GLIBC_TUNABLES does not keep large buffers in the heap: each WinCar post costs "
                         "more CPU (README, Production)")
+    if not os.environ.get("PUBLIC_URL"):
+        server.log.warning("PUBLIC_URL is not set: the links in e-mails point to http://127.0.0.1:5000, "
+                           "a development address (README, Production)")
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgresql://", "postgres://")):
         server.log.warning("DATABASE_URL opens a PostgreSQL connection per request (~25 ms of server CPU "

@@ -12,6 +12,7 @@ from models import (
     AspCentre,
     BulkJob,
     Claim,
+    DeadlineReminder,
     ContactChange,
     ClaimStatus,
     InsuranceCompany,
@@ -27,15 +28,18 @@ from models import (
 )
 from security_headers import csp_nonce
 from workflows import dates
+from workflows.queues import QUEUES
 
 from .bulk_jobs import BulkJobView
-from .claims import QUEUES, ClaimView, QueueView
+from .claims import ClaimView, QueueView
 from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
+from .menu_counts import count_in_menu, forget_after_a_change
 from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
+from .reminders import DeadlineReminderView
 from .system import ContactChangeView, HistoryView, IntakeEventView, OutboundEmailView, QueueLimitView, UserView
 from .urls import IdConverter
 
@@ -64,9 +68,11 @@ def init_admin(app: Flask) -> GessinAdmin:
     )
     admin.add_view(ClaimView(Claim, name=_l("Pratiche"), endpoint="claim"))
     queues = _l("Code di lavoro")
-    for slug, label, statuses in QUEUES:
-        admin.add_view(QueueView(statuses, Claim, name=label, category=queues, endpoint=f"queue_{slug.replace('-', '_')}",
-                                 url=f"/admin/queue/{slug}"))
+    for queue in QUEUES:
+        view = QueueView(queue, Claim, name=queue.label, category=queues,
+                         endpoint=f"queue_{queue.slug.replace('-', '_')}", url=f"/admin/queue/{queue.slug}")
+        admin.add_view(view)
+        count_in_menu(view)
     registry = _l("Anagrafiche")
     admin.add_view(RepairerView(Repairer, name=_l("Carrozzerie"), category=registry, endpoint="repairer"))
     admin.add_view(AspCentreView(AspCentre, name=_l("Centri ASP"), category=registry, endpoint="aspcentre"))
@@ -80,11 +86,14 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(OutboundEmailView(OutboundEmail, name=_l("E-mail in uscita"), category=system, endpoint="outbox"))
     admin.add_view(BulkJobView(BulkJob, name=_l("Azioni di gruppo"), category=system, endpoint="bulkjob"))
     admin.add_view(QueueLimitView(QueueLimit, name=_l("Tempi di permanenza"), category=system, endpoint="queuelimit"))
+    admin.add_view(DeadlineReminderView(DeadlineReminder, name=_l("Promemoria scadenze"), category=system,
+                                        endpoint="reminder", url="/admin/reminders"))
     admin.add_view(IntakeEventView(IntakeEvent, name=_l("Registro WinCar"), category=system, endpoint="intake"))
     admin.add_view(UserView(User, name=_l("Utenti"), category=system, endpoint="user"))
     admin.add_view(ContactChangeView(ContactChange, name=_l("Modifiche recapiti"), category=system,
                                      endpoint="contactchange"))
     init_onboarding(app, admin, registry, system)
+    app.after_request(forget_after_a_change)
 
     app.jinja_env.filters.update(
         gessin_when=when,

@@ -132,6 +132,8 @@ def fields_for(event: str, claim: Claim) -> list[Field]:
             + [_note()]
     if event in ("close", "drop"):
         return [Field("reason", _l("Motivo"), "select", True, _reasons()), _note()]
+    if event == "cancel":
+        return [_note(required=True, label=_l("Perché va annullata (aperta per errore)"))]
     if event == "reopen":
         return [_note(required=True, label=_l("Motivo della riapertura"))]
     if event == "transfer":

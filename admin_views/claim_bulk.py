@@ -83,8 +83,8 @@ class BulkActionsMixin:
         filters = []
         for key, value in args.items(multi=True):
             match = re.fullmatch(r"flt(\d+)_(.*)", key)
-            if match and self._filter_args and match.group(2) in self._filter_args:
-                index, flt = self._filter_args[match.group(2)]
+            if match and match.group(2) in self.filter_args():
+                index, flt = self.filter_args()[match.group(2)]
                 if flt.validate(value):
                     filters.append((int(match.group(1)), index, flt.name, value))
         filters = [(index, name, value) for _pos, index, name, value in sorted(filters)]

@@ -14,10 +14,13 @@ from models import Claim, ClaimStatus, InvalidValue, Role, validators
 from workflows import access, claim_edits, money, next_due
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
+from workflows.queues import Queue
 
+from . import deadline_columns
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
+from .claim_uploads import ClaimUploadsMixin
 from .formatters import column, days_since, status_badge, when
 from .insurers import UnmappedInsurerFilter
 
@@ -26,7 +29,7 @@ log = logging.getLogger("gessin.admin")
 STAFF = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
 
 
-class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
+class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModelView):
     roles = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER, Role.REPAIRER)
     edit_roles = STAFF
     create_roles = (Role.ADMIN, Role.ASP_MANAGER)
@@ -37,7 +40,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
     list_select_related = (Claim.repairer, Claim.asp_centre, Claim.lawyer, Claim.insurer)
 
     column_list = ("number", "received_at", "repairer", "asp_centre", "lawyer", "status",
-                   "vehicle_a_plate", "insurer", "status_since")
+                   *deadline_columns.COLUMNS, "vehicle_a_plate", "insurer", "status_since")
     column_labels = {
         "number": _l("Numero"),
         "received_at": _l("Ricevuta"),
@@ -53,8 +56,11 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "claimed_amount": _l("Importo richiesto"),
         "last_offer": _l("Ultima offerta"),
         "reimbursed": _l("Rimborsato"),
+        **deadline_columns.LABELS,
     }
-    column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since")
+    column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since",
+                            *deadline_columns.SORTABLE)
+    column_sort_nulls_last = deadline_columns.COLUMNS
     column_default_sort = ("received_at", True)
     column_searchable_list = ("number", "vehicle_a_plate", "vehicle_b_plate", "customer_name", "wincar_ref")
     search_hint = _l("Numero, targa, cliente o rif. WinCar")
@@ -67,6 +73,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         DateBetweenFilter(Claim.received_at, _l("Ricevuta")),
         DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
         UnmappedInsurerFilter(),
+        *deadline_columns.filters(),  # after the others: the links' filter numbers stay as they were
     )
     column_formatters = {
         "number": lambda v, c, m, n: Markup(
@@ -74,6 +81,7 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "status": lambda v, c, m, n: status_badge(m.status),
         "status_since": column(days_since),
         "received_at": column(when),
+        **deadline_columns.FORMATTERS,
     }
     column_formatters_export = {
         "number": lambda v, c, m, n: m.number,
@@ -81,8 +89,10 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
         "status_since": lambda v, c, m, n: m.days_in_status(),
         "last_offer": lambda v, c, m, n: money.as_money(m.last_offer),
         "reimbursed": lambda v, c, m, n: money.as_money(m.reimbursed),
+        **deadline_columns.EXPORT_FORMATTERS,
     }
-    column_export_list = column_list + ("customer_name", "wincar_ref", "claimed_amount", "last_offer", "reimbursed")
+    column_export_list = column_list + ("next_due_kind", "customer_name", "wincar_ref", "claimed_amount",
+                                        "last_offer", "reimbursed")
     export_max_rows = 100_000
 
     # A whitelist decided in workflows/: a new column is never a form field by accident.
@@ -173,16 +183,17 @@ class ClaimView(ClaimPageMixin, BulkActionsMixin, GessinModelView):
 
 
 class QueueView(ClaimView):
-    """A work queue: the claims grid limited to some states, with its count on the list tab."""
+    """A work queue (`workflows.queues`): the claims grid limited to the queue's claims, with its
+    count on the list tab; a deadline level's queue lists the nearest deadline first."""
 
-    queue_statuses: tuple[str, ...] = ()
-
-    def __init__(self, statuses, *args, **kwargs):
-        self.queue_statuses = tuple(statuses)
+    def __init__(self, queue: Queue, *args, **kwargs):
+        self.queue = queue
+        if queue.level is not None:
+            self.column_default_sort = [("next_due_on", False), ("id", False)]
         super().__init__(*args, **kwargs)
 
     def scoped_query(self, user):
-        return access.visible_claims(user).where(Claim.status.in_(self.queue_statuses))
+        return access.visible_claims(user).where(self.queue.clause(deadline_columns.today()))
 
     def get_one(self, id):
         """A claim that has just left the queue still opens here (no 404 after acting on it)."""
@@ -198,13 +209,3 @@ def _keep_only(form, allowed):
         delattr(form, name)
     return form
 
-
-QUEUES = (
-    ("to-validate", _l("Da validare"), (ClaimStatus.RECEIVED,)),
-    ("incomplete", _l("Incomplete"), (ClaimStatus.INCOMPLETE,)),
-    ("to-assign", _l("Da affidare"), (ClaimStatus.VALIDATED,)),
-    ("assigned", _l("Affidate"), (ClaimStatus.ASSIGNED,)),
-    ("awaiting-offer", _l("In attesa di offerta"), (ClaimStatus.FILED,)),
-    ("partially-reimbursed", _l("Rimborso parziale"), (ClaimStatus.PARTIALLY_REIMBURSED,)),
-    ("closed", _l("Chiuse"), ClaimStatus.FINAL),
-)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user
+from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
@@ -23,7 +24,7 @@ from models import (
     StatusChange,
     User,
 )
-from workflows import access, accounts, notify, party_edits, queue_limits
+from workflows import access, accounts, notify, party_edits
 from workflows.transitions import event_label
 
 from .base import GessinModelView
@@ -130,7 +131,8 @@ class OutboundEmailView(ReadOnlyView):
     column_filters = ("status", "possible_duplicate")
     column_formatters = {"created_at": column(when), "sent_at": column(when), "next_attempt_at": column(when),
                          "sending_at": column(when), "locked_until": column(when), "status": email_status,
-                         "body": lambda v, c, m, n: notify.without_secrets(m.body)}
+                         "body": lambda v, c, m, n: Markup('<div class="email-body">{}</div>').format(
+                             notify.without_secrets(m.body))}
     column_formatters_export = {"body": lambda v, c, m, n: notify.without_secrets(m.body)}
 
     def scoped_query(self, user):
@@ -184,21 +186,34 @@ class QueueLimitView(GessinModelView):
     def scoped_query(self, user):
         return QueueLimit.select()
 
-    # A limit changed, added or removed applies at once to every open claim of its state
-    # (and of the state it had before, when the row now speaks of another one).
+    # A limit changed, added or removed applies to every open claim of its state (and of the
+    # state it had before, when the row now speaks of another one): recomputed by the worker
+    # once the save has committed (the grid saves in autocommit), never in the request.
     def update_model(self, form, model):
-        before = model.status
-        saved = super().update_model(form, model)
-        if saved:
-            queue_limits.limit_changed(before, model.status)
-        return saved
+        g.gessin_limit_before = model.status
+        return super().update_model(form, model)
 
     def after_model_change(self, form, model, is_created):
-        if is_created:
-            queue_limits.limit_changed(model.status)
+        self._recompute(None if is_created else g.pop("gessin_limit_before", None), model.status)
 
     def after_model_delete(self, model):
-        queue_limits.limit_changed(model.status)
+        self._recompute(model.status)
+
+    def _recompute(self, *statuses):
+        from tasks.reminders import recompute_after_limit
+        statuses = tuple(dict.fromkeys(s for s in statuses if s))
+        labels = ", ".join(str(ClaimStatus.LABELS.get(s, s)) for s in statuses)
+        try:
+            recompute_after_limit(*statuses)
+        except Exception as exc:  # noqa: BLE001 - the limit is saved; the recompute can be run by hand
+            log.error("queue limit of %s saved, recompute not queued (%s): run `flask recompute-deadlines`",
+                      ", ".join(statuses), type(exc).__name__)
+            flash(_("Limite salvato, ma il ricalcolo delle scadenze non è partito: riprova tra poco o avvisa "
+                    "l'assistenza."), "error")
+            return
+        log.info("queue limit of %s changed by %s: recompute queued", ", ".join(statuses), current_user.login)
+        flash(_("Le scadenze delle pratiche in stato %(states)s sono in ricalcolo: tra poco le vedrai aggiornate.",
+                states=labels), "info")
 
 
 class IntakeEventView(ReadOnlyView):

@@ -5,6 +5,11 @@ database `gessin_bench_bulk`), on `--runs` fresh sets of N claims in state
 `validated` each (loaded with `insert_many`; the load is not measured), after
 two untimed warm-up actions on 20 claims:
 
+0. the floor: the same change in three statements written by hand (one UPDATE of the
+   claims, one INSERT ... SELECT of their history rows, one INSERT of an e-mail per
+   party), on its own fresh claims, in the same loop as the steps below, so that each
+   step's median is also printed as a ratio to the floor's ("x floor"; target for
+   apply_many: at most 1.5);
 1. `workflows.bulk.apply_many("assign", ids, manager, lawyer=...)` on all N ids,
    called directly: wall time, the SQL statements it runs (counted on the
    `peewee` logger, as tests/conftest.QueryCounter), the time the database spent
@@ -21,7 +26,8 @@ two untimed warm-up actions on 20 claims:
    the job as the worker would run it, `tasks.bulk.run_bulk_job.call_local`.
 
 After each action it checks that the N claims are `assigned` to the lawyer, with
-N history rows and 3 x N outbox e-mails (repairer, centre, lawyer), then empties
+N history rows and one outbox e-mail per party (repairer, centre, lawyer) and batch of
+500 (the floor: one per party), then empties
 the huey queue so nothing is ever sent. The task queue is the app's default:
 SqliteHuey in the temp instance directory, or Redis when REDIS_URL is set (then
 under the queue name `gessin-bench`, never the real `gessin` queue a worker reads).
@@ -88,13 +94,15 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/gessin_bench_bulk"
 BENCH_QUEUE = "gessin-bench"
 TARGET_S = 5.0
 TARGET_PER_CLAIM = 0.1  # statements per claim: batched means a few per batch of BATCH claims
+TARGET_RATIO = 1.5  # apply_many against the raw-SQL floor measured in the same run
 LOAD_BATCH = 500
 WARM_UP = 20  # claims of the untimed warm-up actions
 EVENT = "assign"
 S = ClaimStatus
 
-DIRECT, INLINE, QUEUED, JOB = "direct", "inline", "queued", "job"
+DIRECT, INLINE, QUEUED, JOB, FLOOR = "direct", "inline", "queued", "job", "floor"
 PATH_LABELS = {
+    FLOOR: "floor: raw SQL, 3 statements",
     DIRECT: f'apply_many("{EVENT}")',
     INLINE: "admin POST, inline (limit raised)",
     QUEUED: "admin POST, default limit -> job",
@@ -281,7 +289,7 @@ def load_claims(n: int, parties: dict) -> tuple[list[int], float]:
     return ids, time.perf_counter() - started
 
 
-def check_outcome(ids: list[int], parties: dict) -> None:
+def check_outcome(ids: list[int], parties: dict, per_batch: bool = True) -> None:
     """All the claims entrusted to the lawyer, with their history rows and e-mails."""
     n, lo, hi = len(ids), ids[0], ids[-1]
     with db.connection_context():
@@ -289,15 +297,19 @@ def check_outcome(ids: list[int], parties: dict) -> None:
                       .where(Claim.lawyer == parties["lawyer"]).group_by(Claim.status).tuples())
         history = (StatusChange.select().where(StatusChange.claim.between(lo, hi), StatusChange.event == EVENT,
                                                StatusChange.to_status == S.ASSIGNED).count())
+        seen = parties.get("outbox_seen", 0)  # the e-mails of this action: one per party and batch
         emails = dict(OutboundEmail.select(OutboundEmail.recipients, pw.fn.COUNT(OutboundEmail.id))
-                      .where(OutboundEmail.claim.between(lo, hi)).group_by(OutboundEmail.recipients).tuples())
+                      .where(OutboundEmail.id > seen).group_by(OutboundEmail.recipients).tuples())
+        parties["outbox_seen"] = OutboundEmail.select(pw.fn.MAX(OutboundEmail.id)).scalar() or seen
     if states != {S.ASSIGNED: n}:
         raise RuntimeError(f"expected {n} claims assigned to lawyer #{parties['lawyer']}, found {states}")
     if history != n:
         raise RuntimeError(f"expected {n} history rows, found {history}")
-    expected = {address: n for address in parties["emails"]}
+    batches = -(-n // BATCH) if per_batch else 1
+    expected = {address: batches for address in parties["emails"]}
     if emails != expected:
-        raise RuntimeError(f"expected {3 * n} e-mails, {n} to each of {sorted(expected)}; found {emails}")
+        raise RuntimeError(f"expected {batches} e-mail(s), one per batch, to each of {sorted(expected)}; "
+                           f"found {emails}")
 
 
 def empty_queue() -> None:
@@ -338,6 +350,32 @@ def run_direct(ids: list[int], parties: dict) -> Measure:
         result = apply_many(EVENT, ids, manager, lawyer=parties["lawyer"])
     if result.skipped or len(result.succeeded) != len(ids):
         raise RuntimeError(f"apply_many: {len(result.succeeded)} done, skipped {result.skipped[:3]}...")
+    return Measure(timer, probe, len(ids))
+
+
+def run_floor(ids: list[int], parties: dict) -> Measure:
+    """The least the database must do for the same change, in SQL written by hand: one
+    UPDATE of the claims, one INSERT ... SELECT of their history rows, one INSERT of one
+    e-mail per party listing the claims. Nothing of ours: no rules, no deadlines, no
+    rendering (the bodies are the claims' numbers)."""
+    manager, p, now = parties["manager"], db.param, utcnow()
+    marks = ", ".join([p] * len(ids))
+    with db.connection_context(), Probe() as probe, Timer() as timer:
+        with db.atomic():
+            db.execute_sql(f'UPDATE "claim" SET "status" = {p}, "lawyer_id" = {p}, "version" = "version" + 1, '
+                           f'"status_since" = {p}, "updated_at" = {p} WHERE "id" IN ({marks}) AND "status" = {p}',
+                           [S.ASSIGNED, parties["lawyer"], now, now, *ids, S.VALIDATED])
+            db.execute_sql(f'INSERT INTO "status_change" ("created_at", "claim_id", "at", "actor_id", "actor_label", '
+                           f'"event", "from_status", "to_status") SELECT {p}, "id", {p}, {p}, {p}, {p}, {p}, {p} '
+                           f'FROM "claim" WHERE "id" IN ({marks})',
+                           [now, now, manager.id, str(manager), EVENT, S.VALIDATED, S.ASSIGNED, *ids])
+            numbers = "\n".join(number for (number,) in db.execute_sql(
+                f'SELECT "number" FROM "claim" WHERE "id" IN ({marks})', ids).fetchall())
+            rows = [(address, f"{len(ids)} pratiche affidate", numbers) for address in sorted(parties["emails"])]
+            db.execute_sql('INSERT INTO "outbound_email" ("created_at", "recipients", "subject", "body", "status", '
+                           '"attempts", "next_attempt_at", "possible_duplicate") VALUES '
+                           + ", ".join([f"({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})"] * len(rows)),
+                           [v for row in rows for v in (now, *row, "pending", now, False)])
     return Measure(timer, probe, len(ids))
 
 
@@ -464,7 +502,7 @@ def run_backend(name: str, url: str, args) -> list[str]:
     app = build_app(url)
     tasks._app = app  # the worker task runs in this app, on this database
     empty_queue()
-    paths = [DIRECT, INLINE] + ([QUEUED, JOB] if args.claims > app.config["BULK_INLINE_LIMIT"] else [])
+    paths = [FLOOR, DIRECT, INLINE] + ([QUEUED, JOB] if args.claims > app.config["BULK_INLINE_LIMIT"] else [])
     results: dict[str, list[Measure]] = {path: [] for path in paths}
     loads = []
     # The HTTP steps run outside any app context of ours: inside one, Flask would reuse it
@@ -485,7 +523,10 @@ def run_backend(name: str, url: str, args) -> list[str]:
             with app.app_context(), db.connection_context():
                 ids, load_s = load_claims(args.claims, parties)
             loads.append(load_s)
-            if path == DIRECT:
+            if path == FLOOR:
+                with app.app_context():
+                    results[FLOOR].append(run_floor(ids, parties))
+            elif path == DIRECT:
                 with app.app_context():
                     results[DIRECT].append(run_direct(ids, parties))
                 if args.explain and run == args.runs - 1:  # the largest table
@@ -497,7 +538,7 @@ def run_backend(name: str, url: str, args) -> list[str]:
                 results[QUEUED].append(request)
                 results[JOB].append(job)
             with app.app_context():
-                check_outcome(ids, parties)
+                check_outcome(ids, parties, per_batch=path != FLOOR)
             empty_queue()
     db.close()
     print(f"loaded {len(loads)} sets of {args.claims:,} validated claims, {statistics.mean(loads):.1f} s each "
@@ -509,9 +550,10 @@ def run_backend(name: str, url: str, args) -> list[str]:
 
 
 def report(results: dict[str, list[Measure]], n: int, limit: int) -> list[str]:
-    print(f"{'step':<36} {'runs s':<20} {'median s':>8} {'CPU s':>6} {'SQL s':>6} {'hand-off s':>13} "
-          f"{'stmts':>6} {'/claim':>7} {'tasks':>7}")
+    print(f"{'step':<36} {'runs s':<20} {'median s':>8} {'x floor':>7} {'CPU s':>6} {'SQL s':>6} "
+          f"{'hand-off s':>13} {'stmts':>6} {'/claim':>7} {'tasks':>7}")
     over = []
+    floor = statistics.median(m.seconds for m in results[FLOOR]) if results.get(FLOOR) else None
     for path, measures in results.items():
         median = statistics.median(m.seconds for m in measures)
         mid = sorted(measures, key=lambda m: m.seconds)[len(measures) // 2]
@@ -521,8 +563,11 @@ def report(results: dict[str, list[Measure]], n: int, limit: int) -> list[str]:
         share = f"{mid.handoff_seconds:.2f} ({mid.handoff_seconds / mid.seconds:.0%})" if mid.handoff_calls else "-"
         same = len({m.statements for m in measures}) == 1
         label = PATH_LABELS[path].replace("default limit", f"limit {limit}")
-        print(f"{label:<36} {runs:<20} {median:>8.2f} {mid.cpu_seconds:>6.2f} {mid.sql_seconds:>6.2f} {share:>13} "
-              f"{stmts:>6}{'' if same else '*'} {per_claim:>7.3f} {mid.enqueued:>7,}")
+        ratio = f"{median / floor:.2f}" if floor and path != QUEUED else "-"
+        print(f"{label:<36} {runs:<20} {median:>8.2f} {ratio:>7} {mid.cpu_seconds:>6.2f} {mid.sql_seconds:>6.2f} "
+              f"{share:>13} {stmts:>6}{'' if same else '*'} {per_claim:>7.3f} {mid.enqueued:>7,}")
+        if path == DIRECT and floor and median / floor > TARGET_RATIO:
+            over.append(f"{label}: {median / floor:.2f} x the raw-SQL floor (target <= {TARGET_RATIO})")
         if median >= TARGET_S or per_claim >= TARGET_PER_CLAIM:
             over.append(f"{label}: {median:.2f} s, {per_claim:.3f} statements/claim")
         if mid.handoff_calls:

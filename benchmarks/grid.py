@@ -1,4 +1,4 @@
-"""Benchmark of the claims grid (/admin/claim/) on a large database.
+"""Benchmark of the claims grid (/admin/claim/) and the dashboard (/admin/) on a large database.
 
 What it measures, per backend (SQLite file in a temp directory, PostgreSQL
 database `gessin_bench`):
@@ -15,10 +15,15 @@ database `gessin_bench`):
    count, rows with their parties, filter drop-downs, template rendering, and on
    PostgreSQL the connection opened per request;
 3. the number of SQL statements one request runs at page size 20 and 100: it
-   must not grow with the page size (no N+1 queries).
+   must not grow with the page size (no N+1 queries);
+4. the home page ("Cruscotto", /admin/) and the JSON its charts load
+   (/admin/dashboard/data), as the admin and as the centre's manager, timed the same
+   way, with the number of SQL statements of one request. The loader gives the open
+   claims a stored next deadline (queue limit or legal term) and the overdue ones,
+   and some claims in the past, "overdue" reminders, so that every figure has rows.
 
-Target (product issue): median under 150 ms and the same query count at page
-size 20 and 100. Over target is reported, not an error: the exit status is
+Targets (product issue): grid median under 150 ms and the same query count at page
+size 20 and 100; dashboard median under 300 ms. Over target is reported, not an error: the exit status is
 non-zero only when something fails (PostgreSQL unreachable, a page not 200...).
 
 Usage:
@@ -50,12 +55,24 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 
 from app import create_app  # noqa: E402
 from common import backends, print_verdicts, run_main, shown  # noqa: E402
-from models import Claim, ClaimCounter, ClaimStatus, Lawyer, Role, db, is_postgres, utcnow  # noqa: E402
+from models import (  # noqa: E402
+    Claim,
+    ClaimCounter,
+    ClaimStatus,
+    DeadlineReminder,
+    Lawyer,
+    Role,
+    db,
+    is_postgres,
+    utcnow,
+)
 from models.migrate import upgrade  # noqa: E402
 from tests import factories  # noqa: E402
+from workflows import clock, dashboard, next_due  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/gessin_bench"
 TARGET_MS = 150.0
+DASHBOARD_TARGET_MS = 300.0
 NUMBER_RE = re.compile(r"\b20\d\d/\d{6}\b")
 S = ClaimStatus
 
@@ -80,7 +97,12 @@ CLAIM_FIELDS = (
     Claim.accident_date, Claim.vehicle_count, Claim.vehicle_a_plate, Claim.vehicle_a_country,
     Claim.vehicle_a_insurer, Claim.vehicle_b_plate, Claim.vehicle_b_country, Claim.injuries,
     Claim.signed_by_both, Claim.estimate_amount, Claim.closed_at, Claim.created_at, Claim.updated_at,
+    Claim.next_due_on, Claim.next_due_kind, Claim.next_warn_on,
 )
+REMINDER_FIELDS = (DeadlineReminder.claim, DeadlineReminder.kind, DeadlineReminder.due_on, DeadlineReminder.level,
+                   DeadlineReminder.recipient, DeadlineReminder.found_on)
+# Days a claim may stay in each state before its queue limit is breached (as a call centre sets them).
+QUEUE_DAYS = {S.RECEIVED: 2, S.INCOMPLETE: 15, S.VALIDATED: 2, S.ASSIGNED: 10}
 
 
 class QueryCounter(logging.Handler):
@@ -172,6 +194,26 @@ def plate(rng: random.Random) -> str:
             + rng.choice(letters) + rng.choice(letters))
 
 
+def next_deadline(rng: random.Random, status: str, since: dt.datetime, accident: dt.date):
+    """(due, kind, warn) of an open claim, as workflows/next_due.py would store it: the
+    queue limit of an early state, else the offer term, now and then the payment term or
+    the prescription; (None, None, None) for a closed claim."""
+    if status in S.FINAL:
+        return None, None, None
+    if status in QUEUE_DAYS:
+        days = QUEUE_DAYS[status]
+        due = since.date() + dt.timedelta(days=days)
+        return due, next_due.QUEUE, due - dt.timedelta(days=max(1, days // 3))
+    pick = rng.random()
+    if pick < 0.1:
+        due, kind = accident + dt.timedelta(days=730), "prescription"
+    elif pick < 0.25:
+        due, kind = since.date() + dt.timedelta(days=15), "payment"
+    else:
+        due, kind = since.date() + dt.timedelta(days=60), "offer"
+    return due, kind, due - dt.timedelta(days=next_due.LEGAL_WARNING_DAYS)
+
+
 def claim_row(rng: random.Random, parties: dict, number: str, seq: int, received: dt.datetime,
               now: dt.datetime) -> tuple:
     """One claim as a tuple in CLAIM_FIELDS order."""
@@ -184,14 +226,15 @@ def claim_row(rng: random.Random, parties: dict, number: str, seq: int, received
     lawyer = None if early else (parties["desks"][centre] if rng.random() < 0.3 else rng.choice(parties["lawyers"]))
     insurer = None if status == S.RECEIVED else rng.choice(parties["insurers"])
     wincar = rng.random() < 0.4
+    accident = (received - dt.timedelta(days=rng.randrange(30))).date()
     return (
         number, "wincar" if wincar else "web", f"WC{seq:08d}" if wincar else None, received,
         repairer, centre, lawyer, insurer, status, since, rng.randint(1, 6),
         f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-        (received - dt.timedelta(days=rng.randrange(30))).date(), 2, plate(rng), "I",
+        accident, 2, plate(rng), "I",
         rng.choice(parties["insurers"]), plate(rng), "I", rng.random() < 0.08, rng.random() < 0.7,
         Decimal(rng.randrange(30_000, 900_000)).scaleb(-2), since if status in S.FINAL else None,
-        received, since,
+        received, since, *next_deadline(rng, status, since, accident),
     )
 
 
@@ -217,8 +260,45 @@ def claim_batches(n: int, parties: dict, batch_size: int, counters: dict, seed: 
         yield batch
 
 
+def reminder_rows(rng: random.Random, claim_id: int, centre: int, received: dt.datetime, due: dt.date | None,
+                  today: dt.date):
+    """The "overdue" reminders of one claim, one per recipient (the call centre and its centre):
+    for an open claim past its deadline, the day after it; for one claim in four, an earlier
+    breach at some point of its life."""
+    breaches = []
+    if due is not None and due < today and rng.random() < 0.8:
+        breaches.append((due, due + dt.timedelta(days=1)))
+    if rng.random() < 0.25:
+        found = received.date() + dt.timedelta(days=rng.randrange(3, 90))
+        if found <= today and all(d != found - dt.timedelta(days=1) for d, _ in breaches):
+            breaches.append((found - dt.timedelta(days=1), found))
+    for due_on, found_on in breaches:
+        for recipient in ("callcentre", f"centre:{centre}"):
+            yield (claim_id, next_due.QUEUE, due_on, next_due.OVERDUE, recipient, found_on)
+
+
+def load_reminders(parties: dict, seed: int = 20260102) -> int:
+    """Reminders for the loaded claims (read back by id); returns how many rows."""
+    rng, today, total = random.Random(seed), clock.today(), 0
+    rows = list(Claim.select(Claim.id, Claim.asp_centre, Claim.received_at, Claim.next_due_on)
+                .order_by(Claim.id).tuples())
+    batch_size = 5000 if is_postgres() else 30_000 // len(REMINDER_FIELDS)
+    batch = []
+    for claim_id, centre, received, due in rows:
+        batch.extend(reminder_rows(rng, claim_id, centre, received, due, today))
+        if len(batch) >= batch_size:
+            with db.atomic():
+                DeadlineReminder.insert_many(batch, fields=REMINDER_FIELDS).execute()
+            total, batch = total + len(batch), []
+    if batch:
+        with db.atomic():
+            DeadlineReminder.insert_many(batch, fields=REMINDER_FIELDS).execute()
+        total += len(batch)
+    return total
+
+
 def load_claims(n: int, parties: dict) -> tuple[float, float]:
-    """Insert `n` claims and ANALYZE; returns (insert seconds, analyze seconds)."""
+    """Insert `n` claims and their reminders, then ANALYZE; returns (insert seconds, analyze seconds)."""
     batch_size = 5000 if is_postgres() else 30_000 // len(CLAIM_FIELDS)  # SQLite: 32766 parameters
     counters: dict[int, int] = {}
     started = time.perf_counter()
@@ -227,6 +307,7 @@ def load_claims(n: int, parties: dict) -> tuple[float, float]:
             Claim.insert_many(batch, fields=CLAIM_FIELDS).execute()
     for year, last in counters.items():  # so a claim opened later gets the next number
         ClaimCounter.insert(year=year, last=last).execute()
+    parties["reminders"] = load_reminders(parties)
     inserted = time.perf_counter()
     # PostgreSQL: VACUUM too, as autovacuum would soon do, so index-only scans work
     # and autovacuum does not start in the middle of the timings.
@@ -292,15 +373,70 @@ def get_page(client, url: str, expected: str | None) -> None:
 
 def time_page(client, url: str, expected: str | None, runs: int) -> tuple[float, float]:
     """Median and p95 milliseconds of `runs` requests after two warm-ups."""
+    return time_requests(lambda: get_page(client, url, expected), runs)
+
+
+def time_requests(request, runs: int) -> tuple[float, float]:
+    """Median and p95 milliseconds of `runs` calls of `request` after two warm-ups."""
     for _ in range(2):
-        get_page(client, url, expected)
+        request()
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        get_page(client, url, expected)
+        request()
         times.append((time.perf_counter() - started) * 1000)
     p95 = statistics.quantiles(times, n=20, method="inclusive")[18] if runs > 1 else times[0]
     return statistics.median(times), p95
+
+
+def dashboard_pages(parties: dict) -> list[tuple[str, str, str, dict]]:
+    """(label, user, URL, what the answer must show) of the home page and its JSON, as the
+    admin and as the centre's manager; the expected figures are read here by plain queries,
+    not by workflows/dashboard.py."""
+    today = clock.today()
+    late = (Claim.next_due_on < today) | (Claim.next_warn_on <= today)
+    pages = []
+    for who, where in (("admin", None), ("manager", Claim.asp_centre == parties["centres"][0])):
+        def scoped(query):
+            return query.where(where) if where is not None else query
+        first = scoped(Claim.select(Claim.number).where(Claim.status.in_(next_due.OPEN), late)
+                       .order_by(Claim.next_due_on, Claim.id)).first()
+        expected = {"total": scoped(Claim.select()).count(), "first_todo": first.number if first else None,
+                    "overdue": scoped(Claim.select().where(Claim.status.in_(next_due.OPEN),
+                                                           Claim.next_due_on < today)).count()}
+        pages.append((f"{who}: dashboard page", who, "/admin/", expected))
+        pages.append((f"{who}: dashboard data (JSON)", who, "/admin/dashboard/data", expected))
+    return pages
+
+
+def get_dashboard(client, url: str, expected: dict) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
+    if response.mimetype == "application/json":
+        data = response.get_json()
+        total = sum(s["count"] for s in data["states"])
+        if (total, data["overdue"]) != (expected["total"], expected["overdue"]):
+            raise RuntimeError(f"GET {url}: {total} claims, {data['overdue']} overdue; expected {expected}")
+        return
+    html = response.get_data(as_text=True)
+    if 'id="status-counts"' not in html or (expected["first_todo"] and expected["first_todo"] not in html):
+        raise RuntimeError(f"GET {url}: no state counts or the first claim to do ({expected['first_todo']}) missing")
+
+
+def time_dashboard(clients: dict, parties: dict, runs: int) -> list[str]:
+    """Time the dashboard pages; returns those over target."""
+    over = []
+    for label, who, url, expected in dashboard_pages(parties):
+        client = clients[who]
+        median, p95 = time_requests(lambda: get_dashboard(client, url, expected), runs)
+        with QueryCounter() as counter:
+            get_dashboard(client, url, expected)
+        if median >= DASHBOARD_TARGET_MS:
+            over.append(f"{label}: {median:.0f} ms")
+        print(f"{label:<42} {median:>10.1f} {p95:>8.1f} {counter.count:>5} {'-':>6}     -")
+        print(f"  {url}")
+    return over
 
 
 def count_queries(client, url: str, expected: str | None) -> QueryCounter:
@@ -332,8 +468,9 @@ def run_backend(name: str, url: str, args) -> list[str]:
             parties = seed_parties()
             insert_s, analyze_s = load_claims(args.claims, parties)
             pages = grid_pages(app, parties)
-        print(f"loaded {args.claims:,} claims in {insert_s:.1f} s (+ {analyze_s:.1f} s "
-              f"{'VACUUM ANALYZE' if name == 'postgres' else 'ANALYZE'})")
+            overdue = Claim.select().where(Claim.next_due_on < clock.today()).count()
+        print(f"loaded {args.claims:,} claims ({overdue:,} overdue) and {parties['reminders']:,} reminders "
+              f"in {insert_s:.1f} s (+ {analyze_s:.1f} s {'VACUUM ANALYZE' if name == 'postgres' else 'ANALYZE'})")
 
     clients = {}
     for key, user in parties["users"].items():
@@ -355,6 +492,8 @@ def run_backend(name: str, url: str, args) -> list[str]:
         print(f"  {url}")
         if args.explain:
             explain(at20.statements)
+    print(f"dashboard (target median < {DASHBOARD_TARGET_MS:.0f} ms):")
+    over += time_dashboard(clients, parties, args.runs)
     db.close()
     return over
 
@@ -380,7 +519,8 @@ def main(argv=None) -> int:
 def run(args) -> int:
     chosen = backends(args, WORK_DIR)
     print(f"work dir {WORK_DIR}; {args.claims:,} claims, {args.runs} runs per page; "
-          f"target median < {TARGET_MS:.0f} ms and same query count at page size 20 and 100")
+          f"target median < {TARGET_MS:.0f} ms and same query count at page size 20 and 100 (grid), "
+          f"< {DASHBOARD_TARGET_MS:.0f} ms (dashboard)")
     verdicts = [(name, run_backend(name, url, args)) for name, url in chosen]
     return print_verdicts(verdicts)
 

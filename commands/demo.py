@@ -54,6 +54,7 @@ from .demo_data import (
     MAIN_ROAD,
     MAX_AGE_DAYS,
     NEVER_COMPLETED,
+    OPENED_BY_MISTAKE,
     PLATE_LETTERS,
     REQUIRED,
     SEED,
@@ -262,6 +263,8 @@ class DemoSeeder:
             plan.reason = SETTLED if self.rng.random() < 0.7 else self.rng.choice(CLOSE_REASONS)
         elif status == S.DROPPED:
             plan.reason = NEVER_COMPLETED if plan.lacks_documents else self.rng.choice(DROP_REASONS)
+        elif status == S.CANCELLED:
+            plan.reason = OPENED_BY_MISTAKE
         return plan
 
     def path(self, status: str) -> list[str]:
@@ -270,6 +273,8 @@ class DemoSeeder:
             return []
         if status == S.INCOMPLETE:
             return [S.INCOMPLETE]
+        if status == S.CANCELLED:  # opened by mistake, cancelled before it was entrusted
+            return [S.CANCELLED]
         if status == S.DROPPED:
             return self.rng.choice(([S.INCOMPLETE], [S.VALIDATED], list(MAIN_ROAD[:2]), list(MAIN_ROAD))) + [S.DROPPED]
         path = [S.INCOMPLETE, S.RECEIVED] if self.rng.random() < 0.2 else []  # completed by a seguito

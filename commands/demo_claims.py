@@ -18,6 +18,7 @@ from models import (
     StatusChange,
 )
 from workflows.amounts import italian
+from workflows.transitions import CANCELLED_REASON
 from workflows.attachments import store_attachment
 from workflows.claims import open_claim
 
@@ -91,6 +92,8 @@ class ClaimBuilder:
             return dict(missing_items=json.dumps([f"doc:{kind}" for kind in self.plan.missing]), complete_since=None)
         if status == S.REIMBURSED:
             return dict(outcome_reason="paid")
+        if status == S.CANCELLED:
+            return dict(outcome_reason=CANCELLED_REASON, outcome_note=self.plan.reason)
         if status in (S.CLOSED, S.DROPPED):
             code = REASON_CODES[self.plan.reason]
             return dict(outcome_reason=code, outcome_note=self.plan.reason if code == "other" else None)
@@ -173,7 +176,7 @@ class ClaimBuilder:
             return "Recupero curato dal centro" if self.self_assigned else f"Affidata a: {self.lawyer.name}"
         if step == S.FILED:
             return f"Richiesta danni inviata via PEC a {claim.insurer.name}"
-        return self.plan.reason if step in (S.CLOSED, S.DROPPED) else None
+        return self.plan.reason if step in (S.CLOSED, S.DROPPED, S.CANCELLED) else None
 
     def history(self, claim: Claim) -> list[dict]:
         rows, previous = [], S.RECEIVED

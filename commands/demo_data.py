@@ -69,7 +69,7 @@ REQUIRED = ("denuncia", "mandato", "cessione_credito", "richiesta_danni", "docum
 
 STATUS_COUNTS = {  # 400 claims, every state represented
     S.RECEIVED: 25, S.INCOMPLETE: 30, S.VALIDATED: 25, S.ASSIGNED: 45, S.FILED: 65,
-    S.PARTIALLY_REIMBURSED: 40, S.REIMBURSED: 100, S.CLOSED: 40, S.DROPPED: 30,
+    S.PARTIALLY_REIMBURSED: 40, S.REIMBURSED: 100, S.CLOSED: 40, S.DROPPED: 25, S.CANCELLED: 5,
 }
 MAIN_ROAD = (S.VALIDATED, S.ASSIGNED, S.FILED)
 STEPS = {  # state entered -> (event, as in workflows.transitions; fewest and most days after the previous step)
@@ -82,11 +82,12 @@ STEPS = {  # state entered -> (event, as in workflows.transitions; fewest and mo
     S.REIMBURSED: ("record_payment", 20, 200),
     S.CLOSED: ("close", 30, 200),
     S.DROPPED: ("drop", 5, 120),
+    S.CANCELLED: ("cancel", 0.05, 2),
 }
 DWELL = {  # days a claim has been in its present state, fewest and most
     S.RECEIVED: (0, 4), S.INCOMPLETE: (1, 40), S.VALIDATED: (0, 6), S.ASSIGNED: (1, 30),
     S.FILED: (5, 120), S.PARTIALLY_REIMBURSED: (5, 150), S.REIMBURSED: (1, 420),
-    S.CLOSED: (1, 420), S.DROPPED: (1, 420),
+    S.CLOSED: (1, 420), S.DROPPED: (1, 420), S.CANCELLED: (1, 420),
 }
 OFFICE_OPENS, OFFICE_HOURS = dt.timedelta(hours=7), 9  # 7-16 UTC: people act in office hours, Italian time
 SETTLED = "Transatta per un importo inferiore al richiesto"
@@ -96,6 +97,7 @@ DROP_REASONS = (
     "Cliente irreperibile",
 )
 NEVER_COMPLETED = "Documentazione mai integrata dal cliente"
+OPENED_BY_MISTAKE = "Inserita due volte per errore"
 REASON_CODES = {  # the reason words above -> workflows.transitions.OUTCOME_REASONS
     SETTLED: "settled", "Rinuncia del cliente": "withdrawn", "Pratica duplicata": "duplicate",
     "Veicolo antagonista privo di copertura assicurativa": "no_cover",

@@ -32,7 +32,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         id = pw.AutoField()
         created_at = pw.DateTimeField()
         claim = pw.ForeignKeyField(column_name='claim_id', field='id', model=migrator.orm['claim'],
-                                   on_delete='CASCADE')
+                                   on_delete='CASCADE', index=False)
         kind = pw.CharField(max_length=16)
         due_on = pw.DateField()
         level = pw.CharField(max_length=10)
@@ -54,4 +54,5 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.sql('DROP INDEX IF EXISTS "deadline_reminder_recipient"')
     migrator.remove_model('deadline_reminder')
     migrator.remove_model('reminder_digest')
+    migrator.drop_index('claim', 'remind_on')
     migrator.remove_fields('claim', 'remind_on')

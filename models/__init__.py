@@ -15,7 +15,7 @@ from .claims import (
 from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
-from .operations import BulkJob, IntakeEvent, OutboundEmail, QueueLimit
+from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, QueueLimit
 from .reminders import DeadlineReminder, ReminderDigest
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
@@ -38,6 +38,7 @@ ALL_MODELS = [
     Payment,
     PrescriptionInterruption,
     OutboundEmail,
+    OutboundAttachment,
     QueueLimit,
     IntakeEvent,
     BulkJob,

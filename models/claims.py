@@ -22,6 +22,7 @@ class ClaimStatus:
     REIMBURSED = "reimbursed"
     CLOSED = "closed"
     DROPPED = "dropped"
+    CANCELLED = "cancelled"
 
     LABELS = {
         RECEIVED: _l("Ricevuta"),
@@ -33,6 +34,7 @@ class ClaimStatus:
         REIMBURSED: _l("Rimborsato chiuso"),
         CLOSED: _l("Chiuso"),
         DROPPED: _l("Senza seguito"),
+        CANCELLED: _l("Annullata"),
     }
     # Bootstrap 4 badge colours, one per state.
     BADGES = {
@@ -45,10 +47,11 @@ class ClaimStatus:
         REIMBURSED: "success",
         CLOSED: "success",
         DROPPED: "danger",
+        CANCELLED: "light",
     }
     ALL = tuple(LABELS)
     CHOICES = tuple(LABELS.items())
-    FINAL = (REIMBURSED, CLOSED, DROPPED)
+    FINAL = (REIMBURSED, CLOSED, DROPPED, CANCELLED)
 
 
 class AttachmentKind:

@@ -41,6 +41,22 @@ class OutboundEmail(BaseModel):
                                          verbose_name=_l("Possibile duplicato"))
 
 
+class OutboundAttachment(BaseModel):
+    """A file an outbox e-mail carries: a reference to storage, read when the message is sent
+    (never a copy of its bytes in the database); the sha256 is checked before it goes."""
+
+    email = pw.ForeignKeyField(OutboundEmail, backref="attachments", on_delete="CASCADE", verbose_name=_l("E-mail"))
+    position = pw.SmallIntegerField(default=0)
+    filename = pw.CharField(max_length=255, verbose_name=_l("Nome del file"))
+    content_type = pw.CharField(max_length=100, verbose_name=_l("Tipo"))
+    stored_name = pw.CharField(max_length=255)  # under STORAGE_DIR, as Attachment.stored_name
+    size = pw.IntegerField(verbose_name=_l("Dimensione"))
+    sha256 = pw.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("email", "position"), False),)
+
+
 class QueueLimit(ValidatedModel):
     """The longest a claim may stay in a state, set by the call centre."""
 

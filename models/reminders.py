@@ -30,7 +30,10 @@ class DeadlineReminder(BaseModel):
     `due_on`, so it may be reminded again for its new date.
     """
 
-    claim = pw.ForeignKeyField(Claim, backref="reminders", on_delete="CASCADE", verbose_name=_l("Pratica"))
+    # No index of its own: the unique key below starts with the claim (one index less to
+    # write for each of the many reminders a sweep records).
+    claim = pw.ForeignKeyField(Claim, backref="reminders", on_delete="CASCADE", index=False,
+                               verbose_name=_l("Pratica"))
     kind = pw.CharField(max_length=16, verbose_name=_l("Tipo di scadenza"))
     due_on = pw.DateField(verbose_name=_l("Scadenza"))
     level = pw.CharField(max_length=10, verbose_name=_l("Livello"))  # due_soon / overdue

@@ -16,28 +16,35 @@ connection drops. A row found `sending` whose worker is gone may have been deliv
 it is sent again, once per such loss, flagged `possible_duplicate` in the outbox grid,
 with the same Message-ID so that a mail client can drop the copy.
 
-Messages go out through smtplib (tasks/smtp.py, with RFC 5321's timeouts per phase)
-rather than Flask-Mail: Flask-Mail 0.10 sets no SMTP timeout, prints credentials in
-debug mode and sends nothing while TESTING is on.
+Messages are composed and sent with Flask-Mail: a `flask_mail.Message` per row (its
+attachments read from storage when it is sent, their sha256 checked), and one
+`mail.connect()` connection for a batch of rows. Its gaps are closed in tasks/mailer.py:
+the connection opens with RFC 5321's timeouts per phase (tasks/smtp.py; Flask-Mail sets
+none), never in debug mode (`MAIL_DEBUG` would print the credentials), and
+`MAIL_SUPPRESS_SEND` is set explicitly off, so that tests, which run with TESTING on,
+deliver to a real SMTP server as production does.
 """
 from __future__ import annotations
 
 import datetime as dt
+import email.charset
 import functools
+import hashlib
 import logging
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+import time
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from flask_babel import force_locale
 from huey import crontab
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from models import ClaimStatus, OutboundEmail, utcnow
+from models import ClaimStatus, OutboundAttachment, OutboundEmail, utcnow
 from workflows import dates, notify
+from workflows.attachments import storage_path
 
 from . import database, flask_app, huey, retrying, smtp, workers
+from .mailer import OutboxConnection, OutboxMessage, mail
 
 log = logging.getLogger("gessin.mail")
 
@@ -53,7 +60,15 @@ def _italian_labels() -> dict[str, str]:
         return {status: str(label) for status, label in ClaimStatus.LABELS.items()}
 
 
+@functools.cache
+def _italian_kinds() -> dict[str, str]:
+    from workflows.next_due import KIND_LABELS
+    with force_locale("it"):
+        return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
 _env.globals["status_label"] = lambda status: _italian_labels().get(status, status)
+_env.globals["deadline_kind"] = lambda kind: _italian_kinds().get(kind, kind)
 # The same date and time formatters as the grids: dd/mm/yyyy, Rome time, with or without a request.
 _env.filters.update(gessin_when=dates.format_moment, gessin_date=dates.format_date)
 
@@ -65,9 +80,10 @@ DUE_GRACE = dt.timedelta(seconds=0.5)  # a retry runs at or after its next_attem
 MAX_DELAY = 3600
 DEFAULT_RETRY_BASE = 15
 SWEEP_BATCH = 500
-# Headers on one line up to the RFC 5322 limit: the 78-column folding of the default
-# policy starts long subjects on a continuation line, which many readers show with a blank.
-ONE_LINE_HEADERS = email_policy.SMTP.clone(max_line_length=998)
+# Bodies in quoted-printable: 7-bit safe, lines within 76 columns, whatever the server's
+# extensions (Flask-Mail's default for UTF-8 is 8bit). A Charset of our own, not a global change.
+UTF8_QP = email.charset.Charset("utf-8")
+UTF8_QP.body_encoding = email.charset.QP
 NOT_CONFIGURED = "SMTP non configurato: messaggio non inviato"
 
 sweep_lock = huey.lock_task("outbox-sweep")
@@ -110,11 +126,11 @@ def dispatch(email_ids: list[int]) -> None:
 
 @huey.task()
 def deliver_many(email_ids: list[int]) -> None:
-    """Send a batch of outbox rows, one after the other (each row taken and released alone)."""
+    """Send a batch of outbox rows over one SMTP connection (each row taken and released alone)."""
     app = flask_app()
-    with app.app_context(), database():
+    with app.app_context(), database(), Session() as session:
         for email_id in email_ids:
-            _deliver(app.config, email_id)
+            _deliver(app.config, email_id, session)
 
 
 @huey.task()
@@ -124,12 +140,37 @@ def deliver(email_id: int) -> None:
     Returns nothing: huey would keep any returned value in its result store forever.
     """
     app = flask_app()
-    with app.app_context(), database():
-        outcome = _deliver(app.config, email_id)
+    with app.app_context(), database(), Session() as session:
+        outcome = _deliver(app.config, email_id, session)
     log.debug("e-mail %s: %s", email_id, outcome)
 
 
-def _deliver(config, email_id: int) -> str:
+class Session:
+    """`mail.connect()`, opened at the first row that is sent and again after a failure
+    (a connection that failed once is not trusted with the next message)."""
+
+    def __init__(self):
+        self.connection: OutboxConnection | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.drop()
+
+    def get(self) -> OutboxConnection:
+        if self.connection is None:
+            connection = mail.connect()
+            self.connection = connection.__enter__()
+        return self.connection
+
+    def drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
+
+
+def _deliver(config, email_id: int, session: Session) -> str:
     if not config.get("MAIL_SERVER"):
         _mark_not_configured(email_id)
         return "no-smtp"
@@ -139,10 +180,16 @@ def _deliver(config, email_id: int) -> str:
         return "skipped"
     attempt = Attempt()
     try:
-        _send(config, email, owner, attempt)
+        message = _message(config, email)
+    except MissingFile as exc:  # no retry brings a file back: the outbox grid shows why
+        retrying(lambda: _failed(config, email, owner, exc, uncertain=False, retry=False))
+        return "failed"
+    try:
+        _send(session, message, email, owner, attempt)
     except LockLost:
         return "skipped"
     except Exception as exc:  # noqa: BLE001 - SMTP down, refused, timed out: try again later
+        session.drop()
         if attempt.reply is not None:  # accepted, and the database stayed away through every retry
             log.error("e-mail %s accepted by SMTP (%s) but not marked sent: %s", email_id,
                       smtp.reply_text(attempt.reply), type(exc).__name__)
@@ -159,18 +206,18 @@ class Attempt:
         self.reply, self.uncertain = None, False
 
 
-def _send(config, email: OutboundEmail, owner: str, attempt: Attempt) -> None:
-    """One SMTP session: "sending" committed before DATA, "sent" with the server's reply
-    right after it (before QUIT), each write retried on a fresh connection if it drops."""
-    message = _message(config, email)
-    with smtp.session(config, before_data=lambda: _mark_sending(email, owner)) as session:
-        try:
-            session.send_message(message, from_addr=parseaddr(message["From"])[1], to_addrs=[email.recipients])
-        except BaseException:
-            attempt.uncertain = session.awaiting_data_reply
-            raise
-        attempt.reply = session.data_reply
-        retrying(lambda: _sent(email, attempt.reply), attempts=SENT_MARK_ATTEMPTS)
+def _send(session: Session, message: OutboxMessage, email: OutboundEmail, owner: str, attempt: Attempt) -> None:
+    """One message on the batch's connection: "sending" committed before DATA, "sent" with
+    the server's reply right after it, each write retried on a fresh connection if it drops."""
+    connection = session.get()
+    try:
+        connection.send(message, envelope_from=parseaddr(message.sender)[1],
+                        before_data=lambda: _mark_sending(email, owner))
+    except BaseException:
+        attempt.uncertain = connection.awaiting_data_reply
+        raise
+    attempt.reply = connection.data_reply
+    retrying(lambda: _sent(email, attempt.reply), attempts=SENT_MARK_ATTEMPTS)
 
 
 class LockLost(Exception):
@@ -217,36 +264,52 @@ def _mark_sending(email: OutboundEmail, owner: str) -> None:
         raise LockLost(email.id)
 
 
-def _message(config, email: OutboundEmail) -> EmailMessage:
+class MissingFile(Exception):
+    """An attachment's file is gone from storage, or is no longer the file that was chosen."""
+
+
+def _message(config, email: OutboundEmail) -> OutboxMessage:
     sender = config.get("MAIL_DEFAULT_SENDER") or "Gessin <noreply@gessin.local>"
     sender = formataddr(sender) if isinstance(sender, (tuple, list)) else sender
     domain = parseaddr(sender)[1].rpartition("@")[2] or "gessin.local"
     created = email.created_at.strftime("%Y%m%d%H%M%S") if email.created_at else "0"
-    message = EmailMessage(policy=email_policy.SMTP)
-    message["Subject"] = email.subject
-    message["From"] = sender
-    message["To"] = email.recipients
-    message["Date"] = formatdate(localtime=True)
+    message = OutboxMessage(subject=email.subject, recipients=[email.recipients], sender=sender,
+                      body=notify.for_sending(email.body), date=time.time(), charset=UTF8_QP,
+                      extra_headers={"X-Gessin-Outbox-Id": str(email.id)})
     # The same Message-ID on every try of a row, so a mail client can drop a duplicate.
-    message["Message-ID"] = f"<gessin.outbox.{email.id}.{created}@{domain}>"
-    message["X-Gessin-Outbox-Id"] = str(email.id)
-    message.set_content(notify.for_sending(email.body), cte="quoted-printable")  # 7-bit safe, lines within 76 columns
-    message.policy = ONE_LINE_HEADERS
+    message.msgId = f"<gessin.outbox.{email.id}.{created}@{domain}>"
+    for item in email.attachments.order_by(OutboundAttachment.position):
+        message.attach(item.filename, item.content_type, _stored_bytes(config, item))
     return message
 
 
-def _failed(config, email: OutboundEmail, owner: str, exc: Exception, uncertain: bool) -> None:
+def _stored_bytes(config, item: OutboundAttachment) -> bytes:
+    """The attachment's bytes from storage, read now; refused if they changed since chosen."""
+    try:
+        data = storage_path(config["STORAGE_DIR"], item.stored_name).read_bytes()
+    except OSError as exc:
+        raise MissingFile(f"allegato {item.filename} non leggibile: {exc.strerror or exc}") from exc
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        raise MissingFile(f"allegato {item.filename} cambiato dopo la scelta (sha256 diverso)")
+    return data
+
+
+def _failed(config, email: OutboundEmail, owner: str, exc: Exception, uncertain: bool, retry: bool = True) -> None:
     """Not sent (or, `uncertain`, the reply to DATA never came: it may have been): retry
-    later. A row another worker took meanwhile is left to it."""
+    later, unless no retry can help (`retry` False: an attachment gone). A row another
+    worker took meanwhile is left to it."""
     attempts = email.attempts + 1
     delay = backoff(attempts, retry_base(config))
     error = _describe(config, exc)
     changed = OutboundEmail.update(
         status="failed", attempts=attempts, last_error=f"Invio non riuscito: {error}"[:2000],
-        next_attempt_at=utcnow() + dt.timedelta(seconds=delay), locked_by=None, locked_until=None,
-        possible_duplicate=OutboundEmail.possible_duplicate | uncertain) \
+        next_attempt_at=utcnow() + dt.timedelta(seconds=delay) if retry else None, locked_by=None,
+        locked_until=None, possible_duplicate=OutboundEmail.possible_duplicate | uncertain) \
         .where(OutboundEmail.id == email.id, OutboundEmail.locked_by == owner).execute()
     if not changed:
+        return
+    if not retry:
+        log.error("e-mail %s not sent, and not retried: %s", email.id, error)
         return
     log.warning("e-mail %s not sent (attempt %d), next try in %.0f s: %s", email.id, attempts, delay, error)
     try:

@@ -7,14 +7,13 @@ giving up earlier on a message it then delivers is what sent messages twice.
 
 `before_data` is called just before the DATA command: the outbox commits its "being
 sent" mark there, so a message is only ever in flight with that mark recorded.
+Flask-Mail's connection opens these sessions (tasks/mailer.py `OutboxConnection`).
 """
 from __future__ import annotations
 
 import re
 import smtplib
-import ssl
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 # Seconds. "command" covers EHLO/HELO, STARTTLS, AUTH, RSET and QUIT, for which the RFC
 # names no figure: they get MAIL's five minutes.
@@ -116,41 +115,6 @@ class PhasedSMTP(PhasedMixin, smtplib.SMTP):
 
 class PhasedSMTP_SSL(PhasedMixin, smtplib.SMTP_SSL):
     pass
-
-
-def connect(config, before_data: Callable[[], None] | None = None) -> PhasedSMTP:
-    """A session with verified TLS when asked; never in debug mode, which would print the
-    credentials and the bodies."""
-    host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
-    if config.get("MAIL_USE_SSL"):
-        smtp = PhasedSMTP_SSL(context=ssl.create_default_context())
-    else:
-        smtp = PhasedSMTP()
-    smtp.before_data = before_data
-    try:
-        smtp.connect(host, port)
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
-
-
-@contextmanager
-def session(config, before_data: Callable[[], None] | None = None) -> Iterator[PhasedSMTP]:
-    """`connect`, then QUIT however the block ends. A failing QUIT after an accepted message
-    must not make it look unsent (it would be sent again): it only closes the socket."""
-    smtp = connect(config, before_data)
-    try:
-        yield smtp
-    finally:
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
 
 
 def reply_text(reply: tuple[int, bytes] | None) -> str | None:

@@ -52,6 +52,7 @@ def app(database_url, tmp_path_factory):
         "STORAGE_DIR": str(tmp_path_factory.mktemp("storage")),
         "MAIL_SERVER": None,
         "PUBLIC_URL": "http://127.0.0.1",
+        "MENU_COUNTS_SECONDS": 0,  # counted on every page: tests/test_admin_queues.py tests the keeping
     })
     with application.app_context():
         upgrade()

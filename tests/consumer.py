@@ -14,16 +14,17 @@ CONSUMER = Path(sys.executable).parent / "huey_consumer"
 class Consumer:
     """Configured by `env`, as in production; each start appends to `log_path`."""
 
-    def __init__(self, env: dict, log_path: Path, workers: int = 2):
+    def __init__(self, env: dict, log_path: Path, workers: int = 2, flush_locks: bool = False):
         self.env = {key: value for key, value in env.items() if key != "HUEY_IMMEDIATE"}
         self.env.setdefault("PYTHONPATH", str(ROOT))
         self.log_path, self.workers, self.process = log_path, workers, None
+        self.options = ["--flush-locks"] if flush_locks else []  # as production starts it (Procfile)
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(CONSUMER), "tasks.huey", "--workers", str(self.workers), "--worker-type", "thread",
-                 "--max-delay", "0.5"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                 "--max-delay", "0.5", *self.options], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -24,10 +24,52 @@ def test_bulk_entrusting_applies_to_what_it_can_and_says_why_it_skips(desk):
         assert (saved.status, saved.lawyer_id, saved.version) == (ClaimStatus.ASSIGNED, desk.lawyer.id, claim.version + 1)
         last = StatusChange.select().where(StatusChange.claim == claim).order_by(StatusChange.id.desc()).first()
         assert (last.event, last.from_status, last.to_status, last.actor_id) == ("assign", "validated", "assigned", manager.id)
-        recipients = {e.recipients for e in OutboundEmail.select().where(OutboundEmail.claim == claim,
-                                                                         OutboundEmail.subject.contains("Affidata"))}
-        assert recipients == {desk.repairer.email, desk.centre.email, desk.lawyer.email}
+    emails = list(OutboundEmail.select().where(OutboundEmail.subject.contains("affidate")))
+    assert {e.recipients for e in emails} == {desk.repairer.email, desk.centre.email, desk.lawyer.email}
+    assert all(claim.number in e.body for e in emails for claim in ready)
     assert Claim.get_by_id(not_yet.id).status == ClaimStatus.RECEIVED
+
+
+def test_a_bulk_entrust_tells_each_party_once_listing_its_claims(desk):
+    manager = desk.users[Role.ASP_MANAGER]
+    other_shop = desk.f.repairer()
+    mine = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(3)]
+    theirs = [claim_in(desk, ClaimStatus.VALIDATED, repairer=other_shop) for _ in range(2)]
+    before = OutboundEmail.select().count()
+    apply_many("assign", [c.id for c in mine + theirs], manager, lawyer=desk.lawyer.id)
+    emails = {e.recipients: e for e in OutboundEmail.select().where(OutboundEmail.id > 0).order_by(OutboundEmail.id)
+              [before:]}
+    assert set(emails) == {desk.repairer.email, other_shop.email, desk.centre.email, desk.lawyer.email}
+    listed = {address: {c.number for c in mine + theirs if c.number in e.body} for address, e in emails.items()}
+    assert listed == {desk.repairer.email: {c.number for c in mine}, other_shop.email: {c.number for c in theirs},
+                      desk.centre.email: {c.number for c in mine + theirs},
+                      desk.lawyer.email: {c.number for c in mine + theirs}}
+    lawyer_mail = emails[desk.lawyer.email]
+    assert lawyer_mail.subject == f"5 pratiche affidate a {desk.lawyer.name}" and lawyer_mail.claim_id is None
+    assert f"{manager} ha registrato che 5 pratiche che vi riguardano sono state affidate a {desk.lawyer.name}." \
+        in lawyer_mail.body
+    assert all(f"/admin/claim/details/?id={c.id}" in lawyer_mail.body for c in mine + theirs)
+
+
+def test_a_bulk_action_on_one_claim_names_it_in_the_subject(desk):
+    claim = claim_in(desk, ClaimStatus.VALIDATED)
+    before = OutboundEmail.select().count()
+    apply_many("self_assign", [claim.id], desk.users[Role.ASP_MANAGER])
+    emails = list(OutboundEmail.select().order_by(OutboundEmail.id)[before:])
+    assert {(e.claim_id, e.subject) for e in emails} == {
+        (claim.id, f"Pratica {claim.number} presa in carico dal centro {desk.centre.name}")}
+    assert len(emails) == 2  # the repairer and the centre
+
+
+def test_a_long_bulk_list_is_cut_with_a_count_and_a_link(desk, monkeypatch):
+    from workflows import bulk
+    monkeypatch.setattr(bulk, "LISTED", 2)
+    claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(4)]
+    apply_many("drop", [c.id for c in claims], desk.users[Role.ASP_MANAGER], reason="duplicate")
+    [to_centre] = OutboundEmail.select().where(OutboundEmail.recipients == desk.centre.email,
+                                               OutboundEmail.subject == "4 pratiche chiuse senza seguito")
+    assert sum(c.number in to_centre.body for c in claims) == 2
+    assert "e altre 2 pratiche: le trovate nella griglia delle pratiche, http://127.0.0.1/admin/claim/" in to_centre.body
 
 
 def test_bulk_validation_checks_each_claims_documents(desk):

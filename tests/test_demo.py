@@ -102,7 +102,7 @@ def check_claims():
         assert claim.insurer_id and claim.accident_place and claim.vehicle_a_circumstances
         assert isinstance(claim.estimate_amount, Decimal) and isinstance(claim.claimed_amount, Decimal)
         assert claim.claimed_amount >= claim.estimate_amount > 0
-        if claim.status in (S.RECEIVED, S.INCOMPLETE, S.VALIDATED):
+        if claim.status in (S.RECEIVED, S.INCOMPLETE, S.VALIDATED, S.CANCELLED):
             assert claim.lawyer_id is None
         elif claim.status != S.DROPPED:
             assert (claim.lawyer_id, claim.asp_centre_id) in works_for or claim.lawyer_id == desks[claim.asp_centre_id]

@@ -165,9 +165,16 @@ def test_a_seguito_by_portal_number_completes_an_incomplete_file(client, shop, f
     engine.apply("mark_incomplete", Claim.get_by_id(claim.id), manager, missing=["doc:documento_identita"])
     follow = payload(centre, event="seguito", wincar_ref="diverso", number=number, attachments=[
         {"type": "documento_identita", "filename": "ci.jpg", "content_base64": b64(b"\xff\xd8\xff\xe0" + b"0" * 20)}])
+    before = OutboundEmail.select().count()
     response = post(client, follow)
     assert response.status_code == 200 and response.json["status"] == "received"
     assert Claim.get_by_id(claim.id).status == ClaimStatus.RECEIVED
+    new = list(OutboundEmail.select().order_by(OutboundEmail.id))[before:]
+    assert sorted(e.recipients for e in new) == sorted([repairer.email, centre.email])  # one each, not two
+    assert all(e.subject == f"[Gessin] Pratica {number}: documentazione completata, la pratica torna in validazione"
+               and "torna in validazione al centro ASP" in e.body for e in new)
+    events = [h.event for h in StatusChange.select().where(StatusChange.claim == claim).order_by(StatusChange.id)]
+    assert events[-2:] == ["seguito", "complete"]
 
 
 def test_a_seguito_for_someone_elses_claim_is_refused(client, shop, f):

@@ -30,6 +30,7 @@ from huey.exceptions import TaskLockedException
 import tasks
 from models import Claim, OutboundEmail, Role, utcnow
 from tasks import huey, mail
+from tasks.mailer import OutboxConnection
 from workflows import engine, notify
 
 from .conftest import login
@@ -204,8 +205,19 @@ def test_a_status_change_renders_an_italian_subject_and_the_link(parties):
     subject, body = mail.render("status_change", claim=claim, claim_url=notify.claim_url(claim), event="validate",
                                 event_label="Valida", old_status="received", new_status="validated", note=None,
                                 actor="Call Center", missing=[])
-    assert subject == f"[Gessin] Pratica {claim.number}: Valida - Validata"
-    assert "Stato: da «Ricevuta» a «Validata»" in body
+    assert subject == f"Pratica {claim.number}: validata, pronta per l'affidamento"
+    assert "Lo stato passa da «Ricevuta» a «Validata»." in body
+
+
+def test_an_incomplete_file_says_what_is_missing_in_the_subject(parties):
+    claim = new_claim(parties)
+    subject, body = mail.render("status_change", claim=claim, claim_url=notify.claim_url(claim),
+                                event="mark_incomplete", event_label="Segna incompleta", old_status="received",
+                                new_status="incomplete", note=None, actor="Centro Alfa",
+                                missing=["il mandato", "il documento d'identità"])
+    assert subject == f"Pratica {claim.number}: documentazione incompleta — mancano il mandato e il documento d'identità"
+    assert "Segna incompleta" not in subject + body  # a sentence, not the button's label
+    assert "  - il mandato\n  - il documento d'identità" in body
     assert f"Apri la pratica: http://127.0.0.1/admin/claim/details/?id={claim.id}" in body
 
 
@@ -305,10 +317,10 @@ def test_the_smtp_password_never_reaches_the_outbox_or_the_log(worker_app, queue
 def test_an_error_quoting_the_password_is_masked(worker_app, queue, parties, monkeypatch, caplog):
     worker_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_PASSWORD="s3greto-smtp")
 
-    def refuse(config, before_data=None):
+    def refuse(connection):
         raise smtplib.SMTPAuthenticationError(535, b"credenziali gessin/s3greto-smtp rifiutate")
 
-    monkeypatch.setattr(mail.smtp, "connect", refuse)
+    monkeypatch.setattr(OutboxConnection, "configure_host", refuse)
     new_claim(parties)
     row = outbox()[0]
     mail.deliver.call_local(row.id)
@@ -496,14 +508,15 @@ def test_a_wincar_intake_emails_arrive_at_the_smtp_server(mail_app, smtp, queue,
     assert all(number in s for s in subjects.values())
 
 
-def test_a_bulk_action_hands_its_emails_over_in_batches(mail_app, smtp, queue, parties):
-    from workflows.bulk import apply_many
-    claims = [new_claim(parties) for _ in range(30)]
+def test_many_emails_of_one_change_are_handed_over_in_batches(mail_app, smtp, queue, parties):
+    from models import db
+    claim = new_claim(parties)
     huey.flush()
     before = {m.outbox_id for m in smtp.messages}
-    result = apply_many("drop", [c.id for c in claims], parties.admin, reason="duplicate")
-    assert len(result.succeeded) == 30
-    assert huey.pending_count() == 2  # 60 e-mails (repairer and centre of each) in tasks of 50
+    with db.atomic():  # one change that writes 60 e-mails (a reminders' digest day, say)
+        notify.write([(claim.id, f"destinatario{n}@example.it", "Oggetto", "Testo") for n in range(60)])
+    notify.flush()
+    assert huey.pending_count() == 2  # 60 e-mails in tasks of 50
     run_queued()
     sent = [m.outbox_id for m in smtp.messages if m.outbox_id not in before]
     rows = outbox(status="sent")

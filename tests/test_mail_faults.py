@@ -243,7 +243,7 @@ def test_a_row_left_sending_by_a_dead_worker_goes_again_once_flagged_with_the_sa
         row = claim_emails(parties)[0]
         killed = worker_row("killed-in-data", pid=gone_pid())
         held(row, killed.name, status="sending", sending_at=utcnow())
-        expected_id = mail._message(worker_app.config, reload(row))["Message-ID"]
+        expected_id = mail._message(worker_app.config, reload(row)).msgId
         mail.deliver.call_local(row.id)
         mail.deliver.call_local(row.id)
     row = reload(row)

@@ -12,6 +12,7 @@ from workflows.bulk import apply_many
 from workflows.errors import InvalidData, NotAllowed
 
 from .conftest import QueryCounter
+from .test_mail import queue, worker_app  # noqa: F401 - fixtures
 from .test_workflows import TODAY, claim_in, desk, new_claim  # noqa: F401 - fixtures and builders
 
 DAY = dt.timedelta(days=1)
@@ -225,17 +226,44 @@ def test_a_limit_changed_applies_to_every_open_claim_of_its_state_in_batches(des
     assert next_due.recompute_all() == 0  # nothing left to change
 
 
-def test_the_grid_save_of_a_limit_recomputes_its_claims(client, desk):
+def test_the_grid_save_of_a_limit_queues_the_recompute_of_its_claims_for_the_worker(client, desk, worker_app, queue):
     from .conftest import csrf_token, login
+    from .test_mail import run_queued
     limits(validated=(1, 2))
     claim = claim_in(desk, ClaimStatus.VALIDATED)
+    queue.flush()
     row = QueueLimit.get(QueueLimit.status == "validated")
     login(client, desk.users[Role.ADMIN])
     token = csrf_token(client, f"/admin/queuelimit/edit/?id={row.id}")
     response = client.post(f"/admin/queuelimit/edit/?id={row.id}", data={
-        "csrf_token": token, "status": "validated", "warning_days": "4", "breach_days": "6"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+        "csrf_token": token, "status": "validated", "warning_days": "4", "breach_days": "6"}, follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Le scadenze delle pratiche in stato Validata sono in ricalcolo" in page
+    assert QueueLimit.get_by_id(row.id).breach_days == 6  # saved (committed) before the task was queued
+    assert Claim.get_by_id(claim.id).next_due_on == TODAY + 2 * DAY  # not in the request
+    assert run_queued() == 1
     assert Claim.get_by_id(claim.id).next_due_on == TODAY + 6 * DAY
+    assert run_queued() == 0
+
+
+def test_a_limit_moved_to_another_state_or_removed_recomputes_both_states(client, desk, worker_app, queue):
+    from .conftest import csrf_token, login
+    from .test_mail import run_queued
+    limits(validated=(1, 2))
+    validated, received = claim_in(desk, ClaimStatus.VALIDATED), claim_in(desk, ClaimStatus.RECEIVED)
+    queue.flush()
+    row = QueueLimit.get(QueueLimit.status == "validated")
+    login(client, desk.users[Role.ADMIN])
+    token = csrf_token(client, f"/admin/queuelimit/edit/?id={row.id}")
+    client.post(f"/admin/queuelimit/edit/?id={row.id}", data={
+        "csrf_token": token, "status": "received", "warning_days": "3", "breach_days": "4"})
+    assert run_queued() == 1
+    assert Claim.get_by_id(validated.id).next_due_on != TODAY + 2 * DAY  # its state has no limit now
+    assert Claim.get_by_id(received.id).next_due_on == TODAY + 4 * DAY
+    client.post("/admin/queuelimit/delete/", data={"csrf_token": token, "id": row.id})
+    assert QueueLimit.select().count() == 0 and run_queued() == 1
+    assert Claim.get_by_id(received.id).next_due_kind != "queue"
 
 
 def test_a_recompute_leaves_alone_a_claim_changed_since_it_was_read(desk):

@@ -34,6 +34,7 @@ from models import (
     BulkJob,
     Claim,
     ClaimDossier,
+    DeadlineReminder,
     IntakeEvent,
     OutboundEmail,
     Payment,
@@ -45,7 +46,7 @@ from models import (
     StatusChange,
     User,
 )
-from workflows import checklist, credentials, engine
+from workflows import checklist, clock, credentials, engine
 from workflows.attachments import store_attachment
 from workflows.transitions import TRANSITIONS
 
@@ -117,9 +118,18 @@ def world(f, app):
     RepairerCentre.create(repairer=repairer_b, asp_centre=centre_b)
     for claim in their_claims:  # a ready dossier of theirs, its files on disk
         _ready_dossier(claim, theirs["asp_manager"], storage)
+    DeadlineReminder.create(claim=their_claims[0], kind="queue", due_on=dt.date(2026, 1, 3), level="overdue",
+                            recipient=f"lawyer:{lawyer_b.id}", found_on=dt.date(2026, 1, 4))
     my_doc = store_attachment(mine, "denuncia", "denuncia-alfa.pdf", PDF, storage_dir=storage)
     my_job = BulkJob.create(user=users["asp_manager"], event="validate", claim_ids=str(mine.id), total=1,
                             status="failed")
+    # In the deadline queues on both sides: their filed claim is overdue (its offer was due in
+    # March), their new one and my own are set due soon and overdue (test data).
+    today = clock.today()
+    Claim.update(next_due_on=today + dt.timedelta(days=2), next_warn_on=today) \
+        .where(Claim.id == their_claims[0].id).execute()
+    Claim.update(next_due_on=today - dt.timedelta(days=1), next_warn_on=today - dt.timedelta(days=8)) \
+        .where(Claim.id == mine.id).execute()
     return SimpleNamespace(users=users, theirs=theirs, mine=mine, my_doc=my_doc, my_job=my_job,
                            their_claims=their_claims, lawyer_b=lawyer_b, repairer_a=repairer_a,
                            other_side=_other_side())
@@ -375,6 +385,31 @@ def test_the_same_routes_open_the_users_own_rows(client, world, role):
         assert Claim.get_by_id(mine.id).status == "incomplete"
 
 
+DEADLINE_QUEUES = ("queue_due_soon", "queue_overdue")
+
+
+def test_the_sweep_calls_every_route_of_the_deadline_queues(app, world):
+    matched = {app.url_map.bind("localhost").match(url.split("?")[0], method=method)[0]
+               for method, url, _form in _requests(app, world)}
+    for queue in DEADLINE_QUEUES:
+        assert {f"{queue}.{name}" for name in MODEL_VIEW_ENDPOINTS} & matched >= {
+            f"{queue}.{name}" for name in ("index_view", "details_view", "edit_view", "export", "action_view")}
+
+
+def test_the_deadline_queues_hold_the_other_sides_claims_that_the_sweep_must_not_show(client, world):
+    """The sweep's control: the call centre sees their claims in both queues, each user only its own."""
+    login(client, world.users["admin"])
+    assert world.their_claims[0].number in client.get("/admin/queue/due-soon/").get_data(as_text=True)
+    overdue = client.get("/admin/queue/overdue/").get_data(as_text=True)
+    assert world.their_claims[1].number in overdue and world.mine.number in overdue
+    assert 'data-queue="overdue">2<' in overdue
+    for role in ("asp_manager", "lawyer", "repairer"):
+        login(client, world.users[role])
+        overdue = client.get("/admin/queue/overdue/").get_data(as_text=True)
+        assert world.mine.number in overdue, role
+        assert 'data-queue="overdue">1<' in overdue and 'data-queue="due-soon">0<' in overdue, role
+
+
 def test_the_fingerprint_notices_a_change_of_the_other_side(world):
     """The sweep's change detector is not blind: a row edited, or added pointing at theirs, shows."""
     before = _fingerprint(world.other_side)
@@ -387,7 +422,7 @@ def test_the_fingerprint_notices_a_change_of_the_other_side(world):
 
 def test_the_other_side_has_a_row_of_every_kind(world):
     kinds = (Claim, Attachment, Payment, OutboundEmail, StatusChange, User, BulkJob, IntakeEvent, RegistrationRequest,
-             RepairerCentre, ClaimDossier)
+             RepairerCentre, ClaimDossier, DeadlineReminder)
     assert [k.__name__ for k in kinds if not world.other_side[k]] == []
 
 

@@ -105,7 +105,7 @@ def test_an_internal_error_gets_an_italian_page(client, f, app, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("database gone")
-    monkeypatch.setattr(home.access, "status_counts", broken)
+    monkeypatch.setattr(home.dashboard, "for_user", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     login(client, f.user(Role.ADMIN))
     response = client.get("/admin/")

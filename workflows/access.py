@@ -42,6 +42,12 @@ def claim_scope(user: User) -> pw.Expression:
     return getattr(Claim, link) == getattr(user, f"{link}_id")
 
 
+def sees_all(user: User) -> bool:
+    """Whether `claim_scope(user)` is every claim (the call centre): a query over rows
+    that point at claims may then skip the join that would only apply the scope."""
+    return user is not None and user.is_active and user.role == Role.ADMIN
+
+
 def sees(user: User, claim: Claim) -> bool:
     """The same rule as `claim_scope`, for a claim already read."""
     if user is None or not user.is_active:
@@ -153,7 +159,8 @@ def may_edit_claims(user: User) -> bool:
 
 
 def status_counts(user: User) -> dict[str, int]:
-    """Claims per state among those `user` may see."""
-    rows = (visible_claims(user, Claim.status, pw.fn.COUNT(Claim.id).alias("n"))
+    """Claims per state among those `user` may see (COUNT(*): the (scope, status) indexes answer
+    it alone, where COUNT(id) sent PostgreSQL to the table's rows)."""
+    rows = (visible_claims(user, Claim.status, pw.fn.COUNT(pw.SQL("*")).alias("n"))
             .group_by(Claim.status).tuples())
     return dict(rows)

@@ -178,17 +178,30 @@ def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int
     return done
 
 
+LISTED = 200  # claims listed in one e-mail; the rest are counted, with a link to the grid
+
+
 def _queue_emails(event: str, changes, user: User) -> None:
-    t, rows = TRANSITIONS[event], []
+    """One e-mail per party (repairer, centre, lawyer) listing the batch's claims that concern
+    it, instead of one per claim: entrusting 300 claims to one lawyer tells the lawyer once."""
+    t = TRANSITIONS[event]
     lawyers = {lw.id: lw for lw in Lawyer.select().where(Lawyer.id.in_(
         [change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates]))}
+    by_address: dict[str, tuple[str, list[Claim]]] = {}  # an address in any case: one e-mail
     for claim, change in changes:
-        old, new = claim.status, change.target or t.target or claim.status
         if "lawyer" in change.updates:
             claim.lawyer = lawyers[change.updates["lawyer"]]
-        claim.status = new
-        subject, body = notify.render("status_change", claim=claim, claim_url=notify.claim_url(claim),
-                                      event=event, event_label=str(t.label), old_status=old, new_status=new,
-                                      note=change.note, actor=str(user), missing=[])
-        rows += [(claim.id, address, subject, body) for address in notify.recipients(claim)]
+        claim.status = change.target or t.target or claim.status
+        for address in notify.recipients(claim):
+            by_address.setdefault(address.lower(), (address, []))[1].append(claim)
+    note = next((change.note for _, change in changes if change.note), None)
+    rows = []
+    for address, claims in by_address.values():
+        claims.sort(key=lambda c: c.number)
+        first = claims[0]
+        subject, body = notify.render(
+            "bulk_change", event=event, count=len(claims), claims=claims[:LISTED], more=len(claims) - LISTED,
+            first=first, lawyer=first.lawyer, actor=str(user), note=note, claim_url=notify.claim_url,
+            grid_url=notify.absolute_url("/admin/claim/"))
+        rows.append((first.id if len(claims) == 1 else None, address, subject, body))
     notify.write(rows)

@@ -35,7 +35,7 @@ from .event_data import flag as _flag
 from .event_data import text as _text
 from .errors import Conflict, FieldErrors, InvalidData, NotAllowed
 from .parties import ensure_own_desk
-from .transitions import OUTCOME_REASONS, TRANSITIONS, Transition
+from .transitions import CANCELLED_REASON, OUTCOME_REASONS, TRANSITIONS, Transition
 
 log = logging.getLogger("gessin.workflows")
 
@@ -48,7 +48,8 @@ def can(event: str, claim: Claim, user: User | None) -> bool:
     """May `user` apply `event` to `claim` now? (Its data is checked only by `apply`.)"""
     t = TRANSITIONS.get(event)
     return bool(t and user is not None and user.is_active and user.role in t.roles
-                and claim.status in t.sources and (t.applies is None or t.applies(claim)) and in_scope(claim, user))
+                and claim.status in t.sources and (t.applies is None or t.applies(claim)) and in_scope(claim, user)
+                and (t.allowed is None or t.allowed(claim, user)))
 
 
 def available(claim: Claim, user: User) -> list[Transition]:
@@ -74,11 +75,12 @@ def apply(event: str, claim: Claim, user: User, *, version: int | None = None, *
     return saved
 
 
-def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
+def complete_if_ready(claim: Claim, actor: User | None = None, announce: bool = True) -> Claim:
     """Put an incomplete claim back in the validation queue once nothing is missing.
 
     Run after a document arrives (an upload, a WinCar seguito): no one has to press
-    a button, so no role is checked; the history names who sent the document.
+    a button, so no role is checked; the history names who sent the document. With
+    `announce` False the caller's own e-mail says it (a seguito tells the parties once).
     """
     if claim.status != ClaimStatus.INCOMPLETE or checklist.missing_items(claim):
         return claim
@@ -86,7 +88,7 @@ def complete_if_ready(claim: Claim, actor: User | None = None) -> Claim:
     change = Change(updates={"missing_items": None, "missing_note": None, "complete_since": clock.today()},
                     note="Documentazione completata: la pratica torna in validazione.")
     try:
-        saved = _commit(t, claim, actor, change, claim.version)
+        saved = _commit(t, claim, actor, change, claim.version, announce=announce)
     except Conflict:
         return Claim.get_by_id(claim.id)  # someone acted on it meanwhile: their change stands
     notify.flush()
@@ -100,6 +102,9 @@ def check_allowed(t: Transition, claim: Claim, user: User) -> None:
     if claim.status not in t.sources:
         raise NotAllowed(_l("«%(action)s» non è possibile su una pratica nello stato «%(status)s».",
                             action=t.label, status=ClaimStatus.LABELS[claim.status]))
+    if t.allowed is not None and not t.allowed(claim, user):
+        raise NotAllowed(_l("«%(action)s» sulla pratica %(number)s spetta al call center o al centro che l'ha "
+                            "inserita.", action=t.label, number=claim.number))
     if t.applies is not None and not t.applies(claim):
         raise NotAllowed(_l("«%(action)s» non serve ora sulla pratica %(number)s: è già registrata o manca il "
                             "passo che la precede.", action=t.label, number=claim.number))
@@ -110,7 +115,8 @@ def conflict_message(claim: Claim):
               number=claim.number)
 
 
-def _commit(t: Transition, claim: Claim, user: User, change: Change, read_version: int) -> Claim:
+def _commit(t: Transition, claim: Claim, user: User, change: Change, read_version: int,
+            announce: bool = True) -> Claim:
     now = utcnow()
     source, target = claim.status, change.target or t.target or claim.status
     values = {Claim.status: target, Claim.version: Claim.version + 1, Claim.updated_at: now}
@@ -132,10 +138,12 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
         if change.after:
             change.after(claim)
         saved = Claim.get_by_id(claim.id)
-        notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
-                     old_status=source, new_status=target, note=change.note, actor=str(user) if user else "Gessin",
-                     missing=[checklist.describe(code) for code in checklist.recorded_missing(saved)]
-                     if target == ClaimStatus.INCOMPLETE else [])
+        if announce:
+            notify.queue(saved, notify.recipients(saved), "status_change", event=t.event, event_label=str(t.label),
+                         old_status=source, new_status=target, note=change.note,
+                         actor=str(user) if user else "Gessin",
+                         missing=[checklist.describe(code) for code in checklist.recorded_missing(saved)]
+                         if target == ClaimStatus.INCOMPLETE else [])
     log.info("claim %s: %s by %s (%s -> %s)", claim.number, t.event, user.login if user else "system", source, target)
     return saved
 
@@ -306,6 +314,13 @@ def _reopen(claim, user, note=None):
                   note=f"Riaperta: {_text(note)}")
 
 
+def _cancel(claim, user, note=None):
+    if not _text(note):
+        raise InvalidData(_l("Indica perché la pratica va annullata."), "note")
+    return Change(updates={"outcome_reason": CANCELLED_REASON, "outcome_note": _text(note), "closed_at": utcnow()},
+                  note=f"Annullata perché aperta per errore: {_text(note)}")
+
+
 PREPARE = {
     "validate": _validate,
     "mark_incomplete": _mark_incomplete,
@@ -323,6 +338,7 @@ PREPARE = {
     "close": _close,
     "drop": _close,
     "reopen": _reopen,
+    "cancel": _cancel,
     "transfer": transfer.prepare,
 }
 assert set(PREPARE) == set(TRANSITIONS), "every event of the table needs a preparer"

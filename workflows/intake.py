@@ -190,14 +190,18 @@ def _apply_followup(claim: Claim, fields: dict, documents: list[Document], stora
             saved = Claim.get_by_id(claim.id)
             StatusChange.create(claim=claim, at=utcnow(), actor=None, actor_label="WinCar", event="seguito",
                                 from_status=saved.status, to_status=saved.status, note=note)
+            # The file complete now goes back to validation in this transaction, and the
+            # seguito's one e-mail per party says so (not a second one in the same second).
+            before = saved.status
+            saved = engine.complete_if_ready(saved, None, announce=False)
             notify.queue(saved, notify.recipients(saved), "followup", note=note,
-                         documents=[d.filename for d in new_docs], changed=sorted(changes))
+                         documents=[d.filename for d in new_docs], changed=sorted(changes),
+                         completed=saved.status != before)
     except BaseException as exc:
         files.discard(exc)
         notify.discard()
         raise
     sent = notify.flush()
-    saved = engine.complete_if_ready(saved, None)
     log.info("claim %s: seguito from WinCar, %d new documents, %d fields changed",
              claim.number, len(new_docs), len(changes))
     return Received(saved, created=False, attachments_added=len(new_docs), notified=sent)

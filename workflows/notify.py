@@ -11,7 +11,7 @@ import re
 import threading
 from typing import Callable, Iterable
 
-from models import Claim, OutboundEmail, db, insert_rows, utcnow
+from models import Claim, OutboundAttachment, OutboundEmail, db, insert_rows, utcnow
 
 _render: Callable[..., tuple[str, str]] | None = None
 _dispatch: Callable[[list[int]], None] | None = None
@@ -74,6 +74,18 @@ def write(rows: list[tuple[int | None, str, str, str]]) -> list[int]:
         [(*row, "pending", 0, now, now) for row in rows])
     remember(ids)
     return ids
+
+
+def attach(email_ids: Iterable[int], files: Iterable[tuple[str, str, str, int, str]]) -> None:
+    """Files each of `email_ids` carries, in order: (file name, content type, stored name
+    under STORAGE_DIR, size, sha256). Only a reference is written, in the caller's
+    transaction; the sender reads the bytes when the message goes."""
+    files, now = list(files), utcnow()
+    rows = [(email_id, position, *file, now) for email_id in email_ids for position, file in enumerate(files)]
+    insert_rows(OutboundAttachment, [
+        OutboundAttachment.email, OutboundAttachment.position, OutboundAttachment.filename,
+        OutboundAttachment.content_type, OutboundAttachment.stored_name, OutboundAttachment.size,
+        OutboundAttachment.sha256, OutboundAttachment.created_at], rows)
 
 
 def remember(ids: list[int]) -> None:

@@ -32,6 +32,9 @@ class Transition:
     # What the claim's data must say for the event to make sense now (None: nothing),
     # e.g. an integration is sent only after the insurer asked for one.
     applies: Callable | None = None
+    # What the user must be to this claim, beyond role and scope (None: nothing), e.g. a
+    # centre cancels only a file its own staff opened by hand.
+    allowed: Callable | None = None
 
 
 TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
@@ -62,10 +65,19 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("close", _l("Chiudi"), OPEN_STATES, S.CLOSED, RECOVERY, needs=("reason",)),
     Transition("drop", _l("Senza seguito"), OPEN_STATES, S.DROPPED, RECOVERY, needs=("reason",), bulk=True),
     Transition("reopen", _l("Riapri"), S.FINAL, None, (Role.ADMIN,), needs=("note",)),
+    # A file opened by mistake, before it is entrusted: the call centre, or the centre that opened it.
+    Transition("cancel", _l("Annulla la pratica"), (S.RECEIVED, S.INCOMPLETE, S.VALIDATED), S.CANCELLED, CENTRE,
+               needs=("note",), allowed=lambda claim, user: _opened_by(claim, user)),
     # Who the file belongs to: the call centre moves it, with a reason (workflows/transfer.py).
     Transition("transfer", _l("Trasferisci pratica"), OPEN_STATES, None, (Role.ADMIN,),
                needs=("repairer", "asp_centre", "note")),
 )}
+
+def _opened_by(claim, user) -> bool:
+    """The call centre; or a manager of the centre whose staff entered the claim by hand."""
+    from .cancel import opened_by_centre_of
+    return user.role == Role.ADMIN or opened_by_centre_of(claim, user)
+
 
 # Who may act on many claims at once: the centres' managers and the call centre.
 BULK_ROLES = CENTRE
@@ -79,12 +91,14 @@ OUTCOME_REASONS = {
     "prescribed": _l("Diritto prescritto"),
     "other": _l("Altro (vedi nota)"),
 }
+CANCELLED_REASON = "opened_by_mistake"  # the outcome of a cancelled claim, never chosen from the list above
 
 # What the history calls each event: the table's, and those other modules write
 # (workflows/claims.py opens, workflows/intake.py the WinCar seguito, workflows/insurers.py the mapping).
 EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {
     "open": _l("Pratica ricevuta"),
     "seguito": _l("Seguito da WinCar"),
+    "upload": _l("Documenti caricati"),
     "insurer_mapped": _l("Compagnia abbinata"),
 }
 
