@@ -12,19 +12,20 @@ from flask_login import current_user
 
 from models import Attachment, Claim, PrescriptionInterruption, QueueLimit
 from models.claims import OFFER_ANSWERS, PROCEDURES
-from workflows import access, checklist, clock, duplicates, engine, next_due
+from workflows import access, checklist, circumstances, clock, duplicates, engine, next_due
 from workflows.attachments import download_name, previewable, storage_path, stored_type
 from workflows.errors import Conflict, InvalidData, WorkflowError
 from workflows.transitions import TRANSITIONS
 
 from .claim_actions import FailedAction, fields_for, read_form
+from .claim_documents import ClaimDocumentsMixin
 from .formatters import days_since, euro, status_badge, when
 from .insurers import debtor_as_sent, insurer_as_sent
 
 log = logging.getLogger("gessin.admin")
 
 
-class ClaimPageMixin:
+class ClaimPageMixin(ClaimDocumentsMixin):
     """What `ClaimView` shows and does on one claim (the template is admin/claim_details.html)."""
 
     def claim_sections(self, claim):
@@ -36,7 +37,8 @@ class ClaimPageMixin:
             (_("Compagnia"), insurer_as_sent(claim, s)),
             (_("Polizza"), getattr(claim, f"vehicle_{s}_policy")),
             (_("Conducente"), getattr(claim, f"vehicle_{s}_driver")),
-            (_("Circostanze"), getattr(claim, f"vehicle_{s}_circumstances")),
+            (_("Circostanze"), circumstances.describe(getattr(claim, f"vehicle_{s}_circumstances"))
+             or getattr(claim, f"vehicle_{s}_circumstances")),
         ]
         return [
             (_("Pratica"), [
