@@ -19,13 +19,14 @@ from workflows.transitions import TRANSITIONS
 
 from .claim_actions import FailedAction, fields_for, read_form
 from .claim_documents import ClaimDocumentsMixin
+from .claims_office import ClaimsOfficeMixin
 from .formatters import days_since, euro, status_badge, when
 from .insurers import debtor_as_sent, insurer_as_sent
 
 log = logging.getLogger("gessin.admin")
 
 
-class ClaimPageMixin(ClaimDocumentsMixin):
+class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
     """What `ClaimView` shows and does on one claim (the template is admin/claim_details.html)."""
 
     def claim_sections(self, claim):

@@ -9,7 +9,7 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from models import Attachment, ClaimDossier, DossierState, Role, db
+from models import Attachment, Claim, ClaimDossier, ClaimStatus, DossierState, OutboundEmail, Role, db
 from workflows.attachments import storage_path, store_attachment
 
 from .conftest import OUTPUT_DIR
@@ -37,12 +37,13 @@ def consumer(app, tmp_path):
         sys.stdout.write(f"\n--- huey_consumer log ---\n{worker.log_path.read_text(errors='replace')[-4000:]}\n")
 
 
-def test_a_lawyer_previews_the_letter_saves_it_builds_and_downloads_the_dossier(live_server, page, f, app,  # noqa: F811
+def test_a_lawyer_previews_the_letter_builds_the_dossier_and_sends_it_to_the_claims_office(live_server, page, f, app,  # noqa: F811
                                                                                consumer, tmp_path):
     storage = app.config["STORAGE_DIR"]
     centre = f.centre(name="Centro Alfa", address="Via Dante 3, 20121 Milano (MI)", pec="alfa@pec.example.it")
     lawyer = f.lawyer(centre, name="Avv. Giulia Neri", pec="neri@pec.example.it", address="Corso Roma 1, 10121 Torino (TO)")
-    insurer = f.insurer(name="Beta Assicurazioni", claims_address="Corso Beta 2, 10100 Torino (TO)")
+    insurer = f.insurer(name="Beta Assicurazioni", claims_address="Corso Beta 2, 10100 Torino (TO)",
+                        claims_pec="sinistri@pec.beta.example.it")
     repairer = f.repairer(name="Carrozzeria Rossi", address="Via Emilia 10, 40100 Bologna (BO)",
                           inspection_hours="lun-ven 8:30-18:00")
     claim = f.claim(repairer, centre, lawyer=lawyer, vehicle_b_insurer=insurer, customer_name="Mario Rossi",
@@ -51,6 +52,7 @@ def test_a_lawyer_previews_the_letter_saves_it_builds_and_downloads_the_dossier(
     store_attachment(claim, "preventivo", "preventivo.pdf", make_pdf(2, "Preventivo"), storage_dir=storage)
     store_attachment(claim, "foto", "foto-1.jpg", make_jpeg(), storage_dir=storage)
     user = f.user(Role.LAWYER, lawyer=lawyer, login="legale-neri")
+    Claim.update(status=ClaimStatus.ASSIGNED).where(Claim.id == claim.id).execute()  # entrusted to the lawyer
     db.close()
 
     refused = []  # what the Content-Security-Policy blocked: the progress script must not be
@@ -97,3 +99,18 @@ def test_a_lawyer_previews_the_letter_saves_it_builds_and_downloads_the_dossier(
     letter_text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages[2:2 + letter_pages])
     assert "Il veicolo è fermo in officina" in letter_text
     assert all(f"pag. {n} di {pages}" in p.extract_text() for n, p in enumerate(reader.pages, 1))
+
+    # the dossier to the insurer's claims office, by PEC: the claim is then Richiesta inviata
+    page.once("dialog", lambda dialog: dialog.accept())  # "Inviare la pratica a ...?"
+    assert page.input_value("#office-to") == "sinistri@pec.beta.example.it"
+    page.check("#office-dossier")
+    for box in page.locator("input[name=attachments]").all():
+        box.uncheck()
+    assert page.locator("#office-total").inner_text() == f"{row.size / 1048576:.1f}".replace(".", ",") + " MB"
+    page.click("#office-send")
+    page.wait_for_selector("text=Inviata all'ufficio sinistri: 1 messaggio in uscita.")
+    assert page.locator(".badge.status-filed").first.inner_text() == "Richiesta inviata"
+    page.screenshot(path=str(OUTPUT_DIR / "lawyer-sends-to-claims-office.png"), full_page=True)
+    [sent] = OutboundEmail.select().where(OutboundEmail.claim == claim, OutboundEmail.recipients == "sinistri@pec.beta.example.it")
+    assert [a.sha256 for a in sent.attachments] == [row.sha256]
+    db.close()
