@@ -100,6 +100,10 @@ def test_a_lawyer_previews_the_letter_builds_the_dossier_and_sends_it_to_the_cla
     assert "Il veicolo è fermo in officina" in letter_text
     assert all(f"pag. {n} di {pages}" in p.extract_text() for n, p in enumerate(reader.pages, 1))
 
+    # the posting day of a raccomandata: the interruption's form opens with its means chosen
+    page.click("#record-posting")
+    assert page.input_value("#act-interrupt_prescription select[name=means]") == "raccomandata"
+
     # the dossier to the insurer's claims office, by PEC: the claim is then Richiesta inviata
     page.once("dialog", lambda dialog: dialog.accept())  # "Inviare la pratica a ...?"
     assert page.input_value("#office-to") == "sinistri@pec.beta.example.it"
