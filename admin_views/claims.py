@@ -17,10 +17,12 @@ from workflows.errors import WorkflowError
 from workflows.queues import Queue
 
 from . import deadline_columns
+from . import claim_form
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin
+from .fields import CircumstancesField
 from .formatters import column, days_since, status_badge, when
 from .insurers import UnmappedInsurerFilter
 
@@ -97,6 +99,11 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
 
     # A whitelist decided in workflows/: a new column is never a form field by accident.
     form_columns = claim_edits.FORM_FIELDS
+    # The Modulo Blu's sections, in its order; a claim's parties only when it is entered.
+    form_create_rules = claim_form.ruleset(with_parties=True)
+    form_edit_rules = claim_form.ruleset(with_parties=False)
+    form_overrides = {"vehicle_a_circumstances": CircumstancesField, "vehicle_b_circumstances": CircumstancesField}
+    form_args = {name: {"allow_blank": True, "blank_text": text} for name, text in claim_form.BLANK_CHOICES.items()}
     form_scopes = {
         "insurer": access.visible_insurers,
         "vehicle_a_insurer": access.visible_insurers,
@@ -130,6 +137,9 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
             form.repairer.query = claim_edits.settable_repairers(user)
         if "asp_centre" in form:
             form.asp_centre.query = claim_edits.settable_centres(user)
+            if request.method == "GET" and user.role == Role.ASP_MANAGER:
+                form.asp_centre.data = user.asp_centre  # its only choice: the manager's own centre
+        claim_form.require(form, claim_form.REQUIRED_ON_ENTRY)
         return form
 
     def edit_form(self, obj=None):

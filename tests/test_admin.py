@@ -188,7 +188,7 @@ def test_invalid_data_gets_an_italian_message_and_saves_nothing(client, f, desk)
     f.claim(repairer, centre)
     response = client.post("/admin/claim/new/", data={
         "csrf_token": csrf_token(client, "/admin/claim/new/"), "repairer": repairer.id, "asp_centre": centre.id,
-        "customer_name": "Targa Sbagliata", "vehicle_a_plate": "??", "vehicle_count": 2,
+        "customer_name": "Targa Sbagliata", "vehicle_a_plate": "??", "vehicle_count": 2, "accident_date": "01/10/2026",
         "vehicle_a_country": "I", "vehicle_b_country": "I",
     })
     assert "Targa non valida" in response.get_data(as_text=True)
