@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import Claim, ClaimStatus, InvalidValue, Role, validators
-from workflows import access, claim_edits, money, next_due
+from workflows import access, claim_edits, money, next_due, queues
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
 from workflows.queues import Queue
@@ -204,6 +204,11 @@ class QueueView(ClaimView):
 
     def scoped_query(self, user):
         return access.visible_claims(user).where(self.queue.clause(deadline_columns.today()))
+
+    def is_visible(self):
+        """In the menu only for those whose files the queue can hold (the page itself stays reachable)."""
+        user = current_user._get_current_object()
+        return not user.is_authenticated or queues.can_hold_files_of(self.queue, user)
 
     def get_one(self, id):
         """A claim that has just left the queue still opens here (no 404 after acting on it)."""
