@@ -16,7 +16,7 @@ import peewee as pw
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
-from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterInList
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
@@ -66,6 +66,34 @@ class ChoiceFilter(BasePeeweeFilter):
 
     def operation(self):
         return _l("uguale a")
+
+
+class StatesFilter(FilterInList):
+    """Several states at once, chosen as tags, and "tutte le aperte" for every open one."""
+
+    OPEN = "open"
+
+    def __init__(self, column, name, states, open_states, **kwargs):
+        self.states, self.open_states = dict(states), tuple(open_states)
+        options = [(self.OPEN, _l("tutte le aperte"))] + list(self.states.items())
+        super().__init__(column, name, options=options, **kwargs)
+
+    def clean(self, value):
+        chosen = []
+        for code in super().clean(value):
+            if code == self.OPEN:
+                chosen += self.open_states
+            elif code in self.states:
+                chosen.append(code)
+            else:
+                raise ValueError(value)  # Flask-Admin then ignores the filter
+        return list(dict.fromkeys(chosen))
+
+    def apply(self, query, value):
+        return query.where(self.column.in_(value))
+
+    def operation(self):
+        return _l("tra")
 
 
 class DateBetweenFilter(BasePeeweeFilter):
@@ -131,6 +159,9 @@ class GessinModelView(ItalianCsvExport, ModelView):
     list_select_related: tuple = ()
     # Sortable columns whose empty cells come after the others, in both directions.
     column_sort_nulls_last: tuple[str, ...] = ()
+    # Sortable columns shown as time since the date they sort by ("Giorni nello stato"):
+    # descending means the most days first, i.e. the oldest date.
+    column_sort_inverted: tuple[str, ...] = ()
     # Foreign keys in forms: field name -> function(user) giving the allowed rows.
     form_scopes: dict[str, t.Callable] = {}
 
@@ -222,6 +253,8 @@ class GessinModelView(ItalianCsvExport, ModelView):
             field = sortable[sort_column]
             field = getattr(self.model, field) if isinstance(field, str) else field
             nulls = "LAST" if sort_column in self.column_sort_nulls_last else None
+            if sort_column in self.column_sort_inverted:  # a column showing days since the date it sorts by
+                sort_desc = not sort_desc
             query = query.order_by(field.desc(nulls=nulls) if sort_desc else field.asc(nulls=nulls),
                                    self.model._meta.primary_key.desc())
         else:  # no sort asked for, or a column that cannot be sorted

@@ -18,7 +18,7 @@ from workflows.queues import Queue
 
 from . import deadline_columns
 from . import claim_form
-from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
+from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter, StatesFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin
@@ -64,6 +64,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
                             *deadline_columns.SORTABLE)
     column_sort_nulls_last = deadline_columns.COLUMNS
     column_default_sort = ("received_at", True)
+    column_sort_inverted = ("status_since",)
     column_searchable_list = ("number", "vehicle_a_plate", "vehicle_b_plate", "customer_name", "wincar_ref")
     search_hint = _l("Numero, targa, cliente o rif. WinCar")
     column_filters = (
@@ -76,6 +77,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
         UnmappedInsurerFilter(),
         *deadline_columns.filters(),  # after the others: the links' filter numbers stay as they were
+        StatesFilter(Claim.status, _l("Stato"), ClaimStatus.CHOICES, next_due.OPEN),
     )
     column_formatters = {
         "number": lambda v, c, m, n: Markup(
