@@ -8,7 +8,6 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from models import Claim, ClaimStatus, InvalidValue, Role, validators
 from workflows import access, claim_edits, money, next_due, queues
@@ -18,7 +17,7 @@ from workflows.transitions import TRANSITIONS
 from workflows.queues import Queue
 
 from . import deadline_columns
-from . import claim_form
+from . import claim_form, queue_columns
 from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter, StatesFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
@@ -81,8 +80,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         StatesFilter(Claim.status, _l("Stato"), ClaimStatus.CHOICES, next_due.OPEN),
     )
     column_formatters = {
-        "number": lambda v, c, m, n: Markup(
-            f'<a class="claim-number" href="{escape(v.get_url(".details_view", id=m.id))}">{escape(m.number)}</a>'),
+        "number": lambda v, c, m, n: queue_columns.number_cell(v, m),
         "status": lambda v, c, m, n: status_badge(m.status),
         "status_since": column(days_since),
         "received_at": column(when),
@@ -203,7 +201,23 @@ class QueueView(ClaimView):
         self.queue = queue
         if queue.level is not None:
             self.column_default_sort = [("next_due_on", False), ("id", False)]
+        self.extra_columns = queue_columns.EXTRA.get(queue.slug, ())
+        if self.extra_columns:  # what the queue's job needs, after the state
+            at = ClaimView.column_list.index("status") + 1
+            self.column_list = ClaimView.column_list[:at] + self.extra_columns + ClaimView.column_list[at:]
+            self.column_labels = {**ClaimView.column_labels, **{c: queue_columns.LABELS[c] for c in self.extra_columns}}
+            self.column_formatters = {**ClaimView.column_formatters, **queue_columns.FORMATTERS}
         super().__init__(*args, **kwargs)
+
+    def get_query(self):
+        query = super().get_query()
+        return money.with_totals(query) if set(self.extra_columns) & queue_columns.WITH_TOTALS else query
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if "completeness" in self.extra_columns and isinstance(rows, list) and rows:
+            queue_columns.read_document_kinds(rows)  # one query for the page, not one per row
+        return count, rows
 
     def scoped_query(self, user):
         return access.visible_claims(user).where(self.queue.clause(deadline_columns.today()))
