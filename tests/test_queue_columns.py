@@ -63,3 +63,18 @@ def test_every_grid_flags_a_possible_duplicate(client, desk):
         page = client.get(url).get_data(as_text=True)
         assert 'title="Possibili duplicati: 2026/000777">duplicato?</span>' in row_of(page, claim), url
         assert "duplicate-flag" not in row_of(page, other)
+
+
+def test_the_claim_page_shows_offer_and_payments_against_the_claim_and_the_outcome(client, desk):
+    from workflows import engine
+    claim = claim_in(desk, ClaimStatus.PARTIALLY_REIMBURSED)
+    engine.apply("record_offer", Claim.get_by_id(claim.id), desk.users[Role.ASP_MANAGER], amount="800,00",
+                 on_date=TODAY)
+    login(client, desk.users[Role.ASP_MANAGER])
+    page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    assert "Ultima offerta</th><td>€ 800,00" in page and "Rimborsato</th><td>€ 100,00" in page
+    assert "Da recuperare</th><td>€ 900,00" in page and "Esito" not in page
+    engine.apply("close", Claim.get_by_id(claim.id), desk.users[Role.ASP_MANAGER], reason="settled",
+                 note="accordo a 900")
+    page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    assert "Esito</th><td>Transatta — accordo a 900" in page

@@ -99,6 +99,8 @@ OUTCOME_REASONS = {
     "other": _l("Altro (vedi nota)"),
 }
 CANCELLED_REASON = "opened_by_mistake"  # the outcome of a cancelled claim, never chosen from the list above
+# Every outcome a finished claim may carry, in words (the claim page's "Esito").
+OUTCOME_WORDS = {**OUTCOME_REASONS, "paid": _l("Rimborsata per intero"), CANCELLED_REASON: _l("Aperta per errore")}
 
 # What the history calls each event: the table's, and those other modules write
 # (workflows/claims.py opens, workflows/intake.py the WinCar seguito, workflows/insurers.py the mapping).
