@@ -16,7 +16,7 @@ import peewee as pw
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
-from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterInList
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
@@ -66,6 +66,34 @@ class ChoiceFilter(BasePeeweeFilter):
 
     def operation(self):
         return _l("uguale a")
+
+
+class StatesFilter(FilterInList):
+    """Several states at once, chosen as tags, and "tutte le aperte" for every open one."""
+
+    OPEN = "open"
+
+    def __init__(self, column, name, states, open_states, **kwargs):
+        self.states, self.open_states = dict(states), tuple(open_states)
+        options = [(self.OPEN, _l("tutte le aperte"))] + list(self.states.items())
+        super().__init__(column, name, options=options, **kwargs)
+
+    def clean(self, value):
+        chosen = []
+        for code in super().clean(value):
+            if code == self.OPEN:
+                chosen += self.open_states
+            elif code in self.states:
+                chosen.append(code)
+            else:
+                raise ValueError(value)  # Flask-Admin then ignores the filter
+        return list(dict.fromkeys(chosen))
+
+    def apply(self, query, value):
+        return query.where(self.column.in_(value))
+
+    def operation(self):
+        return _l("tra")
 
 
 class DateBetweenFilter(BasePeeweeFilter):
@@ -131,6 +159,9 @@ class GessinModelView(ItalianCsvExport, ModelView):
     list_select_related: tuple = ()
     # Sortable columns whose empty cells come after the others, in both directions.
     column_sort_nulls_last: tuple[str, ...] = ()
+    # Sortable columns shown as time since the date they sort by ("Giorni nello stato"):
+    # descending means the most days first, i.e. the oldest date.
+    column_sort_inverted: tuple[str, ...] = ()
     # Foreign keys in forms: field name -> function(user) giving the allowed rows.
     form_scopes: dict[str, t.Callable] = {}
 
@@ -206,25 +237,28 @@ class GessinModelView(ItalianCsvExport, ModelView):
             abort(404, _("Pagina non trovata: l'elenco non ha così tante pagine."))
         query = self.get_query()
 
-        if self._search_supported and search:
+        if self.column_searchable_list and search:
             for word in filter(None, search.split(" ")):
                 query = query.where(self.search_clause(word))
 
         for index, _name, value in filters or ():
-            flt = self._filters[index]
+            flt = self.get_filters()[index]
             query = flt.apply(query, flt.clean(value))
 
         count = query.order_by().count() if not self.simple_list_pager else None
 
         query = self._with_related(query)
-        if sort_column is not None and sort_column in self._sortable_columns:
-            field = self._sortable_columns[sort_column]
+        sortable = self.sortable_fields()
+        if sort_column is not None and sort_column in sortable:
+            field = sortable[sort_column]
             field = getattr(self.model, field) if isinstance(field, str) else field
             nulls = "LAST" if sort_column in self.column_sort_nulls_last else None
+            if sort_column in self.column_sort_inverted:  # a column showing days since the date it sorts by
+                sort_desc = not sort_desc
             query = query.order_by(field.desc(nulls=nulls) if sort_desc else field.asc(nulls=nulls),
                                    self.model._meta.primary_key.desc())
         else:  # no sort asked for, or a column that cannot be sorted
-            order = self._get_default_order()
+            order = self.default_order()
             if order:
                 query = query.order_by(*[
                     (getattr(self.model, f) if isinstance(f, str) else f).desc() if desc
@@ -255,25 +289,61 @@ class GessinModelView(ItalianCsvExport, ModelView):
         """Flask-Admin's peewee backend has none: say what the search box looks in."""
         if self.search_hint:
             return str(self.search_hint)
-        names = [str(self.column_labels.get(f.name, f.verbose_name or f.name)) for f in self._search_fields]
+        names = [str(self.column_labels.get(f.name, f.verbose_name or f.name)) for f in self.search_fields()]
         return _("Cerca in: %(fields)s", fields=", ".join(names)) if names else ""
 
     def search_clause(self, word: str):
         """Rows matching one searched word: any searchable column contains it."""
         term = parse_like_term(word)
         clause = None
-        for field in self._search_fields:
+        for field in self.search_fields():
             clause = field ** term if clause is None else clause | (field ** term)
         return clause
 
-    def _get_filter_groups(self):
-        groups = super()._get_filter_groups()
-        for items in (groups or {}).values():
-            for item in items:
-                flt = self._filters[item["index"]]
-                if isinstance(flt, ScopedOptionsFilter):
-                    item["options"] = flt.current_options()
-        return groups
+    # ---- what Flask-Admin keeps to itself, read from its public API once -----
+    # (its own caches are private attributes, which change without notice on an upgrade)
+    def get_filters(self):
+        """Flask-Admin's filters, built once: the same instances every time it or we ask."""
+        if not hasattr(self, "gessin_filters"):
+            self.gessin_filters = super().get_filters() or []
+        return self.gessin_filters
+
+    def filter_args(self) -> dict[str, tuple[int, object]]:
+        """The URL name of each filter (`flt0_<name>`) -> (its index, the filter)."""
+        if not hasattr(self, "gessin_filter_args"):
+            self.gessin_filter_args = {self.get_filter_arg(i, flt): (i, flt) for i, flt in enumerate(self.get_filters())}
+        return self.gessin_filter_args
+
+    def sortable_fields(self) -> dict:
+        if not hasattr(self, "gessin_sortable"):
+            self.gessin_sortable = self.get_sortable_columns()
+        return self.gessin_sortable
+
+    def search_fields(self) -> list:
+        return [getattr(self.model, f) if isinstance(f, str) else f for f in self.column_searchable_list or ()]
+
+    def default_order(self) -> list[tuple[object, bool]]:
+        """`column_default_sort` as (field or name, descending) pairs."""
+        sort = self.column_default_sort
+        if not sort:
+            return []
+        if isinstance(sort, (str, pw.Field)):
+            return [(sort, False)]
+        if isinstance(sort, tuple) and len(sort) == 2 and isinstance(sort[1], bool):
+            return [sort]
+        return [(item, False) if not isinstance(item, tuple) else item for item in sort]
+
+    def render(self, template, **kwargs):
+        """The filter drop-downs that depend on the user list only what this user may see
+        (Flask-Admin computes every drop-down once, when the view is made)."""
+        groups = kwargs.get("filter_groups")
+        if groups:
+            filters = self.get_filters()
+            kwargs["filter_groups"] = {
+                label: [{**item, "options": filters[item["index"]].current_options()}
+                        if isinstance(filters[item["index"]], ScopedOptionsFilter) else item for item in items]
+                for label, items in groups.items()}
+        return super().render(template, **kwargs)
 
     # ---- forms: pickers list only what the user may see --------------------
     def _limit_pickers(self, form):

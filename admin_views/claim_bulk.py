@@ -58,10 +58,35 @@ class BulkActionsMixin:
     def bulk_reasons(self):
         return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]
 
+    # What each action's confirmation says, with the count and the choice filled in by the page.
+    bulk_confirmations = {  # (one claim, several)
+        "validate": (_l("Validare la pratica scelta?"), _l("Validare {count} pratiche?")),
+        "assign": (_l("Affidare la pratica scelta a {lawyer}?"), _l("Affidare {count} pratiche a {lawyer}?")),
+        "self_assign": (_l("Affidare la pratica scelta al centro stesso, senza un legale?"),
+                        _l("Affidare {count} pratiche al centro stesso, senza un legale?")),
+        "drop": (_l("Chiudere senza seguito la pratica scelta ({reason})?"),
+                 _l("Chiudere senza seguito {count} pratiche ({reason})?")),
+    }
+    bulk_missing_choice = {"lawyer": _l("Scegli il legale a cui affidare le pratiche."),
+                           "reason": _l("Scegli il motivo della chiusura.")}
+
+    def bulk_needs(self, event: str) -> list[str]:
+        """The choices an action needs before it may start (the page checks them, and `_bulk` again)."""
+        t = TRANSITIONS.get(event)
+        return [need for need in (t.needs if t else ()) if need in self.bulk_missing_choice]
+
+    def bulk_panel(self) -> bool:
+        """This grid has its own bulk panel: Flask-Admin's "Con la selezione" menu is not drawn."""
+        return True
+
     def _bulk(self, event: str, ids):
         user = current_user._get_current_object()
         form = request.form
         params = {key: form[key] for key in ("lawyer", "reason", "note") if form.get(key)}
+        missing = [need for need in TRANSITIONS[event].needs if need in self.bulk_missing_choice and not params.get(need)]
+        if missing:  # refused before anything starts: no job, no claim touched
+            flash(str(self.bulk_missing_choice[missing[0]]), "error")
+            return None
         if form.get("bulk_scope") == "filtered":
             ids = self._filtered_ids(form.get("bulk_query", ""))
         ids = [int(i) for i in ids]
@@ -83,8 +108,8 @@ class BulkActionsMixin:
         filters = []
         for key, value in args.items(multi=True):
             match = re.fullmatch(r"flt(\d+)_(.*)", key)
-            if match and self._filter_args and match.group(2) in self._filter_args:
-                index, flt = self._filter_args[match.group(2)]
+            if match and match.group(2) in self.filter_args():
+                index, flt = self.filter_args()[match.group(2)]
                 if flt.validate(value):
                     filters.append((int(match.group(1)), index, flt.name, value))
         filters = [(index, name, value) for _pos, index, name, value in sorted(filters)]

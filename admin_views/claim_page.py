@@ -10,21 +10,23 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from models import Attachment, Claim, PrescriptionInterruption, QueueLimit
+from models import Attachment, Claim, ClaimStatus, PrescriptionInterruption, QueueLimit
 from models.claims import OFFER_ANSWERS, PROCEDURES
-from workflows import access, checklist, clock, duplicates, engine, next_due
+from workflows import access, checklist, circumstances, clock, duplicates, engine, money, next_due
 from workflows.attachments import download_name, previewable, storage_path, stored_type
 from workflows.errors import Conflict, InvalidData, WorkflowError
-from workflows.transitions import TRANSITIONS
+from workflows.transitions import OUTCOME_WORDS, TRANSITIONS
 
 from .claim_actions import FailedAction, fields_for, read_form
+from .claim_documents import ClaimDocumentsMixin
+from .claims_office import ClaimsOfficeMixin
 from .formatters import days_since, euro, status_badge, when
 from .insurers import debtor_as_sent, insurer_as_sent
 
 log = logging.getLogger("gessin.admin")
 
 
-class ClaimPageMixin:
+class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
     """What `ClaimView` shows and does on one claim (the template is admin/claim_details.html)."""
 
     def claim_sections(self, claim):
@@ -36,7 +38,8 @@ class ClaimPageMixin:
             (_("Compagnia"), insurer_as_sent(claim, s)),
             (_("Polizza"), getattr(claim, f"vehicle_{s}_policy")),
             (_("Conducente"), getattr(claim, f"vehicle_{s}_driver")),
-            (_("Circostanze"), getattr(claim, f"vehicle_{s}_circumstances")),
+            (_("Circostanze"), circumstances.describe(getattr(claim, f"vehicle_{s}_circumstances"))
+             or getattr(claim, f"vehicle_{s}_circumstances")),
         ]
         return [
             (_("Pratica"), [
@@ -47,6 +50,7 @@ class ClaimPageMixin:
                 (_("Origine"), dict(Claim.SOURCES).get(claim.source, claim.source)),
                 (_("Riferimento WinCar"), claim.wincar_ref),
                 (_("Possibili duplicati"), self._duplicates_text(claim)),
+                *([(_("Esito"), self._outcome_text(claim))] if claim.status in ClaimStatus.FINAL else []),
             ]),
             (_("Soggetti"), [
                 (_("Carrozzeria"), claim.repairer),
@@ -80,6 +84,7 @@ class ClaimPageMixin:
             (_("Importi e date"), [
                 (_("Preventivo"), euro(claim.estimate_amount)),
                 (_("Importo richiesto"), euro(claim.claimed_amount)),
+                *self._money_rows(claim),
                 (_("Documentazione completa dal"), when(claim.complete_since)),
                 (_("Richiesta danni ricevuta dalla compagnia il"), when(claim.claim_filed_on)),
                 (_("Procedura"), dict(PROCEDURES).get(claim.procedure, "")),
@@ -98,6 +103,21 @@ class ClaimPageMixin:
             ]),
             (_("Note"), [(_("Note"), claim.notes)]),
         ]
+
+    def _money_rows(self, claim) -> list:
+        """The insurer's last offer and what it paid, against the amount claimed (one query)."""
+        row = money.with_totals(Claim.select(Claim.id).where(Claim.id == claim.id)).dicts().get()
+        offer, paid = money.as_money(row["last_offer"]), money.as_money(row["reimbursed"])
+        rows = [(_("Ultima offerta"), euro(offer) if offer is not None else ""),
+                (_("Rimborsato"), euro(paid) if paid is not None else "")]
+        if claim.claimed_amount is not None:
+            rows.append((_("Da recuperare"), euro(max(claim.claimed_amount - (paid or 0), 0))))
+        return rows
+
+    def _outcome_text(self, claim) -> str:
+        """Why the file ended: the reason in words, and its note."""
+        reason = OUTCOME_WORDS.get(claim.outcome_reason, claim.outcome_reason or "")
+        return " — ".join(part for part in (str(reason), claim.outcome_note or "") if part)
 
     def _duplicates_text(self, claim) -> str:
         """Numbers the user may open; others (another centre's files) only counted."""

@@ -8,19 +8,21 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from models import Claim, ClaimStatus, InvalidValue, Role, validators
-from workflows import access, claim_edits, money, next_due
+from workflows import access, claim_edits, money, next_due, queues
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
+from workflows.transitions import TRANSITIONS
 from workflows.queues import Queue
 
 from . import deadline_columns
-from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter
+from . import claim_form, queue_columns
+from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter, StatesFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin
+from .fields import CircumstancesField
 from .formatters import column, days_since, status_badge, when
 from .insurers import UnmappedInsurerFilter
 
@@ -62,6 +64,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
                             *deadline_columns.SORTABLE)
     column_sort_nulls_last = deadline_columns.COLUMNS
     column_default_sort = ("received_at", True)
+    column_sort_inverted = ("status_since",)
     column_searchable_list = ("number", "vehicle_a_plate", "vehicle_b_plate", "customer_name", "wincar_ref")
     search_hint = _l("Numero, targa, cliente o rif. WinCar")
     column_filters = (
@@ -74,10 +77,10 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         DateBetweenFilter(Claim.accident_date, _l("Data sinistro")),
         UnmappedInsurerFilter(),
         *deadline_columns.filters(),  # after the others: the links' filter numbers stay as they were
+        StatesFilter(Claim.status, _l("Stato"), ClaimStatus.CHOICES, next_due.OPEN),
     )
     column_formatters = {
-        "number": lambda v, c, m, n: Markup(
-            f'<a class="claim-number" href="{escape(v.get_url(".details_view", id=m.id))}">{escape(m.number)}</a>'),
+        "number": lambda v, c, m, n: queue_columns.number_cell(v, m),
         "status": lambda v, c, m, n: status_badge(m.status),
         "status_since": column(days_since),
         "received_at": column(when),
@@ -97,6 +100,11 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
 
     # A whitelist decided in workflows/: a new column is never a form field by accident.
     form_columns = claim_edits.FORM_FIELDS
+    # The Modulo Blu's sections, in its order; a claim's parties only when it is entered.
+    form_create_rules = claim_form.ruleset(with_parties=True)
+    form_edit_rules = claim_form.ruleset(with_parties=False)
+    form_overrides = {"vehicle_a_circumstances": CircumstancesField, "vehicle_b_circumstances": CircumstancesField}
+    form_args = {name: {"allow_blank": True, "blank_text": text} for name, text in claim_form.BLANK_CHOICES.items()}
     form_scopes = {
         "insurer": access.visible_insurers,
         "vehicle_a_insurer": access.visible_insurers,
@@ -130,6 +138,9 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
             form.repairer.query = claim_edits.settable_repairers(user)
         if "asp_centre" in form:
             form.asp_centre.query = claim_edits.settable_centres(user)
+            if request.method == "GET" and user.role == Role.ASP_MANAGER:
+                form.asp_centre.data = user.asp_centre  # its only choice: the manager's own centre
+        claim_form.require(form, claim_form.REQUIRED_ON_ENTRY)
         return form
 
     def edit_form(self, obj=None):
@@ -188,10 +199,38 @@ class QueueView(ClaimView):
         self.queue = queue
         if queue.level is not None:
             self.column_default_sort = [("next_due_on", False), ("id", False)]
+        self.extra_columns = queue_columns.EXTRA.get(queue.slug, ())
+        if self.extra_columns:  # what the queue's job needs, after the state
+            at = ClaimView.column_list.index("status") + 1
+            self.column_list = ClaimView.column_list[:at] + self.extra_columns + ClaimView.column_list[at:]
+            self.column_labels = {**ClaimView.column_labels, **{c: queue_columns.LABELS[c] for c in self.extra_columns}}
+            self.column_formatters = {**ClaimView.column_formatters, **queue_columns.FORMATTERS}
         super().__init__(*args, **kwargs)
+
+    def get_query(self):
+        query = super().get_query()
+        return money.with_totals(query) if set(self.extra_columns) & queue_columns.WITH_TOTALS else query
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if "completeness" in self.extra_columns and isinstance(rows, list) and rows:
+            queue_columns.read_document_kinds(rows)  # one query for the page, not one per row
+        return count, rows
 
     def scoped_query(self, user):
         return access.visible_claims(user).where(self.queue.clause(deadline_columns.today()))
+
+    def is_action_allowed(self, name):
+        """Only the bulk actions a claim of this queue can take (a queue of a deadline level holds any open state)."""
+        t = TRANSITIONS.get(name)
+        if t is not None and self.queue.statuses and not set(t.sources) & set(self.queue.statuses):
+            return False
+        return super().is_action_allowed(name)
+
+    def is_visible(self):
+        """In the menu only for those whose files the queue can hold (the page itself stays reachable)."""
+        user = current_user._get_current_object()
+        return not user.is_authenticated or queues.can_hold_files_of(self.queue, user)
 
     def get_one(self, id):
         """A claim that has just left the queue still opens here (no 404 after acting on it)."""

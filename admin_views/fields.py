@@ -1,10 +1,14 @@
-"""Form fields shared by every grid form: money is typed and shown the Italian way."""
+"""Form fields shared by the grid forms: money typed and shown the Italian way, the Modulo Blu's boxes."""
 from __future__ import annotations
 
-from wtforms import StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from models.base import MoneyField
-from workflows import amounts
+from workflows import amounts, circumstances
 
 from .date_fields import DateFormConverter
 
@@ -47,3 +51,29 @@ class GessinModelConverter(DateFormConverter):
 
     def handle_money(self, model, field, **kwargs):
         return field.name, AmountField(column=field, **kwargs)
+
+
+class CircumstancesField(SelectMultipleField):
+    """The 17 boxes of the Modulo Blu's section 12, each with its official wording; stored
+    as the claim keeps them, the numbers ticked ("1,7"), as WinCar sends them."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        for name in ("allow_blank", "blank_text", "coerce", "choices"):  # what a CharField's converter passes
+            kwargs.pop(name, None)
+        super().__init__(label, validators, coerce=int,
+                         choices=[SelectChoice(n, f"{n}. {words}") for n, words in circumstances.WORDINGS.items()],
+                         **kwargs)
+
+    def process_data(self, value):
+        self.data = circumstances.numbers(value) if isinstance(value, str) or value is None else list(value)
+
+    def pre_validate(self, form):
+        known = set(circumstances.WORDINGS)
+        if any(n not in known for n in self.data or ()):
+            raise ValidationError(str(_l("Circostanza sconosciuta: scegli tra le 17 del Modulo Blu.")))
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, ",".join(str(n) for n in sorted(set(self.data or ()))) or None)

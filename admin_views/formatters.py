@@ -57,16 +57,21 @@ def column(fn):
     return lambda view, context, model, name: fn(getattr(model, name))
 
 
-def flash_bulk_result(label, result, shown: int = 10) -> None:
+def flash_bulk_result(label, result, shown: int = 5) -> None:
     """Say how many claims took a bulk action, and which were skipped and why."""
     if result.succeeded:
         flash(ngettext("%(action)s: %(num)d pratica aggiornata.", "%(action)s: %(num)d pratiche aggiornate.",
                        len(result.succeeded), action=label), "success")
-    if result.skipped:
-        lines = "; ".join(f"{number}: {reason}" for number, reason in result.skipped[:shown])
-        more = len(result.skipped) - shown
-        tail = gettext(" … e altre %(num)d.", num=more) if more > 0 else ""
+    if result.skipped:  # grouped by reason: a count and the first few numbers of each, not 387 lines
+        by_reason: dict[str, list[str]] = {}
+        for number, reason in result.skipped:
+            by_reason.setdefault(reason, []).append(number)
+        groups = []
+        for reason, numbers in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+            listed = ", ".join(numbers[:shown]) + (gettext(" e altre %(num)d", num=len(numbers) - shown)
+                                                   if len(numbers) > shown else "")
+            groups.append(f"{len(numbers)} × {reason} ({listed})")
         flash(ngettext("%(num)d pratica saltata: %(lines)s", "%(num)d pratiche saltate: %(lines)s",
-                       len(result.skipped), lines=lines) + tail, "warning")
+                       len(result.skipped), lines="; ".join(groups)), "warning")
     if not result.succeeded and not result.skipped:
         flash(gettext("Nessuna pratica scelta."), "warning")

@@ -34,6 +34,8 @@ PARTY_LABELS = {
     "address": _l("Indirizzo"),
     "active": _l("Attivo"),
     "wincar_user": _l("UserID WinCar"),
+    "inspection_hours": _l("Orari per la visione del veicolo"),
+    "iban": _l("IBAN"),
 }
 
 
@@ -149,6 +151,7 @@ class LawyerView(PartyEditMixin, GessinModelView):
     column_list = ("name", "kind", "email", "pec", "tax_code", "active")
     column_labels = {"name": _l("Nome o studio"), "kind": _l("Tipo"), "email": _l("E-mail"),
                      "pec": _l("PEC"), "tax_code": _l("CF / P. IVA"), "active": _l("Attivo"),
+                     "address": _l("Indirizzo dello studio"),
                      "centres": _l("Centri ASP")}
     column_searchable_list = ("name", "email")
     column_sortable_list = ("name", "kind")
@@ -219,9 +222,10 @@ class LawyerView(PartyEditMixin, GessinModelView):
 
 class InsuranceCompanyView(PartyEditMixin, GessinModelView):
     roles = EVERYONE
-    column_list = ("name", "claims_email", "claims_pec", "active")
+    column_list = ("name", "claims_email", "claims_pec", "claims_address", "active")
     column_labels = {"name": _l("Denominazione"), "claims_email": _l("E-mail ufficio sinistri"),
-                     "claims_pec": _l("PEC ufficio sinistri"), "active": _l("Attiva")}
+                     "claims_pec": _l("PEC ufficio sinistri"), "claims_address": _l("Indirizzo ufficio sinistri"),
+                     "active": _l("Attiva")}
     column_searchable_list = ("name",)
     column_sortable_list = ("name",)
     column_default_sort = "name"

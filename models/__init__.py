@@ -12,6 +12,7 @@ from .claims import (
     StatusChange,
     allocate_number,
 )
+from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
 from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, QueueLimit
@@ -51,9 +52,10 @@ ALL_MODELS = [
     ReminderDigest,
     DeadlineReminder,
     ReminderDue,
+    ClaimDossier,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "AttachmentKind", "BaseModel", "ClaimStatus", "InvalidValue", "Role", "explain_integrity_error",
+    "AttachmentKind", "BaseModel", "DossierState", "ClaimStatus", "InvalidValue", "Role", "explain_integrity_error",
     "MAX_ID", "allocate_number", "bind_database", "db", "insert_row", "insert_rows", "is_postgres", "parse_id", "utcnow",
 ]

@@ -28,9 +28,10 @@ class ValidatedModel(BaseModel):
             if value is None:
                 continue
             others = model.select(pk).where(model._meta.fields[name] == value)
-            own_id = getattr(self, pk.name)  # not get_id(): User's is Flask-Login's session token
-            if own_id is not None:
-                others = others.where(pk != own_id)
+            # the key's own attribute, not get_id(): User.get_id() is Flask-Login's session token
+            own_key = getattr(self, pk.name)
+            if own_key is not None:
+                others = others.where(pk != own_key)
             if others.exists():
                 raise validators.InvalidValue(name, message)
 
@@ -78,10 +79,16 @@ class Repairer(ValidatedModel):
     phone = pw.CharField(max_length=40, null=True, verbose_name=_l("Telefono"))
     wincar_user = pw.CharField(max_length=64, null=True, unique=True, verbose_name=_l("UserID WinCar"))
     wincar_password_hash = pw.CharField(max_length=255, null=True)
+    # Where and when a damaged vehicle can be inspected (art. 148 CdA), and where the
+    # insurer pays when the credit was assigned to the body shop: both go in the claim letter.
+    inspection_hours = pw.CharField(max_length=300, null=True, verbose_name=_l("Orari per la visione del veicolo"))
+    iban = pw.CharField(max_length=34, null=True, verbose_name=_l("IBAN"))
     active = pw.BooleanField(default=True, verbose_name=_l("Attivo"))
 
     def validate(self) -> None:
         self.vat_number = validators.vat_number(self.vat_number, "vat_number")
+        if self.iban:
+            self.iban = validators.iban(self.iban, "iban")
         if self.fiscal_code:
             self.fiscal_code = validators.fiscal_code(self.fiscal_code, "fiscal_code")
         self._clean_contacts()
@@ -102,6 +109,7 @@ class Lawyer(ValidatedModel):
     email = pw.CharField(max_length=254, verbose_name=_l("E-mail"))
     pec = pw.CharField(max_length=254, null=True, verbose_name=_l("PEC"))
     tax_code = pw.CharField(max_length=16, null=True, verbose_name=_l("Codice fiscale o partita IVA"))
+    address = pw.CharField(max_length=300, null=True, verbose_name=_l("Indirizzo dello studio"))
     # Set only on a centre's own desk, the lawyer a centre entrusts to itself.
     own_centre = pw.ForeignKeyField(
         AspCentre, null=True, unique=True, backref="own_desk", on_delete="CASCADE",
@@ -138,6 +146,8 @@ class InsuranceCompany(ValidatedModel):
     name = pw.CharField(max_length=200, unique=True, verbose_name=_l("Denominazione"))
     claims_email = pw.CharField(max_length=254, null=True, verbose_name=_l("E-mail ufficio sinistri"))
     claims_pec = pw.CharField(max_length=254, null=True, verbose_name=_l("PEC ufficio sinistri"))
+    # The claims office's postal address, for the letter and the raccomandata's envelope.
+    claims_address = pw.CharField(max_length=300, null=True, verbose_name=_l("Indirizzo ufficio sinistri"))
     active = pw.BooleanField(default=True, verbose_name=_l("Attiva"))
 
     def validate(self) -> None:

@@ -9,6 +9,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from stdnum import iban as stdnum_iban
 from stdnum.it import codicefiscale, iva
 
 
@@ -36,6 +37,14 @@ def fiscal_code(value: str, field: str = "fiscal_code") -> str:
         return codicefiscale.validate(compact)
     except Exception:
         raise InvalidValue(field, _l("Codice fiscale non valido: %(value)s", value=value))
+
+
+def iban(value: str, field: str = "iban") -> str:
+    """An IBAN (any country), with its check digits verified; kept compact, upper case."""
+    try:
+        return stdnum_iban.validate(value)
+    except Exception:
+        raise InvalidValue(field, _l("IBAN non valido: %(value)s", value=value))
 
 
 def email(value: str, field: str = "email") -> str:

@@ -271,13 +271,11 @@ class MissingFile(Exception):
 def _message(config, email: OutboundEmail) -> OutboxMessage:
     sender = config.get("MAIL_DEFAULT_SENDER") or "Gessin <noreply@gessin.local>"
     sender = formataddr(sender) if isinstance(sender, (tuple, list)) else sender
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "gessin.local"
-    created = email.created_at.strftime("%Y%m%d%H%M%S") if email.created_at else "0"
     message = OutboxMessage(subject=email.subject, recipients=[email.recipients], sender=sender,
                       body=notify.for_sending(email.body), date=time.time(), charset=UTF8_QP,
                       extra_headers={"X-Gessin-Outbox-Id": str(email.id)})
     # The same Message-ID on every try of a row, so a mail client can drop a duplicate.
-    message.msgId = f"<gessin.outbox.{email.id}.{created}@{domain}>"
+    message.msgId = notify.message_id(email.id, email.created_at, sender)
     for item in email.attachments.order_by(OutboundAttachment.position):
         message.attach(item.filename, item.content_type, _stored_bytes(config, item))
     return message

@@ -188,7 +188,7 @@ def test_invalid_data_gets_an_italian_message_and_saves_nothing(client, f, desk)
     f.claim(repairer, centre)
     response = client.post("/admin/claim/new/", data={
         "csrf_token": csrf_token(client, "/admin/claim/new/"), "repairer": repairer.id, "asp_centre": centre.id,
-        "customer_name": "Targa Sbagliata", "vehicle_a_plate": "??", "vehicle_count": 2,
+        "customer_name": "Targa Sbagliata", "vehicle_a_plate": "??", "vehicle_count": 2, "accident_date": "01/10/2026",
         "vehicle_a_country": "I", "vehicle_b_country": "I",
     })
     assert "Targa non valida" in response.get_data(as_text=True)
@@ -227,3 +227,31 @@ def test_a_manager_adds_a_lawyer_who_then_works_for_its_centre(client, f, desk):
 def test_search_boxes_say_what_they_search(client, f, desk):
     assert 'placeholder="Numero, targa, cliente o rif. WinCar"' in client.get("/admin/claim/").get_data(as_text=True)
     assert 'placeholder="Cerca in: Nome o studio, E-mail"' in client.get("/admin/lawyer/").get_data(as_text=True)
+
+
+def test_several_states_at_once_and_all_open_ones(client, f, desk):
+    from admin_views.base import StatesFilter
+    from admin_views.claims import ClaimView
+    centre, repairer, *_ = desk
+    received, closed, dropped = (f.claim(repairer, centre, customer_name=n) for n in ("Aperta Uno", "Chiusa Due",
+                                                                                        "Senza Tre"))
+    Claim.update(status=ClaimStatus.CLOSED).where(Claim.id == closed.id).execute()
+    Claim.update(status=ClaimStatus.DROPPED).where(Claim.id == dropped.id).execute()
+    index = next(i for i, flt in enumerate(ClaimView.column_filters) if isinstance(flt, StatesFilter))
+    page = client.get(f"/admin/claim/?flt0_{index}=closed,dropped").get_data(as_text=True)
+    assert closed.number in page and dropped.number in page and received.number not in page
+    page = client.get(f"/admin/claim/?flt0_{index}=open").get_data(as_text=True)
+    assert received.number in page and closed.number not in page and dropped.number not in page
+
+
+def test_days_in_state_descending_puts_the_longest_waiting_first(client, f, desk):
+    import datetime as dt
+    from admin_views.claims import ClaimView
+    centre, repairer, *_ = desk
+    fresh, old = f.claim(repairer, centre, customer_name="Da Poco"), f.claim(repairer, centre, customer_name="Da Tanto")
+    Claim.update(status_since=old.status_since - dt.timedelta(days=30)).where(Claim.id == old.id).execute()
+    column = ClaimView.column_list.index("status_since")
+    page = client.get(f"/admin/claim/?sort={column}&desc=1").get_data(as_text=True)
+    assert page.index(old.number) < page.index(fresh.number)  # 30 giorni before 0 giorni
+    page = client.get(f"/admin/claim/?sort={column}").get_data(as_text=True)
+    assert page.index(fresh.number) < page.index(old.number)

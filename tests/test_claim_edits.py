@@ -12,7 +12,8 @@ from workflows.errors import InvalidData, NotAllowed
 from .conftest import csrf_token, login
 from .test_workflows import TODAY, claim_in  # noqa: F401 - builders
 
-FORM = {"vehicle_count": 2, "vehicle_a_country": "I", "vehicle_b_country": "I"}
+FORM = {"vehicle_count": 2, "vehicle_a_country": "I", "vehicle_b_country": "I", "accident_date": "01/10/2026",
+        "vehicle_a_plate": "FG321HK"}  # what a claim entered by hand must say, besides its parties and customer
 
 
 @pytest.fixture

@@ -235,3 +235,13 @@ def test_no_module_of_ours_reads_peewees_private_attributes():
              for path in (root / folder).rglob("*.py")
              for n, line in enumerate(path.read_text().splitlines(), 1) if PEEWEE_PRIVATE.search(line)]
     assert found == []
+
+
+def test_no_grid_reads_flask_admins_private_attributes():
+    """Every `self._name` an admin view uses is one of ours: Flask-Admin's own caches
+    (`_filters`, `_sortable_columns`, `_filter_args`...) are read through its public API."""
+    root = Path(__file__).resolve().parent.parent / "admin_views"
+    text = "\n".join(path.read_text() for path in root.rglob("*.py"))
+    used = set(re.findall(r"(?:self|super\(\))\._([a-z]\w*)", text))
+    ours = set(re.findall(r"def _([a-z]\w*)", text)) | set(re.findall(r"self\._([a-z]\w*)\s*(?::[^=\n]+)?=[^=]", text))
+    assert sorted(used - ours) == []

@@ -120,3 +120,16 @@ def test_counts_take_two_statements_whatever_the_queues(board):
 def test_a_user_with_no_claims_counts_zero_everywhere(f, board):
     lonely = f.user(Role.ASP_MANAGER, asp_centre=f.centre(name="Centro Vuoto"), login="asp-vuoto")
     assert set(queues.counts(lonely, TODAY).values()) == {0}
+
+
+def test_a_lawyers_menu_leaves_out_the_queues_before_entrusting(client, board, f):
+    from .conftest import login
+    login(client, board.users.manager)
+    manager_menu = client.get("/admin/").get_data(as_text=True)
+    assert "/admin/queue/to-validate/" in manager_menu and "/admin/queue/to-assign/" in manager_menu
+    login(client, f.user(Role.LAWYER, lawyer=f.lawyer(board.alfa)))
+    menu = client.get("/admin/").get_data(as_text=True)
+    for slug in ("to-validate", "incomplete", "to-assign"):
+        assert f"/admin/queue/{slug}/" not in menu, slug
+    for slug in ("assigned", "awaiting-offer", "partially-reimbursed", "closed", "due-soon", "overdue"):
+        assert f"/admin/queue/{slug}/" in menu, slug

@@ -33,6 +33,7 @@ from models import (
     Attachment,
     BulkJob,
     Claim,
+    ClaimDossier,
     DeadlineReminder,
     IntakeEvent,
     OutboundEmail,
@@ -66,7 +67,7 @@ MODEL_VIEW_ENDPOINTS = {"index_view", "details_view", "edit_view", "create_view"
                         "ajax_lookup", "ajax_update", "export"}
 # URL arguments of our own routes, and the model whose foreign ids fill them.
 ID_ARGUMENTS = {"claim_id": Claim, "attachment_id": Attachment, "job_id": BulkJob,
-                "request_id": RegistrationRequest, "repairer_id": Repairer}
+                "request_id": RegistrationRequest, "repairer_id": Repairer, "dossier_id": ClaimDossier}
 OTHER_ARGUMENTS = {"event": tuple(TRANSITIONS), "export_type": ("csv",)}
 
 ROLES = ("asp_manager", "lawyer", "repairer", "visitor")
@@ -115,6 +116,8 @@ def world(f, app):
                                    contact_person="Referente", asp_centre=centre, privacy_notice=notice,
                                    privacy_accepted_at=dt.datetime(2026, 1, 1), status="pending")
     RepairerCentre.create(repairer=repairer_b, asp_centre=centre_b)
+    for claim in their_claims:  # a ready dossier of theirs, its files on disk
+        _ready_dossier(claim, theirs["asp_manager"], storage)
     DeadlineReminder.create(claim=their_claims[0], kind="queue", due_on=dt.date(2026, 1, 3), level="overdue",
                             recipient=f"lawyer:{lawyer_b.id}", found_on=dt.date(2026, 1, 4))
     my_doc = store_attachment(mine, "denuncia", "denuncia-alfa.pdf", PDF, storage_dir=storage)
@@ -130,6 +133,12 @@ def world(f, app):
     return SimpleNamespace(users=users, theirs=theirs, mine=mine, my_doc=my_doc, my_job=my_job,
                            their_claims=their_claims, lawyer_b=lawyer_b, repairer_a=repairer_a,
                            other_side=_other_side())
+
+
+def _ready_dossier(claim, manager, storage):
+    from workflows import dossier
+    row, _queued = dossier.request(claim, manager)
+    return dossier.build(row.id, storage)
 
 
 def _in_recovery(claim, manager, lawyer, storage):
@@ -413,7 +422,7 @@ def test_the_fingerprint_notices_a_change_of_the_other_side(world):
 
 def test_the_other_side_has_a_row_of_every_kind(world):
     kinds = (Claim, Attachment, Payment, OutboundEmail, StatusChange, User, BulkJob, IntakeEvent, RegistrationRequest,
-             RepairerCentre, DeadlineReminder)
+             RepairerCentre, ClaimDossier, DeadlineReminder)
     assert [k.__name__ for k in kinds if not world.other_side[k]] == []
 
 

@@ -334,3 +334,12 @@ def test_of_two_concurrent_transitions_exactly_one_wins(desk):
     saved = Claim.get_by_id(claim.id)
     assert saved.status == {"assign": ClaimStatus.ASSIGNED, "drop": ClaimStatus.DROPPED}[winner]
     assert StatusChange.select().where(StatusChange.claim == claim, StatusChange.event.in_(["assign", "drop"])).count() == 1
+
+
+def test_back_to_validation_is_offered_only_once_nothing_is_missing(desk):
+    claim = new_claim(desk, documents=("denuncia", "mandato", "cessione_credito", "richiesta_danni"))
+    claim = engine.apply("mark_incomplete", claim, desk.users[Role.ASP_MANAGER], missing=["doc:documento_identita"])
+    manager = desk.users[Role.ASP_MANAGER]
+    assert "complete" not in [t.event for t in engine.available(claim, manager)]  # it could only fail
+    store_attachment(claim, "documento_identita", "ci.pdf", PDF, storage_dir=desk.app.config["STORAGE_DIR"])
+    assert "complete" in [t.event for t in engine.available(Claim.get_by_id(claim.id), manager)]

@@ -56,11 +56,13 @@ def available(claim: Claim, user: User) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if can(t.event, claim, user)]
 
 
-def apply(event: str, claim: Claim, user: User, *, version: int | None = None, **data) -> Claim:
+def apply(event: str, claim: Claim, user: User, *, version: int | None = None, announce: bool = True,
+          **data) -> Claim:
     """Apply `event` to `claim` as `user`; returns the claim as saved.
 
     `version` is the version the user saw (the claim page sends it): if the claim
-    has changed since, nothing is written and `Conflict` is raised.
+    has changed since, nothing is written and `Conflict` is raised. With `announce`
+    False the parties get no e-mail of this event (the caller's own tells them).
     """
     t = TRANSITIONS.get(event)
     if t is None:
@@ -70,7 +72,7 @@ def apply(event: str, claim: Claim, user: User, *, version: int | None = None, *
     if read_version != claim.version:
         raise Conflict(conflict_message(claim))
     change = PREPARE[event](claim, user, **data)
-    saved = _commit(t, claim, user, change, read_version)
+    saved = _commit(t, claim, user, change, read_version, announce=announce)
     notify.flush()
     return saved
 

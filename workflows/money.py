@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import peewee as pw
+from babel.numbers import format_currency
 
 from models import Claim, Payment
 
@@ -36,3 +37,10 @@ def with_totals(query: pw.ModelSelect) -> pw.ModelSelect:
 def as_money(value) -> Decimal | None:
     """A figure read back as euros with two places (SQLite returns a SUM as a float)."""
     return None if value is None else Decimal(str(value)).quantize(CENT)
+
+
+def format_euro(amount) -> str:
+    """An amount as an Italian reads it on paper: 1.520,40 € (Babel's it_IT currency format)."""
+    if amount is None:
+        return ""
+    return format_currency(Decimal(str(amount)).quantize(CENT), "EUR", locale="it_IT")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from email.utils import parseaddr
 from typing import Callable, Iterable
 
 from models import Claim, OutboundAttachment, OutboundEmail, db, insert_rows, utcnow
@@ -32,6 +33,14 @@ def absolute_url(path: str) -> str:
 
 def claim_url(claim: Claim) -> str:
     return f"{_settings['public_url']}/admin/claim/details/?id={claim.id}"
+
+
+def message_id(email_id: int, created_at, sender: str) -> str:
+    """The Message-ID an outbox row goes out with, the same on every try (a mail client
+    drops a duplicate by it), known before it is sent (a claim's history quotes it)."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "gessin.local"
+    created = created_at.strftime("%Y%m%d%H%M%S") if created_at else "0"
+    return f"<gessin.outbox.{email_id}.{created}@{domain}>"
 
 
 def recipients(claim: Claim) -> list[str]:
@@ -74,6 +83,12 @@ def write(rows: list[tuple[int | None, str, str, str]]) -> list[int]:
         [(*row, "pending", 0, now, now) for row in rows])
     remember(ids)
     return ids
+
+
+def outbox_rows(email_ids) -> list[OutboundEmail]:
+    """The outbox rows `email_ids` (their id and creation time)."""
+    return list(OutboundEmail.select(OutboundEmail.id, OutboundEmail.created_at)
+                .where(OutboundEmail.id.in_(list(email_ids))))
 
 
 def attach(email_ids: Iterable[int], files: Iterable[tuple[str, str, str, int, str]]) -> None:

@@ -55,9 +55,10 @@ NEVER = {"id", "created_at", "wincar_user", "wincar_password_hash", "own_centre"
 # What a party may set on its own record. A centre's VAT number identifies it to WinCar,
 # and being active is the call centre's decision.
 OWN_CENTRE = ("name", "email", "pec", "address", "phone")
-OWN_DESK = ("name", "email", "pec", "tax_code")
-OWN_LAWYER = ("name", "email", "pec", "tax_code")
-OWN_REPAIRER = ("address", "email", "pec", "phone")
+OWN_DESK = ("name", "email", "pec", "tax_code", "address")
+OWN_LAWYER = ("name", "email", "pec", "tax_code", "address")
+# The body shop says itself where and when its vehicles can be inspected, and where it is paid.
+OWN_REPAIRER = ("address", "email", "pec", "phone", "inspection_hours", "iban")
 
 
 def editable_fields(user: User | None, party) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import Claim, ClaimStatus, User
+from models import Claim, ClaimStatus, Role, User
 
 from . import access, clock, next_due
 
@@ -47,6 +47,16 @@ QUEUES = (
     Queue("overdue", _l("Scadute"), level=next_due.OVERDUE),
 )
 BY_SLUG = {queue.slug: queue for queue in QUEUES}
+# The states a lawyer's files can be in: entrusted to it, and after.
+LAWYER_STATES = (S.ASSIGNED, S.FILED, S.PARTIALLY_REIMBURSED) + S.FINAL
+
+
+def can_hold_files_of(queue: Queue, user: User) -> bool:
+    """Whether `queue` can ever list a claim of `user`'s: a lawyer's menu leaves out the queues
+    before entrusting (its files are never there)."""
+    if user.role == Role.LAWYER and queue.level is None:
+        return bool(set(queue.statuses) & set(LAWYER_STATES))
+    return True
 assert len(BY_SLUG) == len(QUEUES), "a queue's slug is its address: one per queue"
 
 

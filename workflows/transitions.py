@@ -41,7 +41,9 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("validate", _l("Valida"), (S.RECEIVED,), S.VALIDATED, CENTRE, bulk=True),
     Transition("mark_incomplete", _l("Segna incompleta"), (S.RECEIVED, S.VALIDATED), S.INCOMPLETE, CENTRE,
                needs=("missing",)),
-    Transition("complete", _l("Rimetti in validazione"), (S.INCOMPLETE,), S.RECEIVED, CENTRE),
+    # Offered only once nothing is missing: before that the button could only fail.
+    Transition("complete", _l("Rimetti in validazione"), (S.INCOMPLETE,), S.RECEIVED, CENTRE,
+               applies=lambda claim: _nothing_missing(claim)),
     Transition("assign", _l("Affida a un legale"), (S.VALIDATED,), S.ASSIGNED, CENTRE, needs=("lawyer",), bulk=True),
     Transition("self_assign", _l("Auto-affida al centro"), (S.VALIDATED,), S.ASSIGNED, CENTRE, bulk=True),
     Transition("reassign", _l("Cambia legale"), IN_RECOVERY, None, CENTRE, needs=("lawyer",)),
@@ -73,6 +75,11 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
                needs=("repairer", "asp_centre", "note")),
 )}
 
+def _nothing_missing(claim) -> bool:
+    from .checklist import missing_items
+    return not missing_items(claim)
+
+
 def _opened_by(claim, user) -> bool:
     """The call centre; or a manager of the centre whose staff entered the claim by hand."""
     from .cancel import opened_by_centre_of
@@ -92,6 +99,8 @@ OUTCOME_REASONS = {
     "other": _l("Altro (vedi nota)"),
 }
 CANCELLED_REASON = "opened_by_mistake"  # the outcome of a cancelled claim, never chosen from the list above
+# Every outcome a finished claim may carry, in words (the claim page's "Esito").
+OUTCOME_WORDS = {**OUTCOME_REASONS, "paid": _l("Rimborsata per intero"), CANCELLED_REASON: _l("Aperta per errore")}
 
 # What the history calls each event: the table's, and those other modules write
 # (workflows/claims.py opens, workflows/intake.py the WinCar seguito, workflows/insurers.py the mapping).

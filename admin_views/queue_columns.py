@@ -1,0 +1,73 @@
+"""What each work queue shows beyond the claims grid's columns, for the job done there, and
+the duplicate flag every grid shows beside the claim's number."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from models import Attachment
+from workflows import checklist, money
+
+from .formatters import column, euro, when
+
+# slug -> the columns inserted after the state
+EXTRA = {
+    "to-validate": ("completeness",),
+    "awaiting-offer": ("claim_filed_on",),
+    "partially-reimbursed": ("claimed_amount", "reimbursed", "outstanding"),
+}
+LABELS = {
+    "completeness": _l("Documentazione"),
+    "claim_filed_on": _l("Richiesta ricevuta dalla compagnia il"),
+    "claimed_amount": _l("Importo richiesto"),
+    "reimbursed": _l("Rimborsato"),
+    "outstanding": _l("Da recuperare"),
+}
+WITH_TOTALS = {"reimbursed", "outstanding"}  # read with the rows (money.with_totals), not row by row
+
+
+def number_cell(view, m) -> Markup:
+    """The claim's number as its link, flagged when it may duplicate another claim."""
+    link = Markup('<a class="claim-number" href="{}">{}</a>').format(view.get_url(".details_view", id=m.id), m.number)
+    if not m.possible_duplicates:
+        return link
+    return link + Markup(' <span class="badge badge-warning duplicate-flag" title="{}">{}</span>').format(
+        _("Possibili duplicati: %(numbers)s", numbers=m.possible_duplicates), _("duplicato?"))
+
+
+def completeness(m) -> Markup:
+    missing = checklist.missing_items(m)
+    if not missing:
+        return Markup('<span class="badge badge-success">{}</span>').format(_("completa"))
+    words = "; ".join(checklist.describe(code) for code in missing)
+    return Markup('<span class="small">{} {}</span>').format(_("Mancano:"), escape(words))
+
+
+def euro_cell(value) -> str:
+    return euro(money.as_money(value)) if value is not None else ""
+
+
+def outstanding(m):
+    if m.claimed_amount is None:
+        return None
+    return m.claimed_amount - (money.as_money(getattr(m, "reimbursed", None)) or 0)
+
+
+FORMATTERS = {
+    "completeness": lambda v, c, m, n: completeness(m),
+    "claim_filed_on": column(when),
+    "claimed_amount": lambda v, c, m, n: euro_cell(m.claimed_amount),
+    "reimbursed": lambda v, c, m, n: euro_cell(getattr(m, "reimbursed", None)),
+    "outstanding": lambda v, c, m, n: euro_cell(outstanding(m)),
+}
+
+
+def read_document_kinds(rows) -> None:
+    """The kinds of documents of a page's claims, in one query, for the completeness column."""
+    kinds: dict[int, set[str]] = {row.id: set() for row in rows}
+    for claim_id, kind in (Attachment.select(Attachment.claim, Attachment.kind)
+                           .where(Attachment.claim.in_(list(kinds))).distinct().tuples()):
+        kinds[claim_id].add(kind)
+    for row in rows:
+        row._present_kinds = kinds[row.id]

@@ -1,0 +1,123 @@
+"""The file sent to the insurer's claims office from the claim page, through the outbox and
+Flask-Mail, to a real SMTP server."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from models import Attachment, Claim, ClaimStatus, OutboundEmail, PrescriptionInterruption, Role, StatusChange
+from tasks import mail
+from workflows import clock
+
+from .conftest import csrf_token, login
+from .test_mail import queue, worker_app  # noqa: F401 - fixtures
+from .test_mail_attachments import server  # noqa: F401 - fixture
+from .test_workflows import claim_in, desk  # noqa: F401 - fixtures
+
+PEC = "sinistri@pec.compagnia-esempio.it"
+
+
+@pytest.fixture
+def entrusted(desk):
+    desk.insurer.claims_pec, desk.insurer.claims_email = PEC, "sinistri@compagnia-esempio.it"
+    desk.insurer.save()
+    claim = claim_in(desk, ClaimStatus.ASSIGNED, vehicle_b_insurer=desk.insurer, direct_compensation=False)
+    return claim
+
+
+def documents(claim, *kinds):
+    return [a for a in Attachment.select().where(Attachment.claim == claim).order_by(Attachment.id)
+            if a.kind in kinds]
+
+
+def send(client, claim, **form):
+    data = {"csrf_token": csrf_token(client, "/admin/"), "message": "In allegato la documentazione.", **form}
+    return client.post(f"/admin/claim/claims-office/{claim.id}/send", data=data)
+
+
+def queued(claim):
+    return list(OutboundEmail.select().where(OutboundEmail.claim == claim, OutboundEmail.subject.startswith(
+        "Richiesta di risarcimento")).order_by(OutboundEmail.id))
+
+
+def test_the_form_starts_from_the_insurers_pec_and_the_documents_to_bind(client, desk, entrusted):
+    login(client, desk.users[Role.LAWYER])
+    page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert f'value="{PEC}"' in page and "PEC della compagnia" in page
+    for doc in documents(entrusted, "denuncia", "mandato"):
+        assert f'id="office-doc-{doc.id}"' in page
+    assert "Richiesta danni" in page and "art. 148 D.Lgs. 209/2005" in page
+
+
+def test_sent_by_pec_the_chosen_files_arrive_byte_for_byte_and_the_claim_moves_on(
+        client, desk, entrusted, server, queue, worker_app):
+    chosen = documents(entrusted, "denuncia", "mandato")
+    login(client, desk.users[Role.LAWYER])
+    response = send(client, entrusted, to=PEC, attachments=[str(d.id) for d in chosen])
+    assert response.status_code == 302
+    [row] = queued(entrusted)
+    mail.deliver.call_local(row.id)
+    assert OutboundEmail.get_by_id(row.id).status == "sent"
+    [(_, message)] = [(s, m) for s, m in server.received if m["X-Gessin-Outbox-Id"] == str(row.id)]
+    assert message["To"] == PEC
+    got = [(p.get_filename(), hashlib.sha256(p.get_content()).hexdigest()) for p in message.iter_attachments()]
+    assert got == [(d.original_name, d.sha256) for d in chosen]
+    saved = Claim.get_by_id(entrusted.id)
+    today = clock.today()
+    assert (saved.status, saved.claim_filed_on, saved.prescription_interrupted_on) == (ClaimStatus.FILED, today, today)
+    assert PrescriptionInterruption.get(PrescriptionInterruption.claim == entrusted).means == "pec"
+    sent = StatusChange.get(StatusChange.claim == entrusted, StatusChange.event == "claims_office")
+    assert PEC in sent.note and message["Message-ID"] in sent.note
+
+
+def test_sent_by_plain_email_it_files_the_claim_without_interrupting_prescription(client, desk, entrusted):
+    login(client, desk.users[Role.LAWYER])
+    send(client, entrusted, to="sinistri@compagnia-esempio.it",
+         attachments=[str(d.id) for d in documents(entrusted, "denuncia")])
+    saved = Claim.get_by_id(entrusted.id)
+    assert saved.status == ClaimStatus.FILED and saved.prescription_interrupted_on is None
+    assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
+
+
+def test_over_the_limit_it_asks_first_then_sends_numbered_messages_within_it(client, desk, entrusted, app, monkeypatch):
+    chosen = documents(entrusted, "denuncia", "mandato", "cessione_credito")
+    limit = max(d.size for d in chosen) + 1  # one file per message
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTACHMENT_BYTES", limit)
+    login(client, desk.users[Role.LAWYER])
+    send(client, entrusted, to=PEC, attachments=[str(d.id) for d in chosen])
+    assert queued(entrusted) == [] and Claim.get_by_id(entrusted.id).status == ClaimStatus.ASSIGNED
+    page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert "superano il limite" in page and "conferma l&#39;invio in 3 messaggi numerati" in page
+    send(client, entrusted, to=PEC, attachments=[str(d.id) for d in chosen], split="1")
+    rows = queued(entrusted)
+    assert [r.subject[-8:] for r in rows] == ["(1 di 3)", "(2 di 3)", "(3 di 3)"]
+    assert all(sum(a.size for a in r.attachments) <= limit for r in rows)
+    assert sorted(a.sha256 for r in rows for a in r.attachments) == sorted(d.sha256 for d in chosen)
+
+
+def test_a_file_larger_than_the_limit_alone_is_refused_by_name(client, desk, entrusted, app, monkeypatch):
+    [doc] = documents(entrusted, "denuncia")
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTACHMENT_BYTES", doc.size - 1)
+    login(client, desk.users[Role.LAWYER])
+    send(client, entrusted, to=PEC, attachments=[str(doc.id)], split="1")
+    page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert f"«{doc.original_name}»" in page and "supera da solo il limite" in page
+    assert queued(entrusted) == []
+
+
+def test_a_document_of_another_claim_cannot_be_slipped_in(client, desk, entrusted):
+    other = claim_in(desk, ClaimStatus.VALIDATED)
+    login(client, desk.users[Role.LAWYER])
+    send(client, entrusted, to=PEC, attachments=[str(documents(other, "denuncia")[0].id)])
+    assert queued(entrusted) == [] and Claim.get_by_id(entrusted.id).status == ClaimStatus.ASSIGNED
+
+
+def test_only_those_who_prepare_the_file_may_send_it(client, desk, entrusted):
+    login(client, desk.users[Role.REPAIRER])
+    assert send(client, entrusted, to=PEC).status_code == 403
+    stranger = desk.f.user(Role.ASP_MANAGER, asp_centre=desk.f.centre())
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    login(client, stranger)
+    assert send(client, entrusted, to=PEC).status_code == 404
+    assert queued(entrusted) == []
