@@ -173,11 +173,9 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         except (InvalidValue, ValueError) as exc:
             return self.refuse_save(form, exc)
         data = {getattr(Claim, name): getattr(model, name) for name in allowed}
-        data.update({getattr(Claim, name): value for name, value in next_due.columns_after(model, {}).items()})
         data[Claim.version] = read_version + 1
         data[Claim.updated_at] = model.updated_at
-        updated = (Claim.update(data)
-                   .where(Claim.id == model.id, Claim.version == read_version).execute())
+        updated = next_due.update_claim(model, data, Claim.version == read_version)  # and its reminder day
         if not updated:
             flash(_("La pratica %(number)s è stata modificata da un altro utente nel frattempo: ricarica la pagina.",
                     number=model.number), "error")

@@ -7,7 +7,7 @@ and per size (default 100,000 then 1,000,000 claims):
    50 repairers and 2 call-centre users; then the claims in one INSERT ... SELECT
    (PostgreSQL `generate_series`, SQLite a recursive CTE): 2% due today (half in their
    warning days, half past their deadline, already warned), 58% open with a deadline
-   weeks away, 40% closed; then ANALYZE;
+   weeks away, 40% closed; their reminder days (`reminder_due`); then ANALYZE;
 2. times `workflows.reminders.sweep()` then `send_digests()` (digest hour 0), counting the
    SQL statements (a handler on the `peewee` logger, as benchmarks/grid.py);
 3. puts the due claims back as they were, and runs both again under tracemalloc for the
@@ -123,16 +123,15 @@ def fill_claims(n: int, parties: dict, today: dt.date) -> float:
     lawyer = f"CASE WHEN {kind} < 60 AND ({states}) IN ({', '.join(repr(s) for s in LAWYER_STATES)}) THEN {_pick(parties['lawyers'], 'g / 100 * 7 + g')} END"
     due = f"CASE WHEN {kind} = 0 THEN {day('2')} WHEN {kind} = 1 THEN {day('-2')} WHEN {kind} < 60 THEN {day('10 + g % 50')} END"
     warn = f"CASE WHEN {kind} = 0 THEN {day('-1')} WHEN {kind} = 1 THEN {day('-5')} WHEN {kind} < 60 THEN {day('7 + g % 50')} END"
-    remind = f"CASE WHEN {kind} = 0 THEN {day('-1')} WHEN {kind} = 1 THEN {day('-1')} WHEN {kind} < 60 THEN {day('7 + g % 50')} END"
     kinds = f"CASE WHEN {kind} < 60 THEN CASE g % 3 WHEN 0 THEN 'queue' WHEN 1 THEN 'offer' ELSE 'prescription' END END"
     now = "now()" if pg else "datetime('now')"
     number = "'B' || lpad(g::text, 9, '0')" if pg else "'B' || printf('%09d', g)"
     columns = ('"number", "source", "received_at", "repairer_id", "asp_centre_id", "lawyer_id", "status", '
                '"status_since", "version", "vehicle_count", "vehicle_a_country", "vehicle_b_country", "injuries", '
-               '"signed_by_both", "updated_at", "created_at", "next_due_on", "next_due_kind", "next_warn_on", "remind_on"')
+               '"signed_by_both", "updated_at", "created_at", "next_due_on", "next_due_kind", "next_warn_on"')
     false = "false" if pg else "0"
     select = (f"SELECT {number}, 'wincar', {now}, {_pick(parties['repairers'], 'g')}, {_pick(parties['centres'], 'g / 100 + g')}, "
-              f"{lawyer}, {status}, {now}, 1, 2, 'I', 'I', {false}, {false}, {now}, {now}, {due}, {kinds}, {warn}, {remind}")
+              f"{lawyer}, {status}, {now}, 1, 2, 'I', 'I', {false}, {false}, {now}, {now}, {due}, {kinds}, {warn}")
     if pg:
         sql = f'INSERT INTO "claim" ({columns}) {select} FROM generate_series(1, {n}) AS g'
     else:
@@ -141,6 +140,7 @@ def fill_claims(n: int, parties: dict, today: dt.date) -> float:
     started = time.perf_counter()
     with db.atomic():
         db.execute_sql(sql.replace("%", "%%") if pg else sql)  # psycopg2 reads % as a parameter
+        schedule_due(today)
     if pg:
         db.execute_sql("VACUUM ANALYZE")
     else:
@@ -148,21 +148,29 @@ def fill_claims(n: int, parties: dict, today: dt.date) -> float:
     return time.perf_counter() - started
 
 
+def schedule_due(today: dt.date, where: str = "") -> None:
+    """The reminder rows of the open claims with a deadline: the warning day, or yesterday for
+    those already past their deadline (warned already); `where` narrows the claims."""
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    db.execute_sql(
+        'INSERT INTO "reminder_due" ("claim_id", "remind_on", "due_on", "warn_on") '
+        f"SELECT \"id\", CASE WHEN \"next_due_on\" < '{today.isoformat()}' THEN '{yesterday}' ELSE \"next_warn_on\" END, "
+        f'"next_due_on", "next_warn_on" FROM "claim" WHERE "next_due_on" IS NOT NULL {where} '
+        'ON CONFLICT ("claim_id") DO UPDATE SET "remind_on" = EXCLUDED."remind_on"')
+
+
 def due_claims() -> int:
-    return db.execute_sql('SELECT COUNT(*) FROM "claim" WHERE "remind_on" <= %s' % db.param,
+    return db.execute_sql('SELECT COUNT(*) FROM "reminder_due" WHERE "remind_on" <= %s' % db.param,
                           [clock.today().isoformat()]).fetchone()[0]
 
 
 def reset(today: dt.date) -> None:
     """The due claims as they were loaded, no reminder, digest or e-mail."""
-    pg = is_postgres()
-    day = (lambda o: f"(DATE '{today.isoformat()}' + {o})") if pg else (lambda o: f"date('{today.isoformat()}', '{o:+d} days')")
     with db.atomic():
         for table in ("deadline_reminder", "reminder_digest", "outbound_email"):
             db.execute_sql(f'DELETE FROM "{table}"')
-        modulo = "%%" if pg else "%"
-        db.execute_sql(f'UPDATE "claim" SET "remind_on" = {day(-1)} WHERE "id" {modulo} 100 IN (0, 1) AND "status" '
-                       f"NOT IN ('closed', 'reimbursed', 'dropped')")
+        modulo = "%%" if is_postgres() else "%"
+        schedule_due(today, f'AND "id" {modulo} 100 IN (0, 1) AND "status" NOT IN (\'closed\', \'reimbursed\', \'dropped\')')
 
 
 def run_once(today: dt.date) -> dict:

@@ -16,7 +16,7 @@ from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
 from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, QueueLimit
-from .reminders import DeadlineReminder, ReminderDigest
+from .reminders import DeadlineReminder, ReminderDigest, ReminderDue
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
 from .validators import InvalidValue
@@ -51,6 +51,7 @@ ALL_MODELS = [
     Worker,
     ReminderDigest,
     DeadlineReminder,
+    ReminderDue,
     ClaimDossier,
 ]
 

@@ -176,9 +176,7 @@ class Claim(ValidatedModel):
     next_due_on = pw.DateField(null=True, index=True, verbose_name=_l("Prossima scadenza"))
     next_due_kind = pw.CharField(max_length=16, null=True, index=True, verbose_name=_l("Tipo di scadenza"))
     next_warn_on = pw.DateField(null=True, index=True, verbose_name=_l("Preavviso dal"))
-    # The day the next reminder of that deadline is due (the warning, then the breach; none
-    # once both are sent): the sweep's range scan, so it reads only the claims it must remind.
-    remind_on = pw.DateField(null=True, index=True, verbose_name=_l("Prossimo promemoria"))
+    # The day of the next reminder is not here but in `ReminderDue` (models/reminders.py).
     closed_at = pw.DateTimeField(null=True, verbose_name=_l("Chiusa il"))
 
     # Direct compensation (art. 149 CdA)

@@ -5,9 +5,31 @@ from __future__ import annotations
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from .base import BaseModel
+from .base import BaseModel, db
 from .claims import Claim
 from .operations import OutboundEmail
+
+
+class ReminderDue(pw.Model):
+    """The day a claim's next reminder is due, with the deadline it is for; a row only while
+    one is pending (the warning, then the breach; none once both are said).
+
+    A table of its own rather than a column of `claim`: the sweep moves the day of
+    thousands of claims, and on `claim` (three dozen indexes, the day among them) each
+    move was a new entry in every index; here it is one narrow row and its two indexes.
+    The deadline's dates are copied beside the day so that the sweep computes the next
+    day from the row it moves, in the statement that moves it (workflows/reminders.py).
+    Written with the claim's next deadline, in its transaction (`next_due.schedule_reminders`).
+    """
+
+    claim = pw.ForeignKeyField(Claim, primary_key=True, on_delete="CASCADE", verbose_name=_l("Pratica"))
+    remind_on = pw.DateField(null=True, index=True, verbose_name=_l("Prossimo promemoria"))  # null only inside a sweep
+    due_on = pw.DateField(verbose_name=_l("Scadenza"))
+    warn_on = pw.DateField(null=True, verbose_name=_l("Preavviso dal"))
+
+    class Meta:
+        database = db
+        legacy_table_names = False
 
 
 class ReminderDigest(BaseModel):

@@ -10,7 +10,7 @@ import time
 import psycopg2
 import pytest
 
-from models import Claim, ClaimStatus, DeadlineReminder, Lawyer, Role, db, is_postgres
+from models import Claim, ClaimStatus, DeadlineReminder, Lawyer, ReminderDue, Role, db, is_postgres
 from workflows import engine, next_due, reminders
 
 from .conftest import QueryCounter
@@ -22,9 +22,14 @@ D = dt.date(2027, 3, 10)  # the deadline of most claims here; a Wednesday, no ho
 
 def deadline(claim, due_on=D, warn_on=D - 3 * DAY, kind="queue", remind_on=None):
     """Give `claim` a stored next deadline, its reminder day at the warning day (as `values_of`)."""
-    Claim.update(next_due_on=due_on, next_due_kind=kind, next_warn_on=warn_on,
-                 remind_on=remind_on or warn_on or due_on).where(Claim.id == claim.id).execute()
+    Claim.update(next_due_on=due_on, next_due_kind=kind, next_warn_on=warn_on).where(Claim.id == claim.id).execute()
+    set_day(claim, remind_on or warn_on or due_on, due_on, warn_on)
     return Claim.get_by_id(claim.id)
+
+
+def set_day(claim, day, due_on=D, warn_on=None):
+    """The claim's reminder row as a writer of its next deadline leaves it (None: no row)."""
+    next_due.schedule_reminders({claim.id: (day, due_on, warn_on) if day else None})
 
 
 def told(claim=None) -> list[tuple]:
@@ -35,7 +40,8 @@ def told(claim=None) -> list[tuple]:
 
 
 def remind_on(claim):
-    return Claim.get_by_id(claim.id).remind_on
+    row = ReminderDue.get_or_none(ReminderDue.claim == claim.id)
+    return row.remind_on if row else None
 
 
 def test_the_centre_is_told_until_the_claim_is_entrusted_then_the_lawyer(desk):
@@ -118,14 +124,15 @@ def test_a_deadline_that_moves_reminds_again_for_its_new_date(desk):
 
 def test_a_closed_claim_or_one_without_a_deadline_is_told_nothing_and_leaves_the_range(desk):
     closed = claim_in(desk, ClaimStatus.CLOSED)
-    Claim.update(next_due_on=D, next_due_kind="queue", next_warn_on=D - DAY, remind_on=D - DAY) \
-        .where(Claim.id == closed.id).execute()
+    Claim.update(next_due_on=D, next_due_kind="queue", next_warn_on=D - DAY).where(Claim.id == closed.id).execute()
+    set_day(closed, D - DAY, D, D - DAY)
     bare = claim_in(desk, ClaimStatus.VALIDATED)
-    Claim.update(next_due_on=None, next_due_kind=None, next_warn_on=None, remind_on=D - DAY) \
-        .where(Claim.id == bare.id).execute()
+    Claim.update(next_due_on=None, next_due_kind=None, next_warn_on=None).where(Claim.id == bare.id).execute()
+    set_day(bare, D - DAY, D, D - DAY)
     found = reminders.sweep(today=D)
     assert (found.claims, found.reminders) == (2, 0)
     assert remind_on(closed) is None and remind_on(bare) is None
+    assert not ReminderDue.select().where(ReminderDue.claim.in_([closed.id, bare.id])).exists()  # rows gone
 
 
 def test_the_next_reminder_day_in_sql_is_the_one_of_the_python_rule(desk):
@@ -136,7 +143,7 @@ def test_the_next_reminder_day_in_sql_is_the_one_of_the_python_rule(desk):
         assert reminders.sweep(today=today).claims == 1
         assert remind_on(claim) == reminders.remind_next(due, warn, today), (due, warn, today)
         assert {level for _, _, level, _ in told(claim)} == {reminders.level_on(due, warn, today)} - {None}
-        Claim.update(remind_on=None).where(Claim.id == claim.id).execute()  # out of the next case's sweep
+        set_day(claim, None)  # out of the next case's sweep
 
 
 def test_the_sweep_reads_the_due_claims_in_batches_by_the_index(desk):
@@ -148,7 +155,8 @@ def test_the_sweep_reads_the_due_claims_in_batches_by_the_index(desk):
     assert remind_on(later) == D + 20 * DAY and told(later) == []
     updates = [s for s in queries.statements if s.lstrip("('\"").upper().startswith("UPDATE")]
     assert len(updates) == 4  # one per batch, and the last that finds none
-    assert all('"remind_on" <=' in s and "LIMIT" in s for s in updates)
+    assert all('"remind_on" <=' in s and "LIMIT" in s and '"reminder_due"' in s for s in updates)
+    assert not [s for s in updates if 'UPDATE "claim"' in s]  # the claims' table (and its indexes) left alone
     assert {len(told(c)) for c in claims} == {1}
 
 
@@ -158,13 +166,15 @@ def test_the_reminders_sweep_uses_the_remind_on_index(desk):
     if is_postgres():
         db.execute_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can be used at all
         plan = " ".join(r[0] for r in db.execute_sql(
-            'EXPLAIN SELECT "id" FROM "claim" WHERE "remind_on" <= %s ORDER BY "remind_on" LIMIT 10', [today]))
+            'EXPLAIN SELECT "claim_id" FROM "reminder_due" WHERE "remind_on" <= %s ORDER BY "remind_on" LIMIT 10',
+            [today]))
         db.execute_sql("RESET enable_seqscan")
     else:
         plan = " ".join(str(r[-1]) for r in db.execute_sql(
-            'EXPLAIN QUERY PLAN SELECT "id" FROM "claim" WHERE "remind_on" <= ? ORDER BY "remind_on" LIMIT 10',
+            'EXPLAIN QUERY PLAN SELECT "claim_id" FROM "reminder_due" WHERE "remind_on" <= ? ORDER BY "remind_on" '
+            'LIMIT 10',
             [today]))
-    assert "claim_remind_on" in plan, plan
+    assert "reminderdue_remind_on" in plan, plan
 
 
 # ---- a claim changed while the sweep runs ---------------------------------------------------
@@ -186,8 +196,10 @@ def test_a_claim_changed_while_the_sweep_waits_keeps_its_new_reminder_day(app, d
     if not is_postgres():
         cursor.execute("BEGIN IMMEDIATE")
     # Another transaction moves the deadline (a lawyer's change) and has not committed yet.
-    cursor.execute(f'UPDATE "claim" SET "next_due_on" = {p}, "next_warn_on" = {p}, "remind_on" = {p} WHERE "id" = {p}',
-                   [later.isoformat(), (later - 7 * DAY).isoformat(), (later - 7 * DAY).isoformat(), moved.id])
+    cursor.execute(f'UPDATE "claim" SET "next_due_on" = {p}, "next_warn_on" = {p} WHERE "id" = {p}',
+                   [later.isoformat(), (later - 7 * DAY).isoformat(), moved.id])
+    cursor.execute(f'UPDATE "reminder_due" SET "remind_on" = {p}, "due_on" = {p}, "warn_on" = {p} WHERE "claim_id" = {p}',
+                   [(later - 7 * DAY).isoformat(), later.isoformat(), (later - 7 * DAY).isoformat(), moved.id])
     outcome = {}
 
     def run():

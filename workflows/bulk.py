@@ -38,7 +38,8 @@ BATCH = 500
 # What the rules and the e-mail need of a claim: reading only these keeps a batch cheap.
 CLAIM_COLUMNS = ("id", "number", "status", "version", "repairer", "asp_centre", "lawyer", "insurer",
                  "customer_name", "accident_date", "vehicle_a_plate", "vehicle_b_plate", "complete_since",
-                 "claimed_amount") + tuple(name for name in next_due.COLUMNS if name not in ("status", "accident_date"))
+                 "claimed_amount") + tuple(name for name in next_due.COLUMNS if name not in ("status", "accident_date")) \
+    + next_due.DEADLINE  # an unchanged deadline keeps its reminder day (next_due.columns_for)
 
 
 @dataclass

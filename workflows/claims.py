@@ -26,11 +26,13 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
         claim.status = ClaimStatus.RECEIVED
         claim.status_since = now
         claim.version = 1
-        for name, value in next_due.columns_after(claim, {}).items():
-            setattr(claim, name, value)
+        deadline = next_due.columns_after(claim, {})
+        for field, value in next_due.claim_columns(deadline).items():
+            setattr(claim, field.name, value)
         claim.validate()  # what `save()` checks, before the INSERT that does not
         claim.check_unique()
         insert_row(claim)
+        next_due.schedule_after(claim.id, deadline)
         insert_row(StatusChange(
             claim=claim, at=now, actor=actor, actor_label=actor_label(actor),
             event=OPEN_EVENT, from_status=None, to_status=ClaimStatus.RECEIVED, note=note,

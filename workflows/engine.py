@@ -128,13 +128,15 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
     after = {**change.updates, "status": target, "status_since": now if target != source else claim.status_since}
     # The state's queue limit is read before the transaction opens: on SQLite a read first
     # would make the UPDATE upgrade a read lock, which a concurrent writer refuses at once.
-    values.update({getattr(Claim, name): value for name, value in next_due.columns_after(claim, after).items()})
+    deadline = next_due.columns_after(claim, after)
+    values.update(next_due.claim_columns(deadline))
     with db.atomic():
         updated = (Claim.update(values)
                    .where(Claim.id == claim.id, Claim.status == source, Claim.version == read_version)
                    .execute())
         if updated != 1:
             raise Conflict(conflict_message(claim))
+        next_due.schedule_after(claim.id, deadline)
         StatusChange.create(claim=claim, at=now, actor=user, actor_label=str(user) if user else "Gessin", event=t.event,
                             from_status=source, to_status=target, note=change.note)
         if change.after:

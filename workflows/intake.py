@@ -229,10 +229,8 @@ def _update(claim: Claim, changes: dict) -> None:
         return
     values = {getattr(Claim, name): value for name, value in changes.items()}
     # injuries and signatures move the offer term: the next deadline is written with them
-    values.update({getattr(Claim, k): v for k, v in next_due.columns_after(claim, changes).items()})
     values.update({Claim.version: Claim.version + 1, Claim.updated_at: utcnow()})
-    updated = Claim.update(values).where(Claim.id == claim.id, Claim.version == claim.version).execute()
-    if not updated:
+    if not next_due.update_claim(claim, values, Claim.version == claim.version, changes=changes):
         raise Conflict(engine.conflict_message(claim))
 
 

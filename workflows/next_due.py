@@ -7,11 +7,14 @@ on someone else, such as Incompleta, runs on its own limit) and the legal terms 
 date from which the claimant may act, not a limit, so it is shown but never "next".
 
 The claim keeps `next_due_on`, `next_due_kind` and `next_warn_on` so that grids filter
-and sort from indexed columns, and `remind_on` so that the reminders' sweep finds what is
-due by a range scan. They are written in
-the transaction of every change that moves them (`columns_after` for one claim,
-`columns_for` for a batch already loaded) and by `recompute_all` / `recompute_for_limit`
-when a limit changes or a day passes.
+and sort from indexed columns; the day of its next reminder (`remind_on` in the values
+below) lives in `ReminderDue`, so that the reminders' sweep finds what is due by a range
+scan of a narrow table and moves it on without rewriting `claim` (and its indexes).
+Both are written in the transaction of every change that moves them (`columns_after`
+for one claim, `columns_for` for a batch already loaded, then `claim_columns` for the
+claim's UPDATE and `schedule_after` / `schedule_reminders` for the reminder's day; `store`
+does both for a batch) and by `recompute_all` / `recompute_for_limit` when a limit
+changes or a day passes. An unchanged deadline keeps its reminder day.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import Claim, ClaimStatus, QueueLimit, db
+from models import Claim, ClaimStatus, QueueLimit, db, is_postgres
 
 from . import clock, dates, deadlines
 
@@ -47,6 +50,9 @@ COLUMNS = ("status", "status_since", "accident_date", "claim_filed_on", "signed_
            "procedure", "direct_compensation", "missing_requested_on", "missing_sent_on", "offer_received_on",
            "offer_answered_on", "prescription_interrupted_on")
 BATCH = 1000
+DEADLINE = ("next_due_on", "next_due_kind", "next_warn_on")  # the claim's columns
+REMIND = "remind_on"  # the reminder's day among the values (a `ReminderDue` row, not a claim column)
+NAMES = DEADLINE + (REMIND,)
 
 
 @dataclass(frozen=True)
@@ -167,38 +173,98 @@ class Projected:
 
 
 def columns_after(claim: Claim, changes: dict) -> dict:
-    """The next-deadline columns of `claim` once `changes` apply (one query: the state's limit)."""
+    """The next-deadline values of `claim` once `changes` apply (one query: the state's limit);
+    the reminder's day only when the deadline changes (the same deadline: its reminders go
+    on from where they were)."""
     after = Projected(claim, changes)
     limit = QueueLimit.get_or_none(QueueLimit.status == after.status)
     new = values_of(next_deadline(after, limit))
     if _unchanged(claim, new):
-        del new["remind_on"]  # the same deadline: its reminders go on from where they were
+        del new[REMIND]
     return new
 
 
 def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
-    """Claim id -> next-deadline columns, for claims already loaded with `COLUMNS` (no query)."""
+    """Claim id -> next-deadline values, for claims already loaded with `COLUMNS` and
+    `DEADLINE` (no query); as `columns_after`, an unchanged deadline keeps its reminder day."""
     out = {}
     for claim, changes in claims_and_changes:
         after = Projected(claim, changes)
-        out[claim.id] = values_of(next_deadline(after, limits_by_status.get(after.status)))
+        new = values_of(next_deadline(after, limits_by_status.get(after.status)))
+        if _unchanged(claim, new):
+            del new[REMIND]
+        out[claim.id] = new
     return out
 
 
-DEADLINE = ("next_due_on", "next_due_kind", "next_warn_on")
-NAMES = DEADLINE + ("remind_on",)
+def claim_columns(values: dict) -> dict:
+    """The claim's own columns among next-deadline values, as peewee fields for an UPDATE."""
+    return {getattr(Claim, name): values[name] for name in DEADLINE if name in values}
+
+
+def reminder_of(values: dict) -> tuple | None:
+    """The `ReminderDue` of next-deadline values: (day, due, warn), or None for no reminder."""
+    day = values.get(REMIND)
+    return None if day is None or values.get("next_due_on") is None \
+        else (day, values["next_due_on"], values.get("next_warn_on"))
+
+
+def schedule_after(claim_id: int, values: dict) -> None:
+    """One claim's reminder day after its UPDATE, in its transaction (nothing if unchanged)."""
+    if REMIND in values:
+        schedule_reminders({claim_id: reminder_of(values)})
+
+
+def _ids_clause(column: str, ids: list[int]) -> tuple[str, list]:
+    if is_postgres():
+        return f'"{column}" = ANY({db.param})', [list(ids)]
+    return f'"{column}" IN ({", ".join([db.param] * len(ids))})', list(ids)
+
+
+def schedule_reminders(reminders: dict[int, tuple | None], chunk: int = 500) -> None:
+    """Write the reminder days of many claims (claim id -> `reminder_of` values, None for
+    none): one INSERT ... ON CONFLICT DO UPDATE per `chunk` set, one DELETE per `chunk`
+    cleared. Call it in the transaction that writes the claims' next deadline."""
+    p = db.param
+    upserts = [(claim_id, r) for claim_id, r in reminders.items() if r is not None]
+    cleared = [claim_id for claim_id, r in reminders.items() if r is None]
+    one = f"({p}, {p}, {p}, {p})"
+    for start in range(0, len(upserts), chunk):
+        part = upserts[start:start + chunk]
+        params = [v for claim_id, (day, due, warn) in part
+                  for v in (claim_id, day.isoformat(), due.isoformat(), warn.isoformat() if warn else None)]
+        db.execute_sql('INSERT INTO "reminder_due" ("claim_id", "remind_on", "due_on", "warn_on") '
+                       f'VALUES {", ".join([one] * len(part))} ON CONFLICT ("claim_id") DO UPDATE SET '
+                       '"remind_on" = EXCLUDED."remind_on", "due_on" = EXCLUDED."due_on", '
+                       '"warn_on" = EXCLUDED."warn_on"', params)
+    for start in range(0, len(cleared), chunk):
+        where, params = _ids_clause("claim_id", cleared[start:start + chunk])
+        db.execute_sql(f'DELETE FROM "reminder_due" WHERE {where}', params)
+
+
+def update_claim(claim: Claim, values: dict, *conditions, changes: dict | None = None) -> int:
+    """UPDATE one claim with `values` (peewee fields) and its next deadline once `changes`
+    apply (none: `claim` already holds them, as a populated form's model), where
+    `conditions` still hold, and its reminder day in the same transaction; rows updated."""
+    new = columns_after(claim, changes or {})
+    with db.atomic():
+        updated = Claim.update({**values, **claim_columns(new)}).where(Claim.id == claim.id, *conditions).execute()
+        if updated:
+            schedule_after(claim.id, new)
+    return updated
 
 
 def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None, chunk: int = BATCH) -> int:
-    """Write the next-deadline columns of many claims: one UPDATE ... CASE per `chunk` claims.
+    """Write the next-deadline columns of many claims: one UPDATE ... CASE per `chunk` claims,
+    then the reminder days of those that carry one (`schedule_reminders`); call it in a transaction.
 
     With `versions` (claim id -> the version the values were computed from), a claim
     changed since is left alone: its own change wrote its next deadline. The SQL text is
     written here rather than by peewee, which builds a CASE of thousands of branches node
     by node more slowly than the database runs it (as `models.insert_rows`).
     """
-    items, written, p = list(values_by_id.items()), 0, db.param
-    names = [name for name in NAMES if items and name in items[0][1]]  # every item has the same columns
+    items, done, p = list(values_by_id.items()), [], db.param
+    names = [name for name in DEADLINE if items and name in items[0][1]]  # every item has the same columns
     for start in range(0, len(items), chunk):
         part, params, sets = items[start:start + chunk], [], []
         for name in names:
@@ -215,8 +281,11 @@ def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None,
         if versions is not None:
             where += f' AND ("id", "version") IN ({", ".join([f"({p}, {p})"] * len(part))})'
             params += [v for claim_id in ids for v in (claim_id, versions[claim_id])]
-        written += db.execute_sql(f'UPDATE "claim" SET {", ".join(sets)} WHERE {where}', params).rowcount
-    return written
+        done += [row[0] for row in db.execute_sql(f'UPDATE "claim" SET {", ".join(sets)} WHERE {where} '
+                                                  'RETURNING "id"', params).fetchall()]
+    schedule_reminders({claim_id: reminder_of(values_by_id[claim_id]) for claim_id in done
+                        if REMIND in values_by_id[claim_id]})
+    return len(done)
 
 
 def _write(rows: list, limits_by_status: dict[str, QueueLimit]) -> int:

@@ -1,7 +1,7 @@
 """Deadline reminders: who is told that a claim's next deadline is near or past, once.
 
-`sweep` finds the claims whose reminder day (`claim.remind_on`) has come, by a range scan
-of that index in batches, and records one `DeadlineReminder` per recipient; `send_digests`
+`sweep` finds the claims whose reminder day (`ReminderDue.remind_on`) has come, by a
+range scan of that index in batches, and records one `DeadlineReminder` per recipient; `send_digests`
 (workflows/reminder_digests.py) gathers each recipient's reminders into one e-mail a day.
 
 Who is told (`recipients_of`): the ASP centre while the claim is Ricevuta, Incompleta or
@@ -10,10 +10,10 @@ Validata; from Affidata on the lawyer, or the centre when it recovers the file i
 
 Once: the reminder's unique key (claim, kind, due_on, level, recipient) makes a second
 sweep, a second worker or a restart write nothing; a deadline that moves has a new
-`due_on` and may be reminded again. The claim's `remind_on` moves on in the same
+`due_on` and may be reminded again. The claim's reminder day moves on in the same
 statement that reads it: after the warning (in scadenza) to the first day past the
-deadline, after the breach (scaduta) to nothing. A claim already past its deadline when
-first seen gets the breach only.
+deadline, after the breach (scaduta) to nothing (its row is deleted). A claim already
+past its deadline when first seen gets the breach only.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from models import Claim, ClaimStatus, Lawyer, db, is_postgres, utcnow
+from models import ClaimStatus, Lawyer, db, is_postgres, utcnow
 
-from . import clock
+from . import clock, next_due
 from .next_due import DUE_SOON, OVERDUE
 from .reminder_digests import CALL_CENTRE, send_digests  # noqa: F401 - the digests, the second half
 
@@ -91,31 +91,37 @@ class SweepResult:
 
 
 def _advance_sql(p: str) -> str:
-    """UPDATE ... RETURNING: the claims of one batch read and moved on in one statement.
+    """UPDATE ... RETURNING: the reminder days of one batch read and moved on in one statement.
 
-    The read and the write are the same statement, so a change committed meanwhile is
-    never overwritten with a value computed from what it replaced: on PostgreSQL (READ
-    COMMITTED) an UPDATE that meets a row changed by a concurrent transaction waits for
-    it and evaluates its WHERE again on the new row, so a claim whose deadline moved to a
-    later reminder day is left alone; SQLite runs one writer at a time (IMMEDIATE). The
-    sweep does not change `version`: a user's change read before it still saves.
-    The batch is the first claims of the `remind_on` index (a range scan); those it moves
-    on leave the range, so the next batch starts again at the index's beginning.
+    The day moves on from the deadline stored in the same `reminder_due` row (its `due_on`
+    and `warn_on`, written with it), so the read and the write are the same statement and
+    a change committed meanwhile is never overwritten with a value computed from what it
+    replaced: on PostgreSQL (READ COMMITTED) an UPDATE that meets a row changed by a
+    concurrent transaction waits for it and evaluates its WHERE and SET again on the new
+    row, so a claim whose deadline moved to a later reminder day is left alone; SQLite
+    runs one writer at a time (IMMEDIATE). `claim` is not written: neither its version
+    (a user's change read before the sweep still saves) nor its indexes.
+    The batch is the first rows of the `remind_on` index (a range scan); those it moves on
+    leave the range, so the next batch starts again at the index's beginning.
     """
-    final = ", ".join(f"'{s}'" for s in ClaimStatus.FINAL)
-    day_after = '"next_due_on" + 1' if is_postgres() else "date(\"next_due_on\", '+1 day')"
-    first = 'COALESCE("next_warn_on", "next_due_on")'
-    due = f'SELECT "id" FROM "claim" WHERE "remind_on" <= {p} ORDER BY "remind_on" LIMIT {p}'
+    day_after = '"due_on" + 1' if is_postgres() else "date(\"due_on\", '+1 day')"
+    first = 'COALESCE("warn_on", "due_on")'
+    due = f'SELECT "claim_id" FROM "reminder_due" WHERE "remind_on" <= {p} ORDER BY "remind_on" LIMIT {p}'
     # PostgreSQL: the batch's ids as an array, so the rows are fetched by primary key (given
-    # `IN (subquery)` it hashes every due claim against the batch, once per batch).
+    # `IN (subquery)` it hashes every due row against the batch, once per batch).
     batch = f"= ANY(ARRAY({due}))" if is_postgres() else f"IN ({due})"
     return (
-        f'UPDATE "claim" SET "remind_on" = CASE'
-        f' WHEN "next_due_on" IS NULL OR "next_due_on" < {p} OR "status" IN ({final}) THEN NULL'
-        f' WHEN {first} > {p} THEN {first}'
-        f' ELSE {day_after} END'
-        f' WHERE "remind_on" <= {p} AND "id" {batch}'
-        f' RETURNING "id", "status", "asp_centre_id", "lawyer_id", "next_due_on", "next_due_kind", "next_warn_on"')
+        f'UPDATE "reminder_due" SET "remind_on" = CASE WHEN "due_on" < {p} THEN NULL'
+        f' WHEN {first} > {p} THEN {first} ELSE {day_after} END'
+        f' WHERE "remind_on" <= {p} AND "claim_id" {batch}'
+        f' RETURNING "claim_id", "due_on", "warn_on", "remind_on"')
+
+
+def _claims_sql(p: str, count: int) -> str:
+    """What the reminders need of the batch's claims, by primary key."""
+    ids = f"= ANY({p})" if is_postgres() else f'IN ({", ".join([p] * count)})'
+    return (f'SELECT "id", "status", "next_due_kind", "next_due_on", "asp_centre_id", "lawyer_id" FROM "claim" '
+            f'WHERE "id" {ids}')
 
 
 def _date(value) -> dt.date | None:
@@ -138,25 +144,37 @@ def _record(rows: list[tuple]) -> int:
 
 
 def _batch(sql: str, today: dt.date, batch: int, desks: dict[int, int]) -> tuple[int, int]:
-    """One transaction: up to `batch` claims moved on, their reminders recorded."""
-    now, iso = utcnow(), today.isoformat()
+    """One transaction: up to `batch` reminder days moved on, their reminders recorded, the
+    rows of the claims with nothing more to remind (or closed, or without a deadline) deleted."""
+    # created_at as text: adapting a datetime per row costs more than the rest of the row
+    now, iso, p = utcnow().isoformat(" "), today.isoformat(), db.param
     with db.atomic():
-        claims = db.execute_sql(sql, [iso] * 4 + [batch]).fetchall()
-        rows = []
-        for claim_id, status, centre_id, lawyer_id, due, kind, warn in claims:
+        moved = db.execute_sql(sql, [iso] * 4 + [batch]).fetchall()
+        if not moved:
+            return 0, 0
+        ids = [row[0] for row in moved]
+        claims = {row[0]: row[1:] for row in db.execute_sql(
+            _claims_sql(p, len(ids)), [ids] if is_postgres() else ids).fetchall()}
+        rows, done = [], []
+        for claim_id, due, warn, day in moved:
+            status, kind, claim_due, centre_id, lawyer_id = claims.get(claim_id, (None,) * 5)
+            if day is None or status is None or status in ClaimStatus.FINAL or claim_due is None:
+                done.append(claim_id)
             due, warn = _date(due), _date(warn)
-            level = level_on(due, warn, today) if status not in ClaimStatus.FINAL else None
+            level = level_on(due, warn, today) if status not in ClaimStatus.FINAL and claim_due else None
             if level is None or kind is None:
                 continue
             for recipient in recipients_of(status, centre_id, lawyer_id, level, desks):
                 rows.append((now, claim_id, kind, due.isoformat(), level, recipient, iso))
         recorded = _record(rows)
-    return len(claims), recorded
+        if done:
+            next_due.schedule_reminders(dict.fromkeys(done))
+    return len(moved), recorded
 
 
 def sweep(today: dt.date | None = None, batch: int = BATCH) -> SweepResult:
     """Record the reminders of every claim whose reminder day has come, `batch` claims
-    per transaction. Each claim read leaves the range (its `remind_on` moves past
+    per transaction. Each claim read leaves the range (its reminder day moves past
     `today`, or to nothing), so the next batch starts where the index still holds due
     claims and the sweep ends when none is left; memory stays that of one batch."""
     today = today or clock.today()
