@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 import re
 
+import peewee as pw
+
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from models import Claim, ClaimStatus, InvalidValue, Role, validators
+from models import AspCentre, Claim, ClaimStatus, InsuranceCompany, InvalidValue, Lawyer, Repairer, Role, validators
 from workflows import access, claim_edits, money, next_due, queues
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
@@ -29,6 +31,15 @@ from .insurers import UnmappedInsurerFilter
 log = logging.getLogger("gessin.admin")
 
 STAFF = (Role.ADMIN, Role.ASP_MANAGER, Role.LAWYER)
+
+
+def _by_name(model, key):
+    """A party column sorted by the party's name, case aside (a subquery: the rows' own joins are aliased)."""
+    return pw.fn.LOWER(model.select(model.name).where(model.id == key))
+
+
+PARTY_SORTS = (("repairer", _by_name(Repairer, Claim.repairer)), ("asp_centre", _by_name(AspCentre, Claim.asp_centre)),
+               ("lawyer", _by_name(Lawyer, Claim.lawyer)), ("insurer", _by_name(InsuranceCompany, Claim.insurer)))
 
 
 class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModelView):
@@ -61,8 +72,8 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         **deadline_columns.LABELS,
     }
     column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since",
-                            *deadline_columns.SORTABLE)
-    column_sort_nulls_last = deadline_columns.COLUMNS
+                            *deadline_columns.SORTABLE, *PARTY_SORTS)
+    column_sort_nulls_last = deadline_columns.COLUMNS + ("lawyer", "insurer")
     column_default_sort = ("received_at", True)
     column_sort_inverted = ("status_since",)
     column_searchable_list = ("number", "vehicle_a_plate", "vehicle_b_plate", "customer_name", "wincar_ref")

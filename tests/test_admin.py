@@ -255,3 +255,17 @@ def test_days_in_state_descending_puts_the_longest_waiting_first(client, f, desk
     assert page.index(old.number) < page.index(fresh.number)  # 30 giorni before 0 giorni
     page = client.get(f"/admin/claim/?sort={column}").get_data(as_text=True)
     assert page.index(fresh.number) < page.index(old.number)
+
+
+def test_the_party_columns_sort_by_name(client, f, desk):
+    from admin_views.claims import ClaimView
+    centre, *_ = desk
+    zeta, alfa = f.repairer(name="Zeta Carrozzeria"), f.repairer(name="alfa carrozzeria")
+    last, first = f.claim(zeta, centre), f.claim(alfa, centre)
+    column = ClaimView.column_list.index("repairer")
+    page = client.get(f"/admin/claim/?sort={column}").get_data(as_text=True)
+    assert page.index(first.number) < page.index(last.number)  # case aside: alfa before Zeta
+    page = client.get(f"/admin/claim/?sort={column}&desc=1").get_data(as_text=True)
+    assert page.index(last.number) < page.index(first.number)
+    for name in ("asp_centre", "lawyer", "insurer"):
+        assert client.get(f"/admin/claim/?sort={ClaimView.column_list.index(name)}").status_code == 200
