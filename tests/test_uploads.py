@@ -134,3 +134,38 @@ def test_a_repairer_uploads_the_missing_document_in_a_browser(desk, live_server,
         page.screenshot(path=str(OUTPUT_DIR / "repairer-uploads-missing-document.png"), full_page=True)
         browser.close()
     assert Claim.get_by_id(claim.id).status == ClaimStatus.RECEIVED
+
+
+@pytest.mark.browser
+def test_a_claim_entered_by_hand_then_its_documents_in_a_browser(desk, live_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+    desk.f.claim(desk.repairer, desk.centre)  # the repairer already works with the centre
+    from models import db
+    db.close()
+    scans = [tmp_path / "denuncia.pdf", tmp_path / "foto-danno.jpg"]
+    scans[0].write_bytes(PDF)
+    scans[1].write_bytes(JPEG)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="it-IT", viewport={"width": 1300, "height": 1000}).new_page()
+        log_in(page, live_server, desk.users[Role.ASP_MANAGER])
+        page.goto(f"{live_server}/admin/claim/new/")
+        page.locator('select[name="repairer"]').select_option(str(desk.repairer.id))
+        page.locator('[name="customer_name"]').fill("Lucia Bruni")
+        page.locator('[name="accident_date"]').fill("01/10/2026")
+        page.keyboard.press("Escape")  # the date picker's pop-up
+        page.locator('[name="vehicle_a_plate"]').fill("GH 456 KL")
+        page.locator('input[name="vehicle_a_circumstances"][value="8"]').check()
+        page.locator('input[name="vehicle_b_circumstances"][value="1"]').check()
+        page.locator('form.admin-form input[type="submit"]').first.click()
+        page.wait_for_url("**/admin/claim/details/**")
+        assert "tamponava procedendo nello stesso senso e nella stessa fila" in page.content()
+        page.get_by_label("Tipo di documento").select_option("denuncia")
+        page.get_by_label("File (PDF, JPEG, PNG o TIFF; anche più di uno)").set_input_files([str(s) for s in scans])
+        page.get_by_role("button", name="Carica").click()
+        page.wait_for_selector("text=2 documenti caricati")
+        page.screenshot(path=str(OUTPUT_DIR / "manual-claim-with-uploads.png"), full_page=True)
+        browser.close()
+    claim = Claim.get(Claim.customer_name == "Lucia Bruni")
+    assert (claim.vehicle_a_plate, claim.vehicle_a_circumstances, claim.vehicle_b_circumstances) == ("GH456KL", "8", "1")
+    assert sorted(a.original_name for a in claim.attachments) == ["denuncia.pdf", "foto-danno.jpg"]
