@@ -96,6 +96,24 @@ class StatesFilter(FilterInList):
         return _l("tra")
 
 
+class NumbersFilter(FilterInList):
+    """Claims by their portal numbers, comma-separated: the link to the claims a bulk action skipped."""
+
+    NUMBER = re.compile(r"\d{4}/\d{6}")
+
+    def clean(self, value):
+        numbers = [n for n in super().clean(value) if self.NUMBER.fullmatch(n)]
+        if not numbers:
+            raise ValueError(value)
+        return numbers[:1000]
+
+    def apply(self, query, value):
+        return query.where(self.column.in_(value))
+
+    def operation(self):
+        return _l("tra")
+
+
 class DateBetweenFilter(BasePeeweeFilter):
     """Days between two dates, both included, typed or picked as '01/10/2026 - 31/10/2026'.
 

@@ -70,6 +70,15 @@ class BulkActionsMixin:
     bulk_missing_choice = {"lawyer": _l("Scegli il legale a cui affidare le pratiche."),
                            "reason": _l("Scegli il motivo della chiusura.")}
 
+    def numbers_url(self, numbers: list[str]) -> str | None:
+        """This grid listing the claims with these numbers (the numbers filter)."""
+        from .base import NumbersFilter
+        for arg, (_index, flt) in self.filter_args().items():
+            if isinstance(flt, NumbersFilter):
+                wanted = [n for n in numbers if NumbersFilter.NUMBER.fullmatch(n)][:500]
+                return url_for(".index_view", **{f"flt0_{arg}": ",".join(wanted)}) if wanted else None
+        return None
+
     def bulk_needs(self, event: str) -> list[str]:
         """The choices an action needs before it may start (the page checks them, and `_bulk` again)."""
         t = TRANSITIONS.get(event)
@@ -99,7 +108,7 @@ class BulkActionsMixin:
         except WorkflowError as exc:
             flash(str(exc.message), "error")
             return None
-        flash_bulk_result(TRANSITIONS[event].label, result)
+        flash_bulk_result(TRANSITIONS[event].label, result, link_for=self.numbers_url)
         return None  # back to the grid, filters kept
 
     def _filtered_ids(self, query_string: str) -> list[int]:

@@ -20,7 +20,7 @@ from workflows.queues import Queue
 
 from . import deadline_columns
 from . import claim_form, queue_columns
-from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, ScopedOptionsFilter, StatesFilter
+from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, NumbersFilter, ScopedOptionsFilter, StatesFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin
@@ -89,6 +89,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         UnmappedInsurerFilter(),
         *deadline_columns.filters(),  # after the others: the links' filter numbers stay as they were
         StatesFilter(Claim.status, _l("Stato"), ClaimStatus.CHOICES, next_due.OPEN),
+        NumbersFilter(Claim.number, _l("Numeri")),
     )
     column_formatters = {
         "number": lambda v, c, m, n: queue_columns.number_cell(v, m),

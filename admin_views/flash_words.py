@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask_admin.babel import gettext as admin_gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 OURS = {
     "Record was successfully created.": _l("Scheda creata."),
@@ -22,7 +23,10 @@ OURS = {
 
 
 def plain_italian(message) -> str:
-    """`message` as flashed, or our wording when it is one of Flask-Admin's."""
+    """`message` as flashed, or our wording when it is one of Flask-Admin's (ours that carry
+    a link were flashed as markup, escaped when they were made, and stay so)."""
+    if isinstance(message, Markup):
+        return message
     text = str(message)
     for msgid, ours in OURS.items():
         if text == msgid or text == admin_gettext(msgid):

@@ -57,8 +57,9 @@ def column(fn):
     return lambda view, context, model, name: fn(getattr(model, name))
 
 
-def flash_bulk_result(label, result, shown: int = 5) -> None:
-    """Say how many claims took a bulk action, and which were skipped and why."""
+def flash_bulk_result(label, result, shown: int = 5, link_for=None) -> None:
+    """Say how many claims took a bulk action, and which were skipped and why: grouped by
+    reason, and (`link_for(numbers)`: a grid URL) a link to each group's claims."""
     if result.succeeded:
         flash(ngettext("%(action)s: %(num)d pratica aggiornata.", "%(action)s: %(num)d pratiche aggiornate.",
                        len(result.succeeded), action=label), "success")
@@ -70,8 +71,12 @@ def flash_bulk_result(label, result, shown: int = 5) -> None:
         for reason, numbers in sorted(by_reason.items(), key=lambda item: -len(item[1])):
             listed = ", ".join(numbers[:shown]) + (gettext(" e altre %(num)d", num=len(numbers) - shown)
                                                    if len(numbers) > shown else "")
-            groups.append(f"{len(numbers)} × {reason} ({listed})")
-        flash(ngettext("%(num)d pratica saltata: %(lines)s", "%(num)d pratiche saltate: %(lines)s",
-                       len(result.skipped), lines="; ".join(groups)), "warning")
+            url = link_for(numbers) if link_for else None
+            group = Markup("{} × {} ({})").format(len(numbers), reason, listed)
+            if url:
+                group += Markup(' <a href="{}" class="alert-link">{}</a>').format(url, gettext("apri l'elenco"))
+            groups.append(group)
+        flash(Markup(ngettext("%(num)d pratica saltata: %(lines)s", "%(num)d pratiche saltate: %(lines)s",
+                              len(result.skipped), lines=Markup("; ").join(groups))), "warning")
     if not result.succeeded and not result.skipped:
         flash(gettext("Nessuna pratica scelta."), "warning")

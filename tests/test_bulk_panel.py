@@ -108,3 +108,15 @@ def test_a_bulk_entrust_without_a_lawyer_is_stopped_in_the_browser(desk, live_se
         page.screenshot(path=str(OUTPUT_DIR / "bulk-entrust-checks-first.png"))
         browser.close()
     assert {Claim.get_by_id(c.id).status for c in claims} == {ClaimStatus.VALIDATED}
+
+
+def test_each_group_of_skipped_claims_links_to_its_list(client, desk):
+    ready = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(2)]
+    received = [claim_in(desk, ClaimStatus.RECEIVED) for _ in range(3)]
+    login(client, desk.users[Role.ASP_MANAGER])
+    response = bulk_post(client, "self_assign", rowid=[c.id for c in ready + received])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "3 pratiche saltate: 3 ×" in page
+    link = re.search(r'<a href="([^"]+)" class="alert-link">apri l&#39;elenco</a>', page).group(1)
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert all(c.number in listed for c in received) and not any(c.number in listed for c in ready)
