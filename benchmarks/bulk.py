@@ -69,8 +69,7 @@ from huey.storage import RedisStorage  # noqa: E402
 from redis.exceptions import RedisError  # noqa: E402
 
 import tasks  # noqa: E402
-from app import create_app  # noqa: E402
-from common import backends, print_verdicts, run_main, shown  # noqa: E402
+from common import backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
 from models import (  # noqa: E402
     BulkJob,
     Claim,
@@ -83,7 +82,6 @@ from models import (  # noqa: E402
     is_postgres,
     utcnow,
 )
-from models.migrate import upgrade  # noqa: E402
 from tasks.bulk import run_bulk_job  # noqa: E402
 from tests import factories  # noqa: E402
 from workflows import notify  # noqa: E402
@@ -222,20 +220,7 @@ def prepare_queue() -> str:
 
 def build_app(url: str):
     """The application on an empty, migrated database at `url`."""
-    app = create_app({
-        "DATABASE_URL": url,
-        "STORAGE_DIR": str(WORK_DIR / "storage"),
-        "SECRET_KEY": "benchmark-secret",
-        "TESTING": True,
-        "MAIL_SERVER": None,
-    })
-    for name in ("gessin", "peewee_migrate", "huey"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    with app.app_context(), db.connection_context():
-        if is_postgres():
-            db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        upgrade()
-    return app
+    return benchmark_app(url, WORK_DIR, quiet=("gessin", "peewee_migrate", "huey"))
 
 
 # ---- data -----------------------------------------------------------------------

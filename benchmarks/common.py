@@ -72,3 +72,24 @@ def run_main(run, args, work_dir) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def benchmark_app(url: str, work_dir, quiet=("gessin", "peewee_migrate")):
+    """The application on an empty, migrated database at `url` (PostgreSQL: its `public`
+    schema dropped and made again; SQLite: a new file), its chatty loggers quietened.
+
+    Imported late: a benchmark sets `GESSIN_INSTANCE` and the task queue before the app is imported."""
+    import logging
+
+    from app import create_app
+    from models import db, is_postgres
+    from models.migrate import upgrade
+    app = create_app({"DATABASE_URL": url, "STORAGE_DIR": str(work_dir / "storage"), "SECRET_KEY": "benchmark-secret",
+                      "TESTING": True, "MAIL_SERVER": None})
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with app.app_context(), db.connection_context():
+        if is_postgres():
+            db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        upgrade()
+    return app

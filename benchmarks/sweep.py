@@ -43,10 +43,8 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 for name in ("REDIS_URL", "HUEY_IMMEDIATE"):
     os.environ.pop(name, None)
 
-from app import create_app  # noqa: E402
-from common import backends, print_verdicts, run_main, shown  # noqa: E402
+from common import backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
 from models import DeadlineReminder, Lawyer, OutboundEmail, ReminderDigest, Role, db, is_postgres  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
 from tests import factories  # noqa: E402
 from workflows import clock, reminders  # noqa: E402
 
@@ -84,15 +82,8 @@ class StatementCounter(logging.Handler):
 
 
 def build_app(url: str):
-    app = create_app({"DATABASE_URL": url, "STORAGE_DIR": str(WORK_DIR / "storage"), "SECRET_KEY": "benchmark",
-                      "TESTING": True, "MAIL_SERVER": None})
-    for name in ("gessin", "peewee_migrate"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    with app.app_context(), db.connection_context():
-        if is_postgres():
-            db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        upgrade()
-    return app
+    """The application on an empty, migrated database at `url`."""
+    return benchmark_app(url, WORK_DIR)
 
 
 def seed_parties() -> dict:
