@@ -32,8 +32,9 @@ def number_cell(view, m) -> Markup:
     link = Markup('<a class="claim-number" href="{}">{}</a>').format(view.get_url(".details_view", id=m.id), m.number)
     if not m.possible_duplicates:
         return link
+    # No numbers here: they may name claims outside the user's scope (the claim page shows those it may open).
     return link + Markup(' <span class="badge badge-warning duplicate-flag" title="{}">{}</span>').format(
-        _("Possibili duplicati: %(numbers)s", numbers=m.possible_duplicates), _("duplicato?"))
+        _("Possibile duplicato di un'altra pratica: vedi la scheda"), _("duplicato?"))
 
 
 def completeness(m) -> Markup:
