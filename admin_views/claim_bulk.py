@@ -72,7 +72,7 @@ class BulkActionsMixin:
 
     def numbers_url(self, numbers: list[str]) -> str | None:
         """This grid listing the claims with these numbers (the numbers filter)."""
-        from .base import NumbersFilter
+        from .filters import NumbersFilter
         for arg, (_index, flt) in self.filter_args().items():
             if isinstance(flt, NumbersFilter):
                 wanted = [n for n in numbers if NumbersFilter.NUMBER.fullmatch(n)][:500]

@@ -20,7 +20,8 @@ from workflows.queues import Queue
 
 from . import deadline_columns
 from . import claim_form, queue_columns
-from .base import ChoiceFilter, DateBetweenFilter, GessinModelView, NumbersFilter, ScopedOptionsFilter, StatesFilter
+from .base import GessinModelView
+from .filters import ChoiceFilter, DateBetweenFilter, NumbersFilter, ScopedOptionsFilter, StatesFilter
 from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from models import Claim
 from workflows import clock, dates, deadlines, next_due
 
-from .base import ChoiceFilter, DateBetweenFilter
+from .filters import ChoiceFilter, DateBetweenFilter
 
 
 def today() -> dt.date:

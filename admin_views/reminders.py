@@ -15,7 +15,7 @@ from workflows import dates
 from workflows.next_due import KIND_LABELS, LEVEL_BADGES, LEVEL_LABELS
 from workflows.reminders import CALL_CENTRE
 
-from .base import ChoiceFilter, DateBetweenFilter
+from .filters import ChoiceFilter, DateBetweenFilter
 from .formatters import column, when
 from .system import ReadOnlyView
 

@@ -66,7 +66,7 @@ from models import (  # noqa: E402
     utcnow,
 )
 from tests import factories  # noqa: E402
-from workflows import clock, dashboard, next_due  # noqa: E402
+from workflows import clock, next_due  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/gessin_bench"
 TARGET_MS = 150.0

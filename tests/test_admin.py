@@ -230,7 +230,7 @@ def test_search_boxes_say_what_they_search(client, f, desk):
 
 
 def test_several_states_at_once_and_all_open_ones(client, f, desk):
-    from admin_views.base import StatesFilter
+    from admin_views.filters import StatesFilter
     from admin_views.claims import ClaimView
     centre, repairer, *_ = desk
     received, closed, dropped = (f.claim(repairer, centre, customer_name=n) for n in ("Aperta Uno", "Chiusa Due",

@@ -113,7 +113,7 @@ def test_the_level_filter_keeps_the_claims_at_that_level_today(client, manager):
 
 
 def test_the_date_range_and_kind_filters_read_the_stored_deadline(client, manager):
-    from admin_views.base import ChoiceFilter, DateBetweenFilter
+    from admin_views.filters import ChoiceFilter, DateBetweenFilter
     c = manager
     dates, kinds = filter_number(DateBetweenFilter, Claim.next_due_on), filter_number(ChoiceFilter, Claim.next_due_kind)
     everyone = vars(c).values()
