@@ -67,8 +67,6 @@ class BulkActionsMixin:
         "drop": (_l("Chiudere senza seguito la pratica scelta ({reason})?"),
                  _l("Chiudere senza seguito {count} pratiche ({reason})?")),
     }
-    bulk_missing_choice = {"lawyer": _l("Scegli il legale a cui affidare le pratiche."),
-                           "reason": _l("Scegli il motivo della chiusura.")}
 
     def numbers_url(self, numbers: list[str]) -> str | None:
         """This grid listing the claims with these numbers (the numbers filter)."""
@@ -80,9 +78,8 @@ class BulkActionsMixin:
         return None
 
     def bulk_needs(self, event: str) -> list[str]:
-        """The choices an action needs before it may start (the page checks them, and `_bulk` again)."""
-        t = TRANSITIONS.get(event)
-        return [need for need in (t.needs if t else ()) if need in self.bulk_missing_choice]
+        """The choices an action needs before it may start (the page checks them, `workflows.bulk` again)."""
+        return bulk.needed_choices(event)
 
     def bulk_panel(self) -> bool:
         """This grid has its own bulk panel: Flask-Admin's "Con la selezione" menu is not drawn."""
@@ -92,9 +89,10 @@ class BulkActionsMixin:
         user = current_user._get_current_object()
         form = request.form
         params = {key: form[key] for key in ("lawyer", "reason", "note") if form.get(key)}
-        missing = [need for need in TRANSITIONS[event].needs if need in self.bulk_missing_choice and not params.get(need)]
-        if missing:  # refused before anything starts: no job, no claim touched
-            flash(str(self.bulk_missing_choice[missing[0]]), "error")
+        try:
+            bulk.check_choices(event, params)  # refused before anything starts: no job, no claim touched
+        except WorkflowError as exc:
+            flash(str(exc.message), "error")
             return None
         if form.get("bulk_scope") == "filtered":
             ids = self._filtered_ids(form.get("bulk_query", ""))

@@ -111,7 +111,7 @@ class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
         rows = [(_("Ultima offerta"), euro(offer) if offer is not None else ""),
                 (_("Rimborsato"), euro(paid) if paid is not None else "")]
         if claim.claimed_amount is not None:
-            rows.append((_("Da recuperare"), euro(max(claim.claimed_amount - (paid or 0), 0))))
+            rows.append((_("Da recuperare"), euro(money.outstanding(claim.claimed_amount, paid))))
         return rows
 
     def _outcome_text(self, claim) -> str:

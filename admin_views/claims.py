@@ -15,7 +15,6 @@ from models import AspCentre, Claim, ClaimStatus, InsuranceCompany, InvalidValue
 from workflows import access, claim_edits, money, next_due, queues
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
-from workflows.transitions import TRANSITIONS
 from workflows.queues import Queue
 
 from . import deadline_columns
@@ -235,10 +234,7 @@ class QueueView(ClaimView):
 
     def is_action_allowed(self, name):
         """Only the bulk actions a claim of this queue can take (a queue of a deadline level holds any open state)."""
-        t = TRANSITIONS.get(name)
-        if t is not None and self.queue.statuses and not set(t.sources) & set(self.queue.statuses):
-            return False
-        return super().is_action_allowed(name)
+        return queues.offers(self.queue, name) and super().is_action_allowed(name)
 
     def is_visible(self):
         """In the menu only for those whose files the queue can hold (the page itself stays reachable)."""

@@ -49,18 +49,12 @@ def euro_cell(value) -> str:
     return euro(money.as_money(value)) if value is not None else ""
 
 
-def outstanding(m):
-    if m.claimed_amount is None:
-        return None
-    return m.claimed_amount - (money.as_money(getattr(m, "reimbursed", None)) or 0)
-
-
 FORMATTERS = {
     "completeness": lambda v, c, m, n: completeness(m),
     "claim_filed_on": column(when),
     "claimed_amount": lambda v, c, m, n: euro_cell(m.claimed_amount),
     "reimbursed": lambda v, c, m, n: euro_cell(getattr(m, "reimbursed", None)),
-    "outstanding": lambda v, c, m, n: euro_cell(outstanding(m)),
+    "outstanding": lambda v, c, m, n: euro_cell(money.outstanding(m.claimed_amount, getattr(m, "reimbursed", None))),
 }
 
 

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: a PostgreSQL database of their own, safe to wipe."""
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import sys
@@ -93,3 +94,32 @@ def benchmark_app(url: str, work_dir, quiet=("gessin", "peewee_migrate")):
             db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         upgrade()
     return app
+
+
+class QueryCounter(logging.Handler):
+    """Collects the SQL statements peewee runs while active (as tests/conftest.QueryCounter)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.statements: list = []
+
+    def emit(self, record):
+        self.statements.append(record.msg)
+
+    def __enter__(self):
+        logger = logging.getLogger("peewee")
+        self._saved = logger.level, logger.propagate
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # keep the SQL off the console
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logger = logging.getLogger("peewee")
+        logger.removeHandler(self)
+        level, logger.propagate = self._saved
+        logger.setLevel(level)  # setLevel, not .level =: it clears the isEnabledFor cache
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import os
 import random
 import re
@@ -53,7 +52,7 @@ WORK_DIR = Path(tempfile.mkdtemp(prefix="gessin-bench-"))
 os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 
 
-from common import backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
+from common import QueryCounter, backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
 from models import (  # noqa: E402
     Claim,
     ClaimCounter,
@@ -101,35 +100,6 @@ REMINDER_FIELDS = (DeadlineReminder.claim, DeadlineReminder.kind, DeadlineRemind
                    DeadlineReminder.recipient, DeadlineReminder.found_on)
 # Days a claim may stay in each state before its queue limit is breached (as a call centre sets them).
 QUEUE_DAYS = {S.RECEIVED: 2, S.INCOMPLETE: 15, S.VALIDATED: 2, S.ASSIGNED: 10}
-
-
-class QueryCounter(logging.Handler):
-    """Collects the SQL statements peewee runs while active (as tests/conftest.QueryCounter)."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.statements: list = []
-
-    def emit(self, record):
-        self.statements.append(record.msg)
-
-    def __enter__(self):
-        logger = logging.getLogger("peewee")
-        self._saved = logger.level, logger.propagate
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False  # keep the SQL off the console
-        logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        logger = logging.getLogger("peewee")
-        logger.removeHandler(self)
-        level, logger.propagate = self._saved
-        logger.setLevel(level)  # setLevel, not .level =: it clears the isEnabledFor cache
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
 
 
 # ---- databases ----------------------------------------------------------------

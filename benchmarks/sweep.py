@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import os
 import sys
 import tempfile
@@ -43,7 +42,7 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 for name in ("REDIS_URL", "HUEY_IMMEDIATE"):
     os.environ.pop(name, None)
 
-from common import backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
+from common import QueryCounter, backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
 from models import DeadlineReminder, Lawyer, OutboundEmail, ReminderDigest, Role, db, is_postgres  # noqa: E402
 from tests import factories  # noqa: E402
 from workflows import clock, reminders  # noqa: E402
@@ -54,31 +53,6 @@ PROFILE = False
 CENTRES, LAWYERS, REPAIRERS = 20, 100, 50
 OPEN_STATES = ("received", "incomplete", "validated", "assigned", "filed", "partially_reimbursed")
 LAWYER_STATES = ("assigned", "filed", "partially_reimbursed")
-
-
-class StatementCounter(logging.Handler):
-    """Counts the SQL statements peewee runs while active."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
-
-    def __enter__(self):
-        logger = logging.getLogger("peewee")
-        self._saved = logger.level, logger.propagate
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-        logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        logger = logging.getLogger("peewee")
-        logger.removeHandler(self)
-        level, logger.propagate = self._saved
-        logger.setLevel(level)
 
 
 def build_app(url: str):
@@ -166,7 +140,7 @@ def reset(today: dt.date) -> None:
 
 def run_once(today: dt.date) -> dict:
     started = time.perf_counter()
-    with StatementCounter() as counter:
+    with QueryCounter() as counter:
         found = reminders.sweep(today)
         swept = time.perf_counter()
         sent = reminders.send_digests(today, digest_hour=0)

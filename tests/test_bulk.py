@@ -1,9 +1,12 @@
 """Bulk actions in batches: same rules as one by one, fewer statements."""
 from __future__ import annotations
 
+import pytest
+
 from models import Claim, ClaimStatus, OutboundEmail, Role, StatusChange
 from workflows import engine
 from workflows.bulk import apply_many
+from workflows.errors import InvalidData
 
 from .conftest import QueryCounter
 from .test_workflows import claim_in, desk, new_claim  # noqa: F401 - fixtures and builders
@@ -112,5 +115,6 @@ def test_statements_do_not_grow_with_the_number_of_claims(desk):
 
 def test_bulk_drop_needs_a_reason(desk):
     claim = claim_in(desk, ClaimStatus.RECEIVED)
-    result = apply_many("drop", [claim.id], desk.users[Role.ASP_MANAGER])
-    assert result.succeeded == [] and "motivo" in dict(result.skipped)[claim.number]
+    with pytest.raises(InvalidData) as refused:  # refused before any claim is read, not skipped one by one
+        apply_many("drop", [claim.id], desk.users[Role.ASP_MANAGER])
+    assert "motivo" in str(refused.value.message) and Claim.get_by_id(claim.id).status == ClaimStatus.RECEIVED

@@ -29,7 +29,7 @@ from models import (
 
 from . import access, next_due, notify
 from .engine import PREPARE, Change, can, check_allowed
-from .errors import NotAllowed, WorkflowError
+from .errors import InvalidData, NotAllowed, WorkflowError
 from .transitions import BULK_ROLES, TRANSITIONS
 
 log = logging.getLogger("gessin.workflows")
@@ -52,6 +52,23 @@ class BulkResult:
         self.skipped += other.skipped
 
 
+# The choices a bulk action needs for every claim alike: missing, it is refused before it starts.
+CHOICES = {"lawyer": _l("Scegli il legale a cui affidare le pratiche."),
+           "reason": _l("Scegli il motivo della chiusura.")}
+
+
+def needed_choices(event: str) -> list[str]:
+    t = TRANSITIONS.get(event)
+    return [need for need in (t.needs if t else ()) if need in CHOICES]
+
+
+def check_choices(event: str, data: dict) -> None:
+    """Refuse, before any claim is read or any job recorded, an action missing its choice."""
+    missing = [need for need in needed_choices(event) if not data.get(need)]
+    if missing:
+        raise InvalidData(CHOICES[missing[0]], missing[0])
+
+
 def apply_many(event: str, claim_ids: list[int], user: User, *, start: int = 0, batch_size: int | None = None,
                progress: Callable[[int, BulkResult], None] | None = None, **data) -> BulkResult:
     """Apply `event` to every claim of `claim_ids` that `user` may see and act on.
@@ -65,6 +82,7 @@ def apply_many(event: str, claim_ids: list[int], user: User, *, start: int = 0, 
         raise NotAllowed(_l("«%(event)s» non è un'azione di gruppo.", event=event))
     if user.role not in BULK_ROLES:
         raise NotAllowed(_l("Le azioni di gruppo sono riservate ai centri ASP e al call center."))
+    check_choices(event, data)
     result = BulkResult()
     ids, size = unique_ids(claim_ids), batch_size or BATCH
     for first in range(start, len(ids), size):

@@ -34,6 +34,13 @@ def with_totals(query: pw.ModelSelect) -> pw.ModelSelect:
     return query.select_extend(last_offer().alias("last_offer"), reimbursed().alias("reimbursed"))
 
 
+def outstanding(claimed: Decimal | None, paid) -> Decimal | None:
+    """What is still to recover of the amount claimed (never below nothing); None when nothing was claimed."""
+    if claimed is None:
+        return None
+    return max(claimed - (as_money(paid) or Decimal("0")), Decimal("0"))
+
+
 def as_money(value) -> Decimal | None:
     """A figure read back as euros with two places (SQLite returns a SUM as a float)."""
     return None if value is None else Decimal(str(value)).quantize(CENT)

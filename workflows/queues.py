@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from models import Claim, ClaimStatus, Role, User
 
 from . import access, clock, next_due
+from .transitions import TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,12 @@ QUEUES = (
 BY_SLUG = {queue.slug: queue for queue in QUEUES}
 # The states a lawyer's files can be in: entrusted to it, and after.
 LAWYER_STATES = (S.ASSIGNED, S.FILED, S.PARTIALLY_REIMBURSED) + S.FINAL
+
+
+def offers(queue: Queue, event: str) -> bool:
+    """Whether a bulk `event` can apply to the claims of `queue` (a deadline level's queue holds any open state)."""
+    t = TRANSITIONS.get(event)
+    return t is None or not queue.statuses or bool(set(t.sources) & set(queue.statuses))
 
 
 def can_hold_files_of(queue: Queue, user: User) -> bool:
