@@ -245,3 +245,15 @@ def test_no_grid_reads_flask_admins_private_attributes():
     used = set(re.findall(r"(?:self|super\(\))\._([a-z]\w*)", text))
     ours = set(re.findall(r"def _([a-z]\w*)", text)) | set(re.findall(r"self\._([a-z]\w*)\s*(?::[^=\n]+)?=[^=]", text))
     assert sorted(used - ours) == []
+
+
+FLASK_ADMIN_PRIVATE = re.compile(r"\._(views|list_columns|filters|sortable_columns|filter_args|search_fields)\b")
+
+
+def test_no_benchmark_reads_flask_admins_private_attributes():
+    """The benchmarks look up a grid's columns and filters as the views do, through
+    Flask-Admin's public API (`get_list_columns`, `get_filters`, the app's view registry)."""
+    root = Path(__file__).resolve().parent.parent / "benchmarks"
+    found = [f"{path.name}:{n}" for path in root.rglob("*.py")
+             for n, line in enumerate(path.read_text().splitlines(), 1) if FLASK_ADMIN_PRIVATE.search(line)]
+    assert found == []
