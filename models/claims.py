@@ -212,6 +212,9 @@ class Claim(ValidatedModel):
             (("vehicle_b_plate", "accident_date"), False),
             (("customer_name",), False),
             (("status_since",), False),
+            # The dashboard's reads of the open claims (per state, centre and lawyer with their
+            # deadline levels; per state and day in it) answered from the index alone.
+            (("status", "asp_centre", "lawyer", "status_since", "next_due_on", "next_warn_on"), False),
         )
 
     def validate(self) -> None:

@@ -61,12 +61,15 @@ class DeadlineReminder(BaseModel):
     level = pw.CharField(max_length=10, verbose_name=_l("Livello"))  # due_soon / overdue
     # Who is told: "centre:<id>", "lawyer:<id>" or "callcentre"; the address is read when the digest is written.
     recipient = pw.CharField(max_length=40, verbose_name=_l("Destinatario"))
-    found_on = pw.DateField(index=True, verbose_name=_l("Rilevata il"))
+    # Indexed with the level and the claim (below): the reminders grid sorts by the day, and
+    # the dashboard's overdue trend counts the claims of a range of days from the index alone.
+    found_on = pw.DateField(verbose_name=_l("Rilevata il"))
     digest = pw.ForeignKeyField(ReminderDigest, null=True, backref="items", on_delete="SET NULL",
                                 verbose_name=_l("Riepilogo"))
 
     class Meta:
-        indexes = ((("claim", "kind", "due_on", "level", "recipient"), True),)
+        indexes = ((("claim", "kind", "due_on", "level", "recipient"), True),
+                   (("found_on", "level", "claim"), False))
 
 
 # What the digest step reads: the reminders not yet in any digest, by recipient (a partial

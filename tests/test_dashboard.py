@@ -261,3 +261,58 @@ def test_the_dashboard_speaks_english_to_an_english_user(client, world, f):
     assert "Chase the insurer for its offer" in page  # a5's action
     data = client.get("/admin/dashboard/data").get_json()
     assert data["text"]["overdue"] == "Open, overdue" and data["states"][0]["label"] == "Received"
+
+
+# ---- the plans: the open claims and the trend read from indexes alone ------------------
+
+def _plan(sql: str, params) -> str:
+    from models import db, is_postgres
+    if is_postgres():  # tiny tables: ask whether an index can answer alone at all
+        db.execute_sql("SET enable_seqscan = off")
+        db.execute_sql("SET enable_bitmapscan = off")
+        try:
+            return " ".join(r[0] for r in db.execute_sql("EXPLAIN " + sql, params))
+        finally:
+            db.execute_sql("RESET enable_seqscan")
+            db.execute_sql("RESET enable_bitmapscan")
+    return " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+
+
+def _covered(plan: str, index: str) -> bool:
+    return index in plan and ("COVERING INDEX" in plan or "Index Only Scan" in plan)
+
+
+@pytest.mark.parametrize("who", ["admin", "manager"])
+def test_the_dashboard_reads_the_open_claims_and_the_trend_from_covering_indexes(world, who):
+    import logging
+
+    class Statements(logging.Handler):  # the SQL with its parameters, to ask for its plan
+        def __init__(self):
+            super().__init__(logging.DEBUG)
+            self.sent = []
+
+        def emit(self, record):
+            self.sent.append(record.msg)
+
+    user, handler, logger = getattr(world.users, who), Statements(), logging.getLogger("peewee")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        dashboard.for_user(user, TODAY, NOW)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    statements = [s for s in handler.sent if isinstance(s, tuple)]
+    groups = [s for s in statements if "status_since" in s[0] or '"lawyer_id", COUNT' in s[0]]  # groups, ages
+    trend = [s for s in statements if 'FROM "deadline_reminder"' in s[0]]
+    assert len(groups) == 2 and trend
+    claim_index = "claim_status_asp_centre_id_lawyer_id_status_since_next_due_on_next_warn_on"
+    from models import is_postgres
+    # On a few rows PostgreSQL's planner takes the centre's own index for a manager's scope,
+    # by its statistics; the call centre's reads have no other index to take.
+    for sql, params in groups if who == "admin" or not is_postgres() else ():
+        assert _covered(_plan(sql, params), claim_index[:40]), sql
+    if who == "admin":  # the call centre's trend reads no claim: the reminders' index alone
+        sql, params = trend[0]
+        assert _covered(_plan(sql, params), "found_on_level_claim_id"), sql
