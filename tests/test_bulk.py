@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import Claim, ClaimStatus, OutboundEmail, Role, StatusChange
+from models import Claim, ClaimStatus, OutboundEmail, OutboundMessage, Role, StatusChange
 from workflows import engine
 from workflows.bulk import apply_many
 from workflows.errors import InvalidData
@@ -27,7 +27,7 @@ def test_bulk_entrusting_applies_to_what_it_can_and_says_why_it_skips(desk):
         assert (saved.status, saved.lawyer_id, saved.version) == (ClaimStatus.ASSIGNED, desk.lawyer.id, claim.version + 1)
         last = StatusChange.select().where(StatusChange.claim == claim).order_by(StatusChange.id.desc()).first()
         assert (last.event, last.from_status, last.to_status, last.actor_id) == ("assign", "validated", "assigned", manager.id)
-    emails = list(OutboundEmail.select().where(OutboundEmail.subject.contains("affidate")))
+    emails = list(OutboundEmail.with_message().where(OutboundMessage.subject.contains("affidate")))
     assert {e.recipients for e in emails} == {desk.repairer.email, desk.centre.email, desk.lawyer.email}
     assert all(claim.number in e.body for e in emails for claim in ready)
     assert Claim.get_by_id(not_yet.id).status == ClaimStatus.RECEIVED
@@ -69,8 +69,8 @@ def test_a_long_bulk_list_is_cut_with_a_count_and_a_link(desk, monkeypatch):
     monkeypatch.setattr(bulk, "LISTED", 2)
     claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(4)]
     apply_many("drop", [c.id for c in claims], desk.users[Role.ASP_MANAGER], reason="duplicate")
-    [to_centre] = OutboundEmail.select().where(OutboundEmail.recipients == desk.centre.email,
-                                               OutboundEmail.subject == "4 pratiche chiuse senza seguito")
+    [to_centre] = OutboundEmail.with_message().where(OutboundEmail.recipients == desk.centre.email,
+                                                     OutboundMessage.subject == "4 pratiche chiuse senza seguito")
     assert sum(c.number in to_centre.body for c in claims) == 2
     assert "e altre 2 pratiche: le trovate nella griglia delle pratiche, http://127.0.0.1/admin/claim/" in to_centre.body
 
