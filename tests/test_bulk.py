@@ -54,6 +54,24 @@ def test_a_bulk_entrust_tells_each_party_once_listing_its_claims(desk):
     assert all(f"/admin/claim/details/?id={c.id}" in lawyer_mail.body for c in mine + theirs)
 
 
+def test_parties_told_about_the_same_claims_share_one_text_rendered_once(desk, monkeypatch):
+    from workflows import notify
+    manager, other_shop = desk.users[Role.ASP_MANAGER], desk.f.repairer()
+    mine = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(3)]
+    theirs = [claim_in(desk, ClaimStatus.VALIDATED, repairer=other_shop) for _ in range(2)]
+    before, texts = OutboundEmail.select().count(), OutboundMessage.select().count()
+    rendered = []
+    monkeypatch.setattr(notify, "_render", lambda *a, **kw: rendered.append(kw["count"]) or ("Oggetto", "Testo"))
+    apply_many("assign", [c.id for c in mine + theirs], manager, lawyer=desk.lawyer.id)
+    emails = list(OutboundEmail.select().order_by(OutboundEmail.id)[before:])
+    by_text = {}
+    for e in emails:
+        by_text.setdefault(e.message_id, set()).add(e.recipients)
+    assert sorted(by_text.values(), key=len) == [{desk.repairer.email}, {other_shop.email},
+                                                 {desk.centre.email, desk.lawyer.email}]
+    assert sorted(rendered) == [2, 3, 5] and OutboundMessage.select().count() - texts == 3
+
+
 def test_a_bulk_action_on_one_claim_names_it_in_the_subject(desk):
     claim = claim_in(desk, ClaimStatus.VALIDATED)
     before = OutboundEmail.select().count()
