@@ -95,6 +95,6 @@ def claim(repairer: Repairer, centre: AspCentre, actor: User | None = None, **kw
 
 
 def outbox_email(subject: str = "Prova", body: str = "Testo", **kw) -> OutboundEmail:
-    """An outbox row as a workflow leaves it, its message stored apart; `kw` sets the row's columns."""
-    message = OutboundMessage.create(subject=subject, body=body)
+    """An outbox row, its text a message of its own unless `message` is given; `kw` sets the row's columns."""
+    message = kw.pop("message", None) or OutboundMessage.create(subject=subject, body=body)
     return OutboundEmail.create(**{"recipients": "a@example.it", "message": message, **kw})
