@@ -32,14 +32,19 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         class Meta:
             table_name = "outbound_message"
 
-    migrator.add_fields('outbound_email', message=pw.ForeignKeyField(
-        column_name='message_id', field='id', model=OutboundMessage, null=True, index=True, on_delete='CASCADE'))
+    def message_key(null: bool) -> pw.ForeignKeyField:
+        return pw.ForeignKeyField(column_name='message_id', field='id', model=OutboundMessage, null=null, index=True,
+                                  on_delete='CASCADE')
+
+    migrator.add_fields('outbound_email', message=message_key(null=True))
     migrator.sql('INSERT INTO "outbound_message" ("id", "created_at", "subject", "body") '
                  'SELECT "id", "created_at", "subject", "body" FROM "outbound_email"')
     migrator.sql('UPDATE "outbound_email" SET "message_id" = "id"')
     migrator.run(_restart_message_ids, database)
     if isinstance(database, pw.PostgresqlDatabase):
         migrator.add_not_null('outbound_email', 'message')
+    else:  # not in the table (see above), but the schema the later migrations start from is the model's
+        migrator.orm['outbound_email']._meta.add_field('message', message_key(null=False))
     migrator.remove_fields('outbound_email', 'subject', 'body')
 
 

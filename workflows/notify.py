@@ -161,7 +161,11 @@ def without_secrets(body: str) -> str:
 def forget_secret(email: OutboundEmail) -> int:
     """Once `email` is sent: its message's secret removed, unless another recipient of
     the same text still waits for it. Call in the transaction that marks it sent.
-    Returns 1 if the text was rewritten."""
+    Returns 1 if the text was rewritten.
+
+    `write` never shares a text with a secret, so this normally rewrites it at once. For a
+    shared one, two recipients marked sent at the same moment in two transactions may each
+    see the other still waiting: the secret then stays, never goes while one still needs it."""
     if not SECRET.search(email.body):
         return 0
     waiting = OutboundEmail.select(OutboundEmail.id).where(
