@@ -14,9 +14,14 @@ import peewee as pw
 from peewee_migrate import Migrator
 
 
-def _restart_message_ids(database: pw.Database) -> None:
+def _postgres(database) -> bool:
+    """The database behind the router's proxy is PostgreSQL."""
+    return isinstance(database.obj if isinstance(database, pw.DatabaseProxy) else database, pw.PostgresqlDatabase)
+
+
+def _restart_message_ids(database) -> None:
     """PostgreSQL: the next message id after the ones copied (SQLite takes the largest + 1)."""
-    if isinstance(database, pw.PostgresqlDatabase):
+    if _postgres(database):
         database.execute_sql("SELECT setval(pg_get_serial_sequence('outbound_message', 'id'), "
                              'COALESCE(MAX("id"), 1), MAX("id") IS NOT NULL) FROM "outbound_message"')
 
@@ -41,10 +46,11 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
                  'SELECT "id", "created_at", "subject", "body" FROM "outbound_email"')
     migrator.sql('UPDATE "outbound_email" SET "message_id" = "id"')
     migrator.run(_restart_message_ids, database)
-    if isinstance(database, pw.PostgresqlDatabase):
-        migrator.add_not_null('outbound_email', 'message')
-    else:  # not in the table (see above), but the schema the later migrations start from is the model's
-        migrator.orm['outbound_email']._meta.add_field('message', message_key(null=False))
+    # NOT NULL by hand: peewee-migrate's add_not_null would change the field the pending
+    # ADD COLUMN is made from. The schema the later migrations start from is the model's.
+    if _postgres(database):
+        migrator.sql('ALTER TABLE "outbound_email" ALTER COLUMN "message_id" SET NOT NULL')
+    migrator.orm['outbound_email']._meta.add_field('message', message_key(null=False))
     migrator.remove_fields('outbound_email', 'subject', 'body')
 
 
@@ -54,8 +60,9 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.sql('UPDATE "outbound_email" SET '
                  '"subject" = (SELECT m."subject" FROM "outbound_message" AS m WHERE m."id" = "outbound_email"."message_id"), '
                  '"body" = (SELECT m."body" FROM "outbound_message" AS m WHERE m."id" = "outbound_email"."message_id")')
-    if isinstance(database, pw.PostgresqlDatabase):  # as 001 made them (SQLite: see the module's docstring)
-        migrator.add_not_null('outbound_email', 'subject', 'body')
+    if _postgres(database):  # as 001 made them (SQLite: see the module's docstring)
+        migrator.sql('ALTER TABLE "outbound_email" ALTER COLUMN "subject" SET NOT NULL, '
+                     'ALTER COLUMN "body" SET NOT NULL')
     migrator.drop_index('outbound_email', 'message')
     migrator.remove_fields('outbound_email', 'message')
     migrator.remove_model('outbound_message')
