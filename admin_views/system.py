@@ -19,6 +19,7 @@ from models import (
     IntakeEvent,
     InvalidValue,
     OutboundEmail,
+    OutboundMessage,
     QueueLimit,
     Role,
     StatusChange,
@@ -119,6 +120,10 @@ class OutboundEmailView(ReadOnlyView):
     list_select_related = (OutboundEmail.claim,)
     column_list = ("created_at", "claim", "recipients", "subject", "status", "attempts", "last_error",
                    "next_attempt_at", "sent_at")
+    # The subject and the text are the message's, read with the row (access.visible_emails joins it).
+    column_details_list = ("created_at", "claim", "recipients", "subject", "body", "status", "attempts",
+                           "last_error", "sent_at", "next_attempt_at", "locked_by", "locked_until", "sending_at",
+                           "smtp_reply", "possible_duplicate")
     column_labels = {"created_at": _l("Creata il"), "claim": _l("Pratica"), "recipients": _l("Destinatari"),
                      "subject": _l("Oggetto"), "status": _l("Stato"), "attempts": _l("Tentativi"),
                      "last_error": _l("Ultimo errore"), "sent_at": _l("Inviata il"), "body": _l("Testo"),
@@ -127,7 +132,7 @@ class OutboundEmailView(ReadOnlyView):
                      "smtp_reply": _l("Risposta del server SMTP"), "possible_duplicate": _l("Possibile duplicato")}
     column_sortable_list = ("created_at", "status", "sent_at")
     column_default_sort = ("created_at", True)
-    column_searchable_list = ("recipients", "subject")
+    column_searchable_list = ("recipients", OutboundMessage.subject)
     column_filters = ("status", "possible_duplicate")
     column_formatters = {"created_at": column(when), "sent_at": column(when), "next_attempt_at": column(when),
                          "sending_at": column(when), "locked_until": column(when), "status": email_status,

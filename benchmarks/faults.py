@@ -190,8 +190,8 @@ def send(args, setup: Setup) -> list[str]:
     with setup.app.app_context():
         db.connect(reuse_if_open=True)
         with db.atomic():
-            notify.write([(None, f"destinatario{n}@example.it", f"[Gessin] Prova guasti {n}", "Testo.\n")
-                                for n in range(args.messages)])
+            notify.write([(None, [f"destinatario{n}@example.it"], f"[Gessin] Prova guasti {n}", "Testo.\n")
+                          for n in range(args.messages)])
         notify.flush()  # after the commit, as a bulk action: tasks.mail.dispatch, in tasks of 50
     consumer = setup.consumer(args, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port))
     print(f"\nsend: {args.messages} messages, consumer killed {args.kills} times mid-DATA, "

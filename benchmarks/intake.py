@@ -660,6 +660,9 @@ def verify(app, result: Pass, hashed: int = 5) -> str:
         emails = OutboundEmail.select().where(OutboundEmail.claim.in_(ids)).count()
         if emails != EMAILS_PER_CLAIM * len(ids):
             raise RuntimeError(f"{result.label}: {emails} outbox e-mails, expected {EMAILS_PER_CLAIM * len(ids)}")
+        texts = OutboundEmail.select(OutboundEmail.message).where(OutboundEmail.claim.in_(ids)).distinct().count()
+        if texts != emails:  # the repairer's and the centre's e-mails say different things
+            raise RuntimeError(f"{result.label}: {texts} stored texts for {emails} outbox e-mails")
         events = list(IntakeEvent.select(IntakeEvent.http_status, IntakeEvent.duration_ms)
                       .where(IntakeEvent.wincar_ref.in_(refs)))
         if sorted(e.http_status for e in events) != [201] * len(refs):

@@ -46,7 +46,7 @@ for name in ("REDIS_URL", "HUEY_IMMEDIATE"):
     os.environ.pop(name, None)
 
 from common import QueryCounter, backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
-from models import DeadlineReminder, Lawyer, OutboundEmail, ReminderDigest, Role, db, is_postgres  # noqa: E402
+from models import DeadlineReminder, Lawyer, OutboundEmail, OutboundMessage, ReminderDigest, Role, db, is_postgres  # noqa: E402
 from tests import factories  # noqa: E402
 from workflows import clock, reminders  # noqa: E402
 
@@ -186,6 +186,8 @@ def check(result: dict, due: int) -> None:
         raise RuntimeError("a recipient without its digest")
     if OutboundEmail.select().count() != result["sent"] + 1:  # the call centre's digest goes to its two users
         raise RuntimeError(f"{OutboundEmail.select().count()} e-mails for {result['sent']} digests")
+    if OutboundMessage.select().count() != result["sent"]:  # its text stored once for both
+        raise RuntimeError(f"{OutboundMessage.select().count()} stored texts for {result['sent']} digests")
     again = reminders.sweep(clock.today())
     if again.claims or again.reminders:
         raise RuntimeError("a second sweep found claims again")

@@ -29,6 +29,7 @@ from models import (
     Lawyer,
     LawyerCentre,
     OutboundEmail,
+    OutboundMessage,
     Payment,
     Repairer,
     User,
@@ -120,6 +121,8 @@ def _no_emails():
     try:
         yield
         OutboundEmail.delete().where(OutboundEmail.claim.is_null(False)).execute()  # no claim existed before
+        OutboundMessage.delete().where(~pw.fn.EXISTS(
+            OutboundEmail.select(OutboundEmail.id).where(OutboundEmail.message == OutboundMessage.id))).execute()
     finally:
         notify.discard()
 

@@ -15,7 +15,7 @@ from .claims import (
 from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
-from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, QueueLimit
+from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, OutboundMessage, QueueLimit
 from .reminders import DeadlineReminder, ReminderDigest, ReminderDue
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
@@ -37,6 +37,7 @@ ALL_MODELS = [
     StatusChange,
     Payment,
     PrescriptionInterruption,
+    OutboundMessage,
     OutboundEmail,
     OutboundAttachment,
     QueueLimit,

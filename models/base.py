@@ -51,7 +51,8 @@ class BaseModel(pw.Model):
 
 
 def insert_rows(model, fields, rows, chunk: int = 500) -> list[int]:
-    """Multi-row INSERT ... RETURNING id, in chunks; returns the new ids.
+    """Multi-row INSERT ... RETURNING id, in chunks; returns the new ids, in the order of `rows`
+    (each row of a statement gets a larger id than the one before, whatever order RETURNING lists them in).
 
     Written as one placeholder string per chunk because, for thousands of rows,
     peewee's value-by-value SQL building costs more than the database itself.
@@ -65,7 +66,7 @@ def insert_rows(model, fields, rows, chunk: int = 500) -> list[int]:
         sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {", ".join([row_sql] * len(part))} '
                f'RETURNING "id"')
         params = [f.db_value(v) for row in part for f, v in zip(fields, row)]
-        ids += [row[0] for row in db.execute_sql(sql, params).fetchall()]
+        ids += sorted(row[0] for row in db.execute_sql(sql, params).fetchall())
     return ids
 
 

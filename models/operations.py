@@ -11,7 +11,18 @@ from .users import User
 from .validators import InvalidValue
 
 
+class OutboundMessage(BaseModel):
+    """What an outbox e-mail says, stored once however many recipients it goes to (a
+    bulk action tells its three parties the same list of claims in one row of text)."""
+
+    subject = pw.CharField(max_length=300, verbose_name=_l("Oggetto"))
+    body = pw.TextField(verbose_name=_l("Testo"))
+
+
 class OutboundEmail(BaseModel):
+    """One recipient of an outbox message, and the state of its delivery: each recipient
+    is taken, sent, retried and flagged on its own."""
+
     STATUSES = (
         ("pending", _l("In attesa")),
         ("sending", _l("In invio")),
@@ -21,8 +32,7 @@ class OutboundEmail(BaseModel):
 
     claim = pw.ForeignKeyField(Claim, null=True, backref="emails", on_delete="SET NULL", verbose_name=_l("Pratica"))
     recipients = pw.TextField(verbose_name=_l("Destinatari"))
-    subject = pw.CharField(max_length=300, verbose_name=_l("Oggetto"))
-    body = pw.TextField(verbose_name=_l("Testo"))
+    message = pw.ForeignKeyField(OutboundMessage, backref="emails", on_delete="CASCADE", verbose_name=_l("Messaggio"))
     status = pw.CharField(max_length=10, choices=STATUSES, default="pending", index=True, verbose_name=_l("Stato"))
     attempts = pw.IntegerField(default=0, verbose_name=_l("Tentativi"))
     last_error = pw.TextField(null=True, verbose_name=_l("Ultimo errore"))
@@ -39,6 +49,21 @@ class OutboundEmail(BaseModel):
     smtp_reply = pw.TextField(null=True, verbose_name=_l("Risposta del server SMTP"))
     possible_duplicate = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")],
                                          verbose_name=_l("Possibile duplicato"))
+
+    @classmethod
+    def with_message(cls) -> pw.ModelSelect:
+        """The rows with their message's subject and body, read in the same query."""
+        return cls.select(cls, OutboundMessage).join(OutboundMessage)
+
+    # Read-only: the text belongs to the message, shared with the other recipients. Rows
+    # read through `with_message()` carry it; any other row reads it with one query.
+    @property
+    def subject(self) -> str:
+        return self.message.subject
+
+    @property
+    def body(self) -> str:
+        return self.message.body
 
 
 class OutboundAttachment(BaseModel):

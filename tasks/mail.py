@@ -39,7 +39,7 @@ from flask_babel import force_locale
 from huey import crontab
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from models import ClaimStatus, OutboundAttachment, OutboundEmail, utcnow
+from models import ClaimStatus, OutboundAttachment, OutboundEmail, db, utcnow
 from workflows import dates, notify
 from workflows.attachments import storage_path
 
@@ -245,7 +245,7 @@ def _take(email_id: int, owner: str) -> OutboundEmail | None:
                     OutboundEmail.next_attempt_at.is_null() | (OutboundEmail.next_attempt_at <= now + DUE_GRACE),
                     _lock_free(now))
              .execute())
-    email = OutboundEmail.get_or_none(OutboundEmail.id == email_id) if taken else None
+    email = OutboundEmail.with_message().where(OutboundEmail.id == email_id).first() if taken else None
     if email is not None and email.status == "sending" and not email.possible_duplicate:
         OutboundEmail.update(possible_duplicate=True).where(OutboundEmail.id == email_id).execute()
         email.possible_duplicate = True
@@ -324,11 +324,14 @@ def _describe(config, exc: Exception) -> str:
 
 
 def _sent(email: OutboundEmail, reply) -> None:
-    """Whoever holds the row now: the server accepted the message, so it is sent."""
-    OutboundEmail.update(status="sent", sent_at=utcnow(), attempts=email.attempts + 1, last_error=None,
-                         next_attempt_at=None, locked_by=None, locked_until=None, smtp_reply=smtp.reply_text(reply),
-                         body=notify.without_secrets(email.body)) \
-        .where(OutboundEmail.id == email.id).execute()
+    """Whoever holds the row now: the server accepted the message, so it is sent (and its
+    text loses its secret, in the same transaction)."""
+    with db.atomic():
+        OutboundEmail.update(status="sent", sent_at=utcnow(), attempts=email.attempts + 1, last_error=None,
+                             next_attempt_at=None, locked_by=None, locked_until=None,
+                             smtp_reply=smtp.reply_text(reply)) \
+            .where(OutboundEmail.id == email.id).execute()
+        notify.forget_secret(email)
     email.status = "sent"
     log.info("e-mail %s sent (claim %s)", email.id, email.claim_id)
 

@@ -7,7 +7,18 @@ import random
 
 from stdnum import luhn
 
-from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, Repairer, Role, User
+from models import (
+    AspCentre,
+    Claim,
+    InsuranceCompany,
+    Lawyer,
+    LawyerCentre,
+    OutboundEmail,
+    OutboundMessage,
+    Repairer,
+    Role,
+    User,
+)
 from workflows.claims import open_claim
 from workflows.parties import ensure_own_desk
 
@@ -81,3 +92,9 @@ def claim(repairer: Repairer, centre: AspCentre, actor: User | None = None, **kw
                 vehicle_a_plate=plate(), vehicle_b_plate=plate())
     data.update(kw)
     return open_claim(Claim(**data), actor, source=kw.get("source", "web"))
+
+
+def outbox_email(subject: str = "Prova", body: str = "Testo", **kw) -> OutboundEmail:
+    """An outbox row, its text a message of its own unless `message` is given; `kw` sets the row's columns."""
+    message = kw.pop("message", None) or OutboundMessage.create(subject=subject, body=body)
+    return OutboundEmail.create(**{"recipients": "a@example.it", "message": message, **kw})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import Claim, ClaimStatus, OutboundEmail, Role, StatusChange
+from models import Claim, ClaimStatus, OutboundEmail, OutboundMessage, Role, StatusChange
 from workflows import engine
 from workflows.bulk import apply_many
 from workflows.errors import InvalidData
@@ -27,7 +27,7 @@ def test_bulk_entrusting_applies_to_what_it_can_and_says_why_it_skips(desk):
         assert (saved.status, saved.lawyer_id, saved.version) == (ClaimStatus.ASSIGNED, desk.lawyer.id, claim.version + 1)
         last = StatusChange.select().where(StatusChange.claim == claim).order_by(StatusChange.id.desc()).first()
         assert (last.event, last.from_status, last.to_status, last.actor_id) == ("assign", "validated", "assigned", manager.id)
-    emails = list(OutboundEmail.select().where(OutboundEmail.subject.contains("affidate")))
+    emails = list(OutboundEmail.with_message().where(OutboundMessage.subject.contains("affidate")))
     assert {e.recipients for e in emails} == {desk.repairer.email, desk.centre.email, desk.lawyer.email}
     assert all(claim.number in e.body for e in emails for claim in ready)
     assert Claim.get_by_id(not_yet.id).status == ClaimStatus.RECEIVED
@@ -54,6 +54,24 @@ def test_a_bulk_entrust_tells_each_party_once_listing_its_claims(desk):
     assert all(f"/admin/claim/details/?id={c.id}" in lawyer_mail.body for c in mine + theirs)
 
 
+def test_parties_told_about_the_same_claims_share_one_text_rendered_once(desk, monkeypatch):
+    from workflows import notify
+    manager, other_shop = desk.users[Role.ASP_MANAGER], desk.f.repairer()
+    mine = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(3)]
+    theirs = [claim_in(desk, ClaimStatus.VALIDATED, repairer=other_shop) for _ in range(2)]
+    before, texts = OutboundEmail.select().count(), OutboundMessage.select().count()
+    rendered = []
+    monkeypatch.setattr(notify, "_render", lambda *a, **kw: rendered.append(kw["count"]) or ("Oggetto", "Testo"))
+    apply_many("assign", [c.id for c in mine + theirs], manager, lawyer=desk.lawyer.id)
+    emails = list(OutboundEmail.select().order_by(OutboundEmail.id)[before:])
+    by_text = {}
+    for e in emails:
+        by_text.setdefault(e.message_id, set()).add(e.recipients)
+    assert sorted(by_text.values(), key=len) == [{desk.repairer.email}, {other_shop.email},
+                                                 {desk.centre.email, desk.lawyer.email}]
+    assert sorted(rendered) == [2, 3, 5] and OutboundMessage.select().count() - texts == 3
+
+
 def test_a_bulk_action_on_one_claim_names_it_in_the_subject(desk):
     claim = claim_in(desk, ClaimStatus.VALIDATED)
     before = OutboundEmail.select().count()
@@ -69,8 +87,8 @@ def test_a_long_bulk_list_is_cut_with_a_count_and_a_link(desk, monkeypatch):
     monkeypatch.setattr(bulk, "LISTED", 2)
     claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(4)]
     apply_many("drop", [c.id for c in claims], desk.users[Role.ASP_MANAGER], reason="duplicate")
-    [to_centre] = OutboundEmail.select().where(OutboundEmail.recipients == desk.centre.email,
-                                               OutboundEmail.subject == "4 pratiche chiuse senza seguito")
+    [to_centre] = OutboundEmail.with_message().where(OutboundEmail.recipients == desk.centre.email,
+                                                     OutboundMessage.subject == "4 pratiche chiuse senza seguito")
     assert sum(c.number in to_centre.body for c in claims) == 2
     assert "e altre 2 pratiche: le trovate nella griglia delle pratiche, http://127.0.0.1/admin/claim/" in to_centre.body
 

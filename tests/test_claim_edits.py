@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from models import Claim, ClaimStatus, OutboundEmail, Role, StatusChange
+from models import Claim, ClaimStatus, OutboundEmail, OutboundMessage, Role, StatusChange
 from workflows import claim_edits, engine
 from workflows.errors import InvalidData, NotAllowed
 
@@ -130,9 +130,9 @@ def test_the_call_centre_transfers_a_claim_to_another_repairer_and_both_are_told
         (two.repairer_b.id, two.centre_a.id, two.both.id, ClaimStatus.RECEIVED)
     last = StatusChange.select().where(StatusChange.claim == saved).order_by(StatusChange.id.desc()).first()
     assert last.event == "transfer" and "Carrozzeria sbagliata" in last.note and "Carrozzeria Beta" in last.note
-    told = {e.recipients for e in OutboundEmail.select().where(OutboundEmail.subject.contains("pratica trasferita"))}
+    told = {e.recipients for e in OutboundEmail.with_message().where(OutboundMessage.subject.contains("pratica trasferita"))}
     assert told == {two.repairer_b.email, two.centre_a.email, two.both.email}  # the parties it has now
-    away = list(OutboundEmail.select().where(OutboundEmail.subject.endswith("trasferita")))
+    away = list(OutboundEmail.with_message().where(OutboundMessage.subject.endswith("trasferita")))
     assert [e.recipients for e in away] == [old_mail]  # the party it left, told apart
     assert "Carrozzeria sbagliata" in away[0].body and "Carrozzeria Beta" not in away[0].body
     assert "/admin/claim/details/" not in away[0].body
@@ -149,8 +149,8 @@ def test_a_lawyer_of_the_old_centre_only_loses_the_claim_which_returns_to_valida
     claim = Claim.get_by_id(two.claim.id)
     saved = engine.apply("transfer", claim, two.admin, asp_centre=two.centre_b.id, note="Centro competente")
     assert (saved.asp_centre_id, saved.lawyer_id, saved.status) == (two.centre_b.id, None, ClaimStatus.VALIDATED)
-    told = {e.recipients for e in OutboundEmail.select().where(OutboundEmail.subject.contains("pratica trasferita"))}
-    away = {e.recipients for e in OutboundEmail.select().where(OutboundEmail.subject.endswith("trasferita"))}
+    told = {e.recipients for e in OutboundEmail.with_message().where(OutboundMessage.subject.contains("pratica trasferita"))}
+    away = {e.recipients for e in OutboundEmail.with_message().where(OutboundMessage.subject.endswith("trasferita"))}
     assert (two.centre_b.email in told, away) == (True, {two.only_a.email, two.centre_a.email})
     assert engine.can("assign", saved, two.f.user(Role.ASP_MANAGER, asp_centre=two.centre_b))
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from models import Attachment, Claim, ClaimStatus, OutboundEmail, PrescriptionInterruption, Role, StatusChange
+from models import Attachment, Claim, ClaimStatus, OutboundEmail, OutboundMessage, PrescriptionInterruption, Role, StatusChange
 from tasks import mail
 from workflows import clock
 
@@ -37,7 +37,7 @@ def send(client, claim, **form):
 
 
 def queued(claim):
-    return list(OutboundEmail.select().where(OutboundEmail.claim == claim, OutboundEmail.subject.startswith(
+    return list(OutboundEmail.with_message().where(OutboundEmail.claim == claim, OutboundMessage.subject.startswith(
         "Richiesta di risarcimento")).order_by(OutboundEmail.id))
 
 

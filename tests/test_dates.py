@@ -237,8 +237,8 @@ def test_the_claims_csv_carries_the_claimed_amount_the_last_offer_and_what_was_r
 def test_every_grid_exports_flags_choices_and_moments_as_italian_excel_reads_them(client, f):
     f.repairer(name="Carrozzeria Attiva", active=True)
     f.repairer(name="Carrozzeria Chiusa", active=False)
-    OutboundEmail.create(recipients="a@example.it", subject="Prova", body="Testo", status="pending",
-                         created_at=dt.datetime(2026, 3, 29, 1, 30))
+    f.outbox_email(recipients="a@example.it", subject="Prova", body="Testo", status="pending",
+                   created_at=dt.datetime(2026, 3, 29, 1, 30))
     login(client, f.user(Role.ADMIN))
     rows = export(client, "/admin/repairer/export/csv/")
     active = {row[rows[0].index("Ragione sociale")]: row[rows[0].index("Attivo")] for row in rows[1:]}
@@ -270,8 +270,8 @@ def test_an_exported_choice_is_its_italian_label(app):
 
 
 def test_a_details_page_without_formatters_shows_dates_in_rome_time(client, f):
-    email = OutboundEmail.create(recipients="a@example.it", subject="Prova", body="Testo",
-                                 created_at=dt.datetime(2026, 10, 25, 1, 30), sent_at=dt.datetime(2026, 3, 29, 1, 30))
+    email = f.outbox_email(recipients="a@example.it", subject="Prova", body="Testo",
+                           created_at=dt.datetime(2026, 10, 25, 1, 30), sent_at=dt.datetime(2026, 3, 29, 1, 30))
     login(client, f.user(Role.ADMIN))
     page = client.get(f"/admin/outbox/details/?id={email.id}").get_data(as_text=True)
     assert "25/10/2026 02:30" in page and "29/03/2026 03:30" in page

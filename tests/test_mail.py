@@ -33,6 +33,7 @@ from tasks import huey, mail
 from tasks.mailer import OutboxConnection
 from workflows import engine, notify
 
+from . import factories
 from .conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -387,7 +388,7 @@ def lost_row(**values) -> OutboundEmail:
     data = {"claim": None, "recipients": "perso@example.it", "subject": "[Gessin] Messaggio rimasto indietro",
             "body": "Testo di prova.\n", "status": "failed", "attempts": 3,
             "last_error": "Invio non riuscito: prova", "next_attempt_at": utcnow() - dt.timedelta(minutes=5)}
-    return OutboundEmail.create(**{**data, **values})
+    return factories.outbox_email(**{**data, **values})
 
 
 def test_the_sweep_requeues_a_due_row_whose_task_was_lost(mail_app, smtp, queue):
@@ -514,7 +515,7 @@ def test_many_emails_of_one_change_are_handed_over_in_batches(mail_app, smtp, qu
     huey.flush()
     before = {m.outbox_id for m in smtp.messages}
     with db.atomic():  # one change that writes 60 e-mails (a reminders' digest day, say)
-        notify.write([(claim.id, f"destinatario{n}@example.it", "Oggetto", "Testo") for n in range(60)])
+        notify.write([(claim.id, [f"destinatario{n}@example.it" for n in range(60)], "Oggetto", "Testo")])
     notify.flush()
     assert huey.pending_count() == 2  # 60 e-mails in tasks of 50
     run_queued()

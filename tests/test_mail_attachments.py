@@ -51,7 +51,7 @@ def _with_files(parties, worker_app, *files):
     stored = [store_attachment(claim, kind, name, data, storage_dir=worker_app.config["STORAGE_DIR"])
               for kind, name, data in files]
     with db.atomic():
-        [email_id] = notify.write([(claim.id, "sinistri@compagnia.it", f"Pratica {claim.number}: documentazione",
+        [email_id] = notify.write([(claim.id, ["sinistri@compagnia.it"], f"Pratica {claim.number}: documentazione",
                                     "In allegato la documentazione della pratica.")])
         notify.attach([email_id], [(a.original_name, a.content_type, a.stored_name, a.size, a.sha256)
                                    for a in stored])
@@ -121,7 +121,7 @@ def test_the_outbox_shows_a_body_with_its_paragraphs_and_escaped(client, f):
 
     from .conftest import login
     body = "Gentile utente,\n\nla pratica <b>2026/000001</b> è stata validata.\n\n- riga uno\n- riga due"
-    row = OutboundEmail.create(recipients="a@example.it", subject="Prova", body=body)
+    row = f.outbox_email(recipients="a@example.it", subject="Prova", body=body)
     login(client, f.user(Role.ADMIN))
     page = client.get(f"/admin/outbox/details/?id={row.id}").get_data(as_text=True)
     shown = ('<div class="email-body">Gentile utente,\n\nla pratica &lt;b&gt;2026/000001&lt;/b&gt; è stata validata.'

@@ -12,6 +12,7 @@ from models import (
     Lawyer,
     LawyerCentre,
     OutboundEmail,
+    OutboundMessage,
     Repairer,
     Role,
 )
@@ -92,7 +93,7 @@ def test_a_changed_address_is_audited_with_who_and_the_old_address_is_told(net):
     assert (rows["email"].old_value, rows["email"].new_value, rows["email"].actor_id, rows["email"].party_type,
             rows["email"].party_id) == (old, "nuovo.alfa@example.it", net.manager.id, "asp_centre", net.centre_a.id)
     assert rows["pec"].old_value is None and rows["email"].actor_label == "Resp. Alfa"
-    notices = list(OutboundEmail.select().where(OutboundEmail.subject.contains("Recapito modificato")))
+    notices = list(OutboundEmail.with_message().where(OutboundMessage.subject.contains("Recapito modificato")))
     assert [n.recipients for n in notices] == [old]  # the old address; a PEC that was empty is told nothing
     assert "nuovo.alfa@example.it" in notices[0].body and "Resp. Alfa" in notices[0].body
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from models import OutboundEmail, PrivacyNotice, RegistrationRequest, Repairer, RepairerCentre, Role, User
+from models import OutboundEmail, OutboundMessage, PrivacyNotice, RegistrationRequest, Repairer, RepairerCentre, Role, User
 from workflows import access, claim_edits, links, registration
 
 from .conftest import csrf_token, login
@@ -86,7 +86,7 @@ def test_a_body_shop_registers_is_approved_and_sends_a_claim_with_the_emailed_cr
     password = re.search(r"Password:\s+(\S+)", body).group(1)
     assert user_id == repairer.wincar_user and len(password) == 16
     assert centre.vat_number in body and "RESTART - Tutte" in body
-    stored = OutboundEmail.get(OutboundEmail.subject == credentials_mail.subject)
+    stored = OutboundEmail.with_message().where(OutboundMessage.subject == credentials_mail.subject).get()
     assert stored.status == "sent" and password not in stored.body  # stripped once sent
 
     from .test_intake import payload

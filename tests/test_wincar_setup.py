@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import IntakeEvent, OutboundEmail, Repairer, RepairerCentre, Role
+from models import IntakeEvent, OutboundEmail, OutboundMessage, Repairer, RepairerCentre, Role
 from workflows import credentials
 
 from .conftest import csrf_token, login
@@ -62,8 +62,8 @@ def test_regenerating_shows_the_new_password_once_emails_it_and_the_old_one_stop
     assert page.status_code == 200 and len(new) == 16 and new != PASSWORD
     assert client.get("/api/v1/ping", auth=("MONZA01", PASSWORD)).status_code == 401
     assert client.get("/api/v1/ping", auth=("MONZA01", new)).status_code == 200
-    [mail] = OutboundEmail.select().where(OutboundEmail.recipients == repairer.email,
-                                          OutboundEmail.body.contains(new))
+    [mail] = OutboundEmail.with_message().where(OutboundEmail.recipients == repairer.email,
+                                                OutboundMessage.body.contains(new))
     assert "Credenziali WinCar" in mail.subject
     assert new not in client.get(f"/admin/wincar/{repairer.id}").get_data(as_text=True)  # shown once
 
@@ -74,7 +74,7 @@ def test_the_same_regenerate_form_sent_again_regenerates_nothing(client, shop):
     _centre, repairer, user = shop
     login(client, user)
     form = {"csrf_token": csrf_token(client, "/admin/"), "replaces": replaces(client, repairer)}
-    mails = OutboundEmail.select().where(OutboundEmail.subject.contains("Credenziali WinCar"))
+    mails = OutboundEmail.with_message().where(OutboundMessage.subject.contains("Credenziali WinCar"))
     before = mails.count()
     first = client.post(f"/admin/wincar/{repairer.id}/regenerate", data=form).get_data(as_text=True)
     new = first.split('id="password-value">')[1].split("<")[0]

@@ -140,9 +140,11 @@ def visible_history(user: User) -> pw.ModelSelect:
 
 
 def visible_emails(user: User) -> pw.ModelSelect:
+    """The outbox rows `user` may see, each with its message's subject and body (one query)."""
+    emails = OutboundEmail.with_message()
     if user.role == Role.ADMIN:
-        return OutboundEmail.select()
-    return OutboundEmail.select().join(Claim).where(claim_scope(user))
+        return emails
+    return emails.switch(OutboundEmail).join(Claim).where(claim_scope(user))
 
 
 def visible_attachments(user: User) -> pw.ModelSelect:

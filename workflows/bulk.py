@@ -202,7 +202,8 @@ LISTED = 200  # claims listed in one e-mail; the rest are counted, with a link t
 
 def _queue_emails(event: str, changes, user: User) -> None:
     """One e-mail per party (repairer, centre, lawyer) listing the batch's claims that concern
-    it, instead of one per claim: entrusting 300 claims to one lawyer tells the lawyer once."""
+    it, instead of one per claim: entrusting 300 claims to one lawyer tells the lawyer once.
+    Parties concerned by the same claims share one message, rendered and stored once."""
     t = TRANSITIONS[event]
     lawyers = {lw.id: lw for lw in Lawyer.select().where(Lawyer.id.in_(
         [change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates]))}
@@ -214,13 +215,16 @@ def _queue_emails(event: str, changes, user: User) -> None:
         for address in notify.recipients(claim):
             by_address.setdefault(address.lower(), (address, []))[1].append(claim)
     note = next((change.note for _, change in changes if change.note), None)
-    rows = []
+    by_claims: dict[tuple[int, ...], tuple[list[str], list[Claim]]] = {}  # the same claims: one text for all
     for address, claims in by_address.values():
         claims.sort(key=lambda c: c.number)
+        by_claims.setdefault(tuple(c.id for c in claims), ([], claims))[0].append(address)
+    messages = []
+    for addresses, claims in by_claims.values():
         first = claims[0]
         subject, body = notify.render(
             "bulk_change", event=event, count=len(claims), claims=claims[:LISTED], more=len(claims) - LISTED,
             first=first, lawyer=first.lawyer, actor=str(user), note=note, claim_url=notify.claim_url,
             grid_url=notify.absolute_url("/admin/claim/"))
-        rows.append((first.id if len(claims) == 1 else None, address, subject, body))
-    notify.write(rows)
+        messages.append((first.id if len(claims) == 1 else None, addresses, subject, body))
+    notify.write(messages)

@@ -133,7 +133,7 @@ def _queue(claim, user, address, parts, body, sender, today) -> list[int]:
         ids = []
         for n, part in enumerate(parts, 1):
             numbered = f"{subject} ({n} di {len(parts)})" if len(parts) > 1 else subject
-            [email_id] = notify.write([(claim.id, address, numbered, body)])
+            [email_id] = notify.write([(claim.id, [address], numbered, body)])
             notify.attach([email_id], [f.as_row() for f in part])
             ids.append(email_id)
         created = {e.id: e.created_at for e in notify.outbox_rows(ids)}

@@ -12,7 +12,9 @@ import threading
 from email.utils import parseaddr
 from typing import Callable, Iterable
 
-from models import Claim, OutboundAttachment, OutboundEmail, db, insert_rows, utcnow
+import peewee as pw
+
+from models import Claim, OutboundAttachment, OutboundEmail, OutboundMessage, db, insert_rows, utcnow
 
 _render: Callable[..., tuple[str, str]] | None = None
 _dispatch: Callable[[list[int]], None] | None = None
@@ -59,30 +61,54 @@ def render(template: str, **context) -> tuple[str, str]:
 
 
 def queue(claim: Claim | None, to: Iterable[str], template: str, **context) -> list[int]:
-    """Write one outbox row per address; call inside the transaction of the change."""
+    """Write the message once and one outbox row per address; call inside the transaction of the change."""
     return queue_each(claim, [(to, template, context)])
 
 
 def queue_each(claim: Claim | None, messages: Iterable[tuple[Iterable[str], str, dict]]) -> list[int]:
-    """Several messages about one claim, each (addresses, template, context), in one INSERT."""
-    url, rows = claim_url(claim) if claim else None, []
-    for to, template, context in messages:
-        subject, body = render(template, claim=claim, claim_url=url, **context)
-        rows += [(claim.id if claim else None, address, subject, body) for address in to]
-    return write(rows)
+    """Several messages about one claim, each (addresses, template, context): one INSERT
+    of their texts, one of their recipients."""
+    url, claim_id = (claim_url(claim), claim.id) if claim else (None, None)
+    return write([(claim_id, to, *render(template, claim=claim, claim_url=url, **context))
+                  for to, template, context in messages])
 
 
-def write(rows: list[tuple[int | None, str, str, str]]) -> list[int]:
-    """Outbox rows (claim id, address, subject, body), pending, in one INSERT per 500."""
-    if not rows:
+Outgoing = tuple[int | None, Iterable[str], str, str]  # (claim id, addresses, subject, body)
+
+
+def write(messages: Iterable[Outgoing]) -> list[int]:
+    """Messages (claim id, addresses, subject, body), pending: each text stored once, one
+    outbox row per address, in one INSERT per 500 of each. Returns the rows' ids, message
+    by message and address by address."""
+    messages = [(claim_id, addresses, subject, body) for claim_id, to, subject, body in messages
+                for addresses in _stored_apart(_addresses(to), body) if addresses]
+    if not messages:
         return []
     now = utcnow()
+    message_ids = insert_rows(OutboundMessage, [
+        OutboundMessage.subject, OutboundMessage.body, OutboundMessage.created_at],
+        [(subject, body, now) for _, _, subject, body in messages])
     ids = insert_rows(OutboundEmail, [
-        OutboundEmail.claim, OutboundEmail.recipients, OutboundEmail.subject, OutboundEmail.body,
-        OutboundEmail.status, OutboundEmail.attempts, OutboundEmail.next_attempt_at, OutboundEmail.created_at],
-        [(*row, "pending", 0, now, now) for row in rows])
+        OutboundEmail.claim, OutboundEmail.recipients, OutboundEmail.message, OutboundEmail.status,
+        OutboundEmail.attempts, OutboundEmail.next_attempt_at, OutboundEmail.created_at],
+        [(claim_id, address, message_id, "pending", 0, now, now)
+         for (claim_id, addresses, _, _), message_id in zip(messages, message_ids, strict=True)
+         for address in addresses])
     remember(ids)
     return ids
+
+
+def _addresses(to: Iterable[str]) -> list[str]:
+    if isinstance(to, str):  # one address would be written as one row per character
+        raise TypeError("addresses: a list of addresses, not one string")
+    return list(to)
+
+
+def _stored_apart(addresses: list[str], body: str) -> list[list[str]]:
+    """The recipients that share one stored text: all of them, except for a text carrying
+    a secret (a password), kept once per recipient so that each copy loses its secret as
+    soon as it is sent (`forget_secret`), whatever becomes of the others."""
+    return [[address] for address in addresses] if SECRET.search(body) else [addresses]
 
 
 def outbox_rows(email_ids) -> list[OutboundEmail]:
@@ -130,6 +156,22 @@ SECRET = re.compile(r"\[\[segreto\]\](.*?)\[\[/segreto\]\]", re.S)
 def without_secrets(body: str) -> str:
     """The body as it may be shown or kept once sent: a password between markers is removed."""
     return SECRET.sub("(rimossa dopo l'invio)", body)
+
+
+def forget_secret(email: OutboundEmail) -> int:
+    """Once `email` is sent: its message's secret removed, unless another recipient of
+    the same text still waits for it. Call in the transaction that marks it sent.
+    Returns 1 if the text was rewritten.
+
+    `write` never shares a text with a secret, so this normally rewrites it at once. For a
+    shared one, two recipients marked sent at the same moment in two transactions may each
+    see the other still waiting: the secret then stays, never goes while one still needs it."""
+    if not SECRET.search(email.body):
+        return 0
+    waiting = OutboundEmail.select(OutboundEmail.id).where(
+        OutboundEmail.message == email.message_id, OutboundEmail.id != email.id, OutboundEmail.status != "sent")
+    return (OutboundMessage.update(body=without_secrets(email.body))
+            .where(OutboundMessage.id == email.message_id, ~pw.fn.EXISTS(waiting)).execute())
 
 
 def for_sending(body: str) -> str:

@@ -186,7 +186,7 @@ def digest_for(recipient: str, day: dt.date, cap: int = LINES, directory: Direct
             return DigestOutcome.NO_ADDRESS
         context = _context(recipient, directory.name(recipient), day, counts, lines)
         subject, body = notify.render(TEMPLATE, **context)
-        ids = notify.write([(None, address, subject, body) for address in addresses])
+        ids = notify.write([(None, addresses, subject, body)])
         _finish(digest_id, total, ids[0])
     log.info("reminder digest %s of %s: %d claims (%d overdue) to %d address(es)", recipient, day, total,
              counts[OVERDUE], len(addresses))
