@@ -30,6 +30,7 @@ from .csv_export import ItalianCsvExport, export_cell
 from .fields import GessinModelConverter
 from .filters import ScopedOptionsFilter
 from .form_limits import with_column_limits
+from .list_rows import PageRows
 
 log = logging.getLogger("gessin.admin")
 
@@ -53,6 +54,10 @@ class GessinModelView(ItalianCsvExport, ModelView):
 
     # Related models fetched in the same query as the rows (no N+1).
     list_select_related: tuple = ()
+    # What the list page's cells read: its model fields (None: all) and, of each related model,
+    # the fields named here (None: all). The export, the forms and the details read every field.
+    list_fields: tuple | None = None
+    list_related_fields: tuple[str, ...] | None = None
     # Sortable columns whose empty cells come after the others, in both directions.
     column_sort_nulls_last: tuple[str, ...] = ()
     # Sortable columns shown as time since the date they sort by ("Giorni nello stato"):
@@ -103,12 +108,23 @@ class GessinModelView(ItalianCsvExport, ModelView):
         return current_user.is_authenticated
 
     # ---- what they may see -----------------------------------------------
-    def scoped_query(self, user):
-        """The rows `user` may see; every grid overrides it."""
+    def scoped_query(self, user, *fields):
+        """The rows `user` may see (read with `fields`, or all when none: a grid that sets
+        `list_fields` takes them); every grid overrides it."""
         raise NotImplementedError
 
     def get_query(self):
-        return self.scoped_query(current_user._get_current_object())
+        user = current_user._get_current_object()
+        fields = self.read_fields()
+        return self.scoped_query(user, *fields) if fields else self.scoped_query(user)
+
+    def on_list_page(self) -> bool:
+        return request.endpoint == f"{self.endpoint}.index_view"
+
+    def read_fields(self) -> tuple:
+        """The model fields the rows are read with: on the list page those its cells show
+        (`list_fields`), elsewhere () for all."""
+        return self.list_fields if self.list_fields and self.on_list_page() else ()
 
     def get_one(self, id):
         pk = parse_id(id)
@@ -121,9 +137,11 @@ class GessinModelView(ItalianCsvExport, ModelView):
 
     def _with_related(self, query):
         """Join each foreign key in `list_select_related` so rows carry their parties."""
+        names = self.list_related_fields if self.read_fields() else None
         for fk in self.list_select_related:
             target = fk.rel_model.alias()
-            columns = [getattr(target, f.name) for f in fk.rel_model._meta.sorted_fields]
+            columns = [getattr(target, f.name) for f in fk.rel_model._meta.sorted_fields
+                       if names is None or f.name in names]
             query = (query.select_extend(*columns).switch(self.model)
                      .join(target, pw.JOIN.LEFT_OUTER, on=(fk == target.id), attr=fk.name))
         return query
@@ -239,6 +257,8 @@ class GessinModelView(ItalianCsvExport, ModelView):
                 label: [{**item, "options": filters[item["index"]].current_options()}
                         if isinstance(filters[item["index"]], ScopedOptionsFilter) else item for item in items]
                 for label, items in groups.items()}
+        if "list_row_actions" in kwargs and "return_url" in kwargs:  # a list page: what its rows share
+            kwargs["page_rows"] = PageRows(self, kwargs["return_url"], kwargs["list_row_actions"])
         return super().render(template, **kwargs)
 
     # ---- forms: pickers list only what the user may see --------------------

@@ -71,6 +71,12 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         "reimbursed": _l("Rimborsato"),
         **deadline_columns.LABELS,
     }
+    # What the list page's cells read (admin_views/base.py): each column's field, the claim's id
+    # for its links, what the number's duplicate flag and the deadline columns read; a party's name.
+    list_fields = (Claim.id, Claim.number, Claim.possible_duplicates, Claim.received_at, Claim.repairer,
+                   Claim.asp_centre, Claim.lawyer, Claim.status, *deadline_columns.FIELDS, Claim.vehicle_a_plate,
+                   Claim.insurer, Claim.status_since)
+    list_related_fields = ("id", "name")
     column_sortable_list = ("number", "received_at", "status", "vehicle_a_plate", "status_since",
                             *deadline_columns.SORTABLE, *PARTY_SORTS)
     column_sort_nulls_last = deadline_columns.COLUMNS + ("lawyer", "insurer")
@@ -123,8 +129,8 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         "vehicle_b_insurer": access.visible_insurers,
     }
 
-    def scoped_query(self, user):
-        return access.visible_claims(user)
+    def scoped_query(self, user, *fields):
+        return access.visible_claims(user, *fields)
 
     def get_query(self):
         """The export's rows also carry what each claim was offered and paid."""
@@ -217,6 +223,7 @@ class QueueView(ClaimView):
             self.column_list = ClaimView.column_list[:at] + self.extra_columns + ClaimView.column_list[at:]
             self.column_labels = {**ClaimView.column_labels, **{c: queue_columns.LABELS[c] for c in self.extra_columns}}
             self.column_formatters = {**ClaimView.column_formatters, **queue_columns.FORMATTERS}
+            self.list_fields = queue_columns.list_fields(ClaimView.list_fields, self.extra_columns)
         super().__init__(*args, **kwargs)
 
     def get_query(self):
@@ -229,8 +236,8 @@ class QueueView(ClaimView):
             queue_columns.read_document_kinds(rows)  # one query for the page, not one per row
         return count, rows
 
-    def scoped_query(self, user):
-        return access.visible_claims(user).where(self.queue.clause(deadline_columns.today()))
+    def scoped_query(self, user, *fields):
+        return access.visible_claims(user, *fields).where(self.queue.clause(deadline_columns.today()))
 
     def is_action_allowed(self, name):
         """Only the bulk actions a claim of this queue can take (a queue of a deadline level holds any open state)."""

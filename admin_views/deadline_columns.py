@@ -86,6 +86,7 @@ LABELS = {
     "level": _l("Livello"),
 }
 COLUMNS = ("next_due_on", "days_left", "level")
+FIELDS = (Claim.next_due_on, Claim.next_due_kind, Claim.next_warn_on)  # what the columns' cells read
 # Each sorts by the date (the level follows it: overdue, then due soon, then in time);
 # claims without a deadline come last in both directions.
 SORTABLE = tuple((name, Claim.next_due_on) for name in COLUMNS)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from models import Attachment
+from models import Attachment, Claim
 from workflows import checklist, money
 
 from .formatters import column, euro, when
@@ -25,6 +25,22 @@ LABELS = {
     "outstanding": _l("Da recuperare"),
 }
 WITH_TOTALS = {"reimbursed", "outstanding"}  # read with the rows (money.with_totals), not row by row
+# The claim's fields each column's cells read (None: the whole claim, which the checklist looks through).
+FIELDS = {
+    "completeness": None,
+    "claim_filed_on": (Claim.claim_filed_on,),
+    "claimed_amount": (Claim.claimed_amount,),
+    "reimbursed": (),
+    "outstanding": (Claim.claimed_amount,),
+}
+
+
+def list_fields(grid_fields: tuple, extra_columns: tuple) -> tuple | None:
+    """The fields a queue's list page reads: the grid's and its own columns' (None: all)."""
+    extra = [FIELDS[name] for name in extra_columns]
+    if any(fields is None for fields in extra):
+        return None
+    return tuple(dict.fromkeys(grid_fields + tuple(f for fields in extra for f in fields)))
 
 
 def number_cell(view, m) -> Markup:
