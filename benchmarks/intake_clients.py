@@ -119,6 +119,15 @@ def run_pass(label: str, server: Server, batches: list[list[Post]]) -> Pass:
                 sum(c.opened for c in clients))
 
 
+def combined(label: str, passes: list[Pass]) -> Pass:
+    """The rounds of one kind of pass as one: their posts together, their times and CPU added."""
+    wall = sum(p.wall for p in passes)
+    return Pass(label, max(p.clients for p in passes), [r for p in passes for r in p.results], wall,
+                sum(p.client_cpu for p in passes), sum(p.workers_cpu for p in passes),
+                sum(p.postgres_cpu for p in passes), sum(p.machine_busy * p.wall for p in passes) / wall,
+                sum(p.connections for p in passes))
+
+
 def require_created(result: Pass) -> None:
     """Every post answered 201 with its claim number and five documents added; else fail loudly."""
     bad = [r for r in result.results if r.status != 201 or r.answer.get("attachments_added") != len(DOCUMENTS)]
@@ -130,7 +139,6 @@ def require_created(result: Pass) -> None:
     numbers = [r.answer["number"] for r in result.results]
     if len(set(numbers)) != len(numbers):
         raise RuntimeError(f"{result.label}: the same claim number given twice")
-
 
 
 def print_pass(result: Pass, cores: int) -> None:

@@ -18,6 +18,7 @@ import redis
 from app import create_app
 from common import shown
 from intake_clients import Pass
+from intake_floor_app import DEFAULT_QUEUE as FLOOR_QUEUE
 from intake_payloads import DOCUMENTS, INSURERS
 from models import Attachment, Claim, IntakeEvent, OutboundEmail, db, is_postgres
 from models.migrate import upgrade
@@ -152,6 +153,16 @@ def verify_queue(redis_client: redis.Redis, claims: int, queued_before: int) -> 
           f"{redis_client.connection_pool.connection_kwargs.get('db')} for the {claims} claims of all passes "
           f"({EMAILS_PER_CLAIM} each, none run)")
     return queued
+
+
+def verify_floor_queue(redis_client: redis.Redis, claims: int) -> None:
+    """The floor's e-mail ids in its Redis list, two per claim of its passes; then emptied."""
+    queued = redis_client.llen(FLOOR_QUEUE)
+    redis_client.delete(FLOOR_QUEUE)
+    if queued != EMAILS_PER_CLAIM * claims:
+        raise RuntimeError(f"{queued} e-mail ids in the floor's Redis list for {claims} claims, "
+                           f"expected {EMAILS_PER_CLAIM * claims}")
+    print(f"  floor: {queued} e-mail ids in its Redis list for the {claims} claims of its passes")
 
 
 def remove_files(app, result: Pass) -> None:

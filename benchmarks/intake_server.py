@@ -31,20 +31,27 @@ def gunicorn_bin() -> str:
     return str(local) if local.exists() else (shutil.which("gunicorn") or str(ROOT / ".venv" / "bin" / "gunicorn"))
 
 
-class Server:
-    """gunicorn serving the app on a free port of 127.0.0.1; its output goes to a log file."""
+APP = ("app", "app:create_app()", "/api/v1/openapi.json")  # (name, gunicorn's target, a GET it answers 200)
+FLOOR = ("floor", "benchmarks.intake_floor_app:app", "/ping")
 
-    def __init__(self, workers: int, env: dict, work_dir: Path):
+
+class Server:
+    """gunicorn serving `served` (APP or FLOOR) on a free port of 127.0.0.1; its output goes
+    to a log file."""
+
+    def __init__(self, workers: int, env: dict, work_dir: Path, served: tuple[str, str, str] = APP):
         self.workers, self.env = workers, env
+        self.name, self.target, self.probe = served
         self.port = free_port()
-        self.log_path = work_dir / f"gunicorn-{workers}w-{'tuned' if 'GLIBC_TUNABLES' in env else 'default'}.log"
+        malloc = "tuned" if "GLIBC_TUNABLES" in env else "default"
+        self.log_path = work_dir / f"gunicorn-{self.name}-{workers}w-{malloc}.log"
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self):
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [gunicorn_bin(), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                 "--no-control-socket", "app:create_app()"],
+                 "--no-control-socket", self.target],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self.wait_ready()
@@ -71,7 +78,7 @@ class Server:
             if len(self.worker_pids()) >= self.workers:
                 try:
                     conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                    conn.request("GET", "/api/v1/openapi.json")
+                    conn.request("GET", self.probe)
                     status = conn.getresponse().status
                     conn.close()
                     if status == 200:
