@@ -54,7 +54,8 @@ a real queue) so that the e-mails of each new claim are queued as in production
 gunicorn starts in the repository, so it reads `gunicorn.conf.py`, the production
 settings, and with `GLIBC_TUNABLES` set as the README tells production (glibc's
 malloc kept from mapping fresh pages for every large buffer); `--malloc default`
-starts it without, `--malloc both` runs each pass both ways to show the difference
+starts it without, `--malloc both` starts the app and its floor both ways, four servers
+at once, and the rounds go round all four, to show the difference under the same load
 (the profile runs in this process, as it was started). The
 gunicorn workers default to 2, the cores of the machine it was written on: the
 work is CPU-bound, and 3 or 4 sync workers were slower. `--pg-url` defaults to
@@ -82,6 +83,7 @@ floor's WSGI app.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -104,6 +106,7 @@ from common import libpq_url, prepare_postgres, print_verdicts, shown  # noqa: E
 from intake_clients import combined, print_pass, require_created, run_pass  # noqa: E402
 from intake_database import (DEFAULT_REDIS_URL, REPAIRERS, build_app, prepare_redis, remove_files, seed,  # noqa: E402
                              server_env, verify, verify_floor_queue, verify_queue)
+from intake_floor_app import DEFAULT_QUEUE as FLOOR_QUEUE  # noqa: E402
 from intake_payloads import DOCUMENTS, KIB, PAYLOAD_BYTES, Payloads  # noqa: E402
 from intake_profile import profile  # noqa: E402
 from intake_server import APP, FLOOR, MALLOC_TUNABLES, Server, background_busy  # noqa: E402
@@ -184,8 +187,8 @@ def main(argv=None) -> int:
 def run(args, redis_client: redis.Redis) -> int:
     cores = os.cpu_count() or 1
     print(f"work dir {WORK_DIR}; {args.claims} claims from {args.clients} clients to the app and as many to its "
-          f"floor ({args.floor_decoder} decoder), in {args.rounds} rounds each; gunicorn workers {','.join(map(str, args.workers))}, {cores} cores, "
-          f"load average {os.getloadavg()[0]:.2f}")
+          f"floor ({args.floor_decoder} decoder), in {args.rounds} rounds each; gunicorn workers "
+          f"{','.join(map(str, args.workers))}, {cores} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"database {shown(args.pg_url)}; huey on {shown(args.redis_url)}; target >= {TARGET_RATE:.0f} claims/s "
           f"and median < {TARGET_MS:.0f} ms, and <= {TARGET_RATIO:g} x the floor")
     env = server_env(args, WORK_DIR)
@@ -200,13 +203,17 @@ def run(args, redis_client: redis.Redis) -> int:
           f"a {body_mb:.2f} MB JSON body; {REPAIRERS} repairers with WinCar credentials")
     queued, verdicts, measured = 0, [], []
     mallocs = ("tuned", "default") if args.malloc == "both" else (args.malloc,)
-    for workers, malloc in [(w, m) for w in args.workers for m in mallocs]:
-        print(f"\n== gunicorn -w {workers} (sync workers), malloc {malloc}: the app and its floor, interleaved")
-        passes = measure(args, env, payloads, workers, malloc, cores)
-        queued = check_and_print(app, redis_client, passes, cores, queued)
-        name = f"gunicorn -w {workers}, malloc {malloc}"
-        verdicts.append((name, over_target(passes)))
-        measured.append((name, passes))
+    for workers in args.workers:
+        print(f"\n== gunicorn -w {workers} (sync workers), malloc {' and '.join(mallocs)}: the app and its floor, "
+              f"interleaved")
+        claims = 0
+        for malloc, passes in measure(args, env, payloads, workers, mallocs, cores).items():
+            name = f"gunicorn -w {workers}, malloc {malloc}"
+            print(f"\n-- {name}")
+            claims += check_and_print(app, redis_client, passes, cores, floor_queue(malloc))
+            verdicts.append((name, over_target(passes)))
+            measured.append((name, passes))
+        queued = verify_queue(redis_client, claims, queued)  # the app's servers share huey's queue
     if args.profile or any(over for _, over in verdicts):
         profile(app, payloads, args.profile_requests, WORK_DIR)
     if len(measured) > 1:
@@ -220,55 +227,72 @@ def floor_env(args, logins: list[tuple[str, str]]) -> dict:
             "FLOOR_LOGINS": json.dumps(logins), "FLOOR_DECODER": args.floor_decoder}
 
 
+def floor_queue(malloc: str) -> str:
+    return f"{FLOOR_QUEUE}-{malloc}"
+
+
 def split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if k < total % parts else 0) for k in range(parts)]
 
 
-def measure(args, env: dict, payloads: Payloads, workers: int, malloc: str, cores: int) -> dict:
-    """Both servers up at once, the passes alternating between them: in each round the
-    concurrent pass, then the sequential one, to the app and to the floor (the app first in
-    even rounds, the floor first in odd ones). Returns {(side, kind): [Pass, ...]}."""
-    posts = {}
-    for side in SIDES:
-        tag = f"W{workers}{malloc[0].upper()}{side[0].upper()}"
-        posts[side, WARM] = [[[payloads.post(f"{tag}-WARM", k) for _ in range(args.warmup)]
-                              for k in range(args.clients)]]
-        posts[side, CONCURRENT] = [[[payloads.post(f"{tag}-CONC", k) for _ in range(n)]
-                                    for k, n in enumerate(split(share, args.clients))]
-                                   for share in split(args.claims, args.rounds)]
-        posts[side, SEQUENTIAL] = [[[payloads.post(f"{tag}-SEQ", 0) for _ in range(n)]]
-                                   for n in split(args.sequential, args.rounds) if n]
+def build_posts(args, payloads: Payloads, tag: str) -> dict:
+    """One server's posts, {kind: [batches of a round, ...]}: the warm-up's, then per round
+    the concurrent pass's (one batch per client) and the sequential one's."""
+    return {
+        WARM: [[[payloads.post(f"{tag}-WARM", k) for _ in range(args.warmup)] for k in range(args.clients)]],
+        CONCURRENT: [[[payloads.post(f"{tag}-CONC", k) for _ in range(n)]
+                      for k, n in enumerate(split(share, args.clients))]
+                     for share in split(args.claims, args.rounds)],
+        SEQUENTIAL: [[[payloads.post(f"{tag}-SEQ", 0) for _ in range(n)]]
+                     for n in split(args.sequential, args.rounds) if n],
+    }
+
+
+def measure(args, env: dict, payloads: Payloads, workers: int, mallocs: tuple[str, ...], cores: int) -> dict:
+    """Every server up at once, the app's and the floor's for each malloc setting, and the
+    passes going round them: in each round the concurrent pass, then the sequential one, to
+    each server in turn, the order shifted by one server each round (with one setting: the
+    app first in even rounds, the floor first in odd ones), so that a change in the machine's
+    load falls on all of them. Returns {malloc: {(side, kind): [Pass, ...]}}."""
+    order = [(malloc, side) for malloc in mallocs for side in SIDES]
+    posts = {(m, s): build_posts(args, payloads, f"W{workers}{m[0].upper()}{s[0].upper()}") for m, s in order}
     idle = background_busy()
     print(f"machine busy before the servers start: {idle:.0%} of {cores} cores, load average "
           f"{os.getloadavg()[0]:.2f}" + ("  (WARNING: other processes are running; the figures will be low)"
                                           if idle > 0.10 else ""))
-    served_env = {k: v for k, v in env.items() if k != "GLIBC_TUNABLES"}
-    if malloc == "tuned":
-        served_env["GLIBC_TUNABLES"] = MALLOC_TUNABLES
-    passes = {key: [] for key in posts}
-    with Server(workers, served_env, WORK_DIR, APP) as app_server, \
-            Server(workers, served_env, WORK_DIR, FLOOR) as floor_server:
-        servers = {SIDE_APP: app_server, SIDE_FLOOR: floor_server}
-        for side, server in servers.items():
-            print(f"{side}: gunicorn {server.target} on 127.0.0.1:{server.port}, pid {server.proc.pid}, "
-                  f"log {server.log_path.name}")
+    passes = {malloc: {(side, kind): [] for side in SIDES for kind in (WARM, CONCURRENT, SEQUENTIAL)}
+              for malloc in mallocs}
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for malloc, side in order:
+            served_env = {k: v for k, v in env.items() if k != "GLIBC_TUNABLES"}
+            served_env["FLOOR_QUEUE"] = floor_queue(malloc)
+            if malloc == "tuned":
+                served_env["GLIBC_TUNABLES"] = MALLOC_TUNABLES
+            server = stack.enter_context(Server(workers, served_env, WORK_DIR, APP if side == SIDE_APP else FLOOR))
+            servers[malloc, side] = server
+            print(f"{side}, malloc {malloc}: gunicorn {server.target} on 127.0.0.1:{server.port}, "
+                  f"pid {server.proc.pid}, log {server.log_path.name}")
         if args.warmup:
-            for side in SIDES:
-                passes[side, WARM].append(run_pass(f"{side} {WARM}", servers[side], posts[side, WARM][0]))
+            for malloc, side in order:
+                passes[malloc][side, WARM].append(run_pass(f"{side} {WARM}", servers[malloc, side],
+                                                           posts[malloc, side][WARM][0]))
         for r in range(args.rounds):
             for kind in (CONCURRENT, SEQUENTIAL):
-                for side in SIDES if r % 2 == 0 else SIDES[::-1]:
-                    if r < len(posts[side, kind]):
-                        passes[side, kind].append(run_pass(f"{side} {kind}", servers[side], posts[side, kind][r]))
-    for rounds in passes.values():
-        for result in rounds:
-            require_created(result)
+                for malloc, side in order[r % len(order):] + order[:r % len(order)]:
+                    if r < len(posts[malloc, side][kind]):
+                        passes[malloc][side, kind].append(run_pass(f"{side} {kind}", servers[malloc, side],
+                                                                   posts[malloc, side][kind][r]))
+    for by_kind in passes.values():
+        for rounds in by_kind.values():
+            for result in rounds:
+                require_created(result)
     return passes
 
 
-def check_and_print(app, redis_client: redis.Redis, passes: dict, cores: int, queued: int) -> int:
+def check_and_print(app, redis_client: redis.Redis, passes: dict, cores: int, floor_list: str) -> int:
     """Each side's passes checked in the database and printed, their rounds as one; then
-    the floor beside the app. Returns the huey tasks now queued."""
+    the floor beside the app. Returns the number of claims posted to the app."""
     counts = {side: 0 for side in SIDES}
     for (side, kind), rounds in passes.items():
         if not rounds:
@@ -283,10 +307,9 @@ def check_and_print(app, redis_client: redis.Redis, passes: dict, cores: int, qu
                       f"median {statistics.median(p.rate for p in rounds):.1f}")
             print(f"  {summary}")
         remove_files(app, result)
-    queued = verify_queue(redis_client, counts[SIDE_APP], queued)
-    verify_floor_queue(redis_client, counts[SIDE_FLOOR])
+    verify_floor_queue(redis_client, counts[SIDE_FLOOR], floor_list)
     print_ratios(passes)
-    return queued
+    return counts[SIDE_APP]
 
 
 def figures(passes: dict) -> dict:

@@ -57,6 +57,7 @@ class Pass:
     wall: float
     client_cpu: float
     workers_cpu: float
+    workers_system_cpu: float  # of which in the kernel
     postgres_cpu: float
     machine_busy: float  # share of all cores busy during the pass
     connections: int
@@ -114,9 +115,10 @@ def run_pass(label: str, server: Server, batches: list[list[Post]]) -> Pass:
         thread.join()
     wall = time.perf_counter() - began
     busy1, total1 = machine_cpu()
+    workers1 = server.workers_cpu()
     return Pass(label, len(batches), [r for rs in results for r in rs], wall, time.process_time() - cpu0,
-                server.workers_cpu() - workers0, postgres_cpu() - pg0, (busy1 - busy0) / max(total1 - total0, 1),
-                sum(c.opened for c in clients))
+                workers1[0] - workers0[0], workers1[1] - workers0[1], postgres_cpu() - pg0,
+                (busy1 - busy0) / max(total1 - total0, 1), sum(c.opened for c in clients))
 
 
 def combined(label: str, passes: list[Pass]) -> Pass:
@@ -124,7 +126,7 @@ def combined(label: str, passes: list[Pass]) -> Pass:
     wall = sum(p.wall for p in passes)
     return Pass(label, max(p.clients for p in passes), [r for p in passes for r in p.results], wall,
                 sum(p.client_cpu for p in passes), sum(p.workers_cpu for p in passes),
-                sum(p.postgres_cpu for p in passes), sum(p.machine_busy * p.wall for p in passes) / wall,
+                sum(p.workers_system_cpu for p in passes), sum(p.postgres_cpu for p in passes), sum(p.machine_busy * p.wall for p in passes) / wall,
                 sum(p.connections for p in passes))
 
 
@@ -149,7 +151,8 @@ def print_pass(result: Pass, cores: int) -> None:
     print(f"  latency ms: median {result.median_ms:.1f}, p95 {result.p95_ms():.1f}, max {result.latencies_ms()[-1]:.1f}; "
           f"server-side (IntakeEvent.duration_ms) median {statistics.median(server):.0f}, max {server[-1]}")
     print(f"  HTTP statuses: {dict(result.statuses())}; {result.connections} connections opened")
-    print(f"  CPU per claim: gunicorn workers {result.workers_cpu / n * 1000:.0f} ms, PostgreSQL "
+    print(f"  CPU per claim: gunicorn workers {result.workers_cpu / n * 1000:.0f} ms "
+          f"({result.workers_system_cpu / n * 1000:.0f} in the kernel), PostgreSQL "
           f"{result.postgres_cpu / n * 1000:.0f} ms, this client {result.client_cpu / n * 1000:.1f} ms; the machine "
           f"{result.machine_busy * cores * result.wall / n * 1000:.0f} ms ({result.machine_busy:.0%} of {cores} cores busy)")
 

@@ -18,7 +18,6 @@ import redis
 from app import create_app
 from common import shown
 from intake_clients import Pass
-from intake_floor_app import DEFAULT_QUEUE as FLOOR_QUEUE
 from intake_payloads import DOCUMENTS, INSURERS
 from models import Attachment, Claim, IntakeEvent, OutboundEmail, db, is_postgres
 from models.migrate import upgrade
@@ -155,10 +154,10 @@ def verify_queue(redis_client: redis.Redis, claims: int, queued_before: int) -> 
     return queued
 
 
-def verify_floor_queue(redis_client: redis.Redis, claims: int) -> None:
-    """The floor's e-mail ids in its Redis list, two per claim of its passes; then emptied."""
-    queued = redis_client.llen(FLOOR_QUEUE)
-    redis_client.delete(FLOOR_QUEUE)
+def verify_floor_queue(redis_client: redis.Redis, claims: int, key: str) -> None:
+    """The floor's e-mail ids in its Redis list `key`, two per claim of its passes; then emptied."""
+    queued = redis_client.llen(key)
+    redis_client.delete(key)
     if queued != EMAILS_PER_CLAIM * claims:
         raise RuntimeError(f"{queued} e-mail ids in the floor's Redis list for {claims} claims, "
                            f"expected {EMAILS_PER_CLAIM * claims}")
