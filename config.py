@@ -86,6 +86,7 @@ DEFAULTS = {
     # Bulk actions on more claims than this run in the worker, with a progress page.
     "BULK_INLINE_LIMIT": 300,
     "MENU_COUNTS_SECONDS": 20,  # how long a user's queue counts in the menu are kept (admin_views/menu_counts.py)
+    "CHOICES_SECONDS": 60,  # how long a user's filter drop-downs and bulk lawyers are kept (admin_views/kept.py)
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Staff and WinCar logins (workflows/throttle.py): per login and address, and per login,

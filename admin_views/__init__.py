@@ -36,7 +36,8 @@ from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
-from .menu_counts import count_in_menu, forget_after_a_change
+from .kept import forget_after_a_change
+from .menu_counts import count_in_menu
 from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .reminders import DeadlineReminderView

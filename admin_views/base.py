@@ -258,7 +258,8 @@ class GessinModelView(ItalianCsvExport, ModelView):
                         if isinstance(filters[item["index"]], ScopedOptionsFilter) else item for item in items]
                 for label, items in groups.items()}
         if "list_row_actions" in kwargs and "return_url" in kwargs:  # a list page: what its rows share
-            kwargs["page_rows"] = PageRows(self, kwargs["return_url"], kwargs["list_row_actions"])
+            kwargs["page_rows"] = PageRows(self, kwargs["return_url"], kwargs["list_row_actions"],
+                                           kwargs.get("list_columns", ()), bool(kwargs.get("actions")))
         return super().render(template, **kwargs)
 
     # ---- forms: pickers list only what the user may see --------------------

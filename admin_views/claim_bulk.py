@@ -22,6 +22,7 @@ from workflows.transitions import BULK_ROLES, OUTCOME_REASONS, TRANSITIONS
 
 from .bulk_jobs import shown as job_shown
 from .formatters import flash_bulk_result
+from .kept import kept
 from .urls import safe_next
 
 
@@ -50,10 +51,13 @@ class BulkActionsMixin:
     def action_drop(self, ids):
         return self._bulk("drop", ids)
 
-    def bulk_lawyers(self):
+    def bulk_lawyers(self) -> list[tuple[int, str]]:
+        """(id, name) of the lawyers the user may entrust claims to, kept a while (`admin_views/kept.py`);
+        the action checks the lawyer chosen again (`workflows.bulk`)."""
         user = current_user._get_current_object()
-        return list(access.visible_lawyers(user).where(Lawyer.own_centre.is_null(), Lawyer.active == True)  # noqa: E712
-                    .order_by(Lawyer.name))
+        return kept("choices", "bulk_lawyers", lambda: list(
+            access.visible_lawyers(user).where(Lawyer.own_centre.is_null(), Lawyer.active == True)  # noqa: E712
+            .order_by(Lawyer.name).select(Lawyer.id, Lawyer.name).tuples()))
 
     def bulk_reasons(self):
         return [(code, str(label)) for code, label in OUTCOME_REASONS.items()]

@@ -25,7 +25,8 @@ from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin
 from .fields import CircumstancesField
-from .formatters import column, days_since, status_badge, when
+from .formatters import column, days_since_column, status_badge, when
+from .list_rows import by_value
 from .insurers import UnmappedInsurerFilter
 
 log = logging.getLogger("gessin.admin")
@@ -99,8 +100,8 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
     )
     column_formatters = {
         "number": lambda v, c, m, n: queue_columns.number_cell(v, m),
-        "status": lambda v, c, m, n: status_badge(m.status),
-        "status_since": column(days_since),
+        "status": by_value("status")(lambda v, c, m, n: status_badge(m.status)),
+        "status_since": days_since_column("status_since"),
         "received_at": column(when),
         **deadline_columns.FORMATTERS,
     }

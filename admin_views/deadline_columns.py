@@ -12,12 +12,13 @@ from flask import g
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from models import Claim
 from workflows import clock, dates, deadlines, next_due
 
 from .filters import ChoiceFilter, DateBetweenFilter
+from .list_rows import by_value
 
 
 def today() -> dt.date:
@@ -47,8 +48,8 @@ def level_badge(level: str | None) -> Markup:
     """The level as a badge, in the state badge's markup and colours of `next_due.LEVEL_BADGES`."""
     if level is None:
         return Markup("")
-    return Markup('<span class="badge badge-{} level-{}">{}</span>').format(
-        next_due.LEVEL_BADGES[level], level, next_due.LEVEL_LABELS[level])
+    return Markup(f'<span class="badge badge-{next_due.LEVEL_BADGES[level]} level-{level}">'
+                  f'{escape(str(next_due.LEVEL_LABELS[level]))}</span>')
 
 
 def kind_label(kind: str | None) -> str:
@@ -63,15 +64,16 @@ def next_due_cell(view, context, claim, name) -> Markup:
     """The date, and under it what falls due (with the same words as a title)."""
     if claim.next_due_on is None:
         return Markup("")
-    kind = kind_label(claim.next_due_kind)
-    return Markup('<span class="next-due" title="{}">{}</span><br><small class="text-muted next-due-kind">{}</small>'
-                  ).format(kind, dates.format_date(claim.next_due_on), kind)
+    kind = escape(kind_label(claim.next_due_kind))
+    return Markup(f'<span class="next-due" title="{kind}">{dates.format_date(claim.next_due_on)}</span><br>'
+                  f'<small class="text-muted next-due-kind">{kind}</small>')
 
 
+# Each cell depends on the row's stored deadline only: a page draws it once per value (list_rows.by_value).
 FORMATTERS = {
-    "next_due_on": next_due_cell,
-    "days_left": lambda v, c, claim, n: days_left_text(claim.next_due_on, today()),
-    "level": lambda v, c, claim, n: level_badge(level_of(claim)),
+    "next_due_on": by_value("next_due_on", "next_due_kind")(next_due_cell),
+    "days_left": by_value("next_due_on")(lambda v, c, claim, n: days_left_text(claim.next_due_on, today())),
+    "level": by_value("next_due_on", "next_warn_on")(lambda v, c, claim, n: level_badge(level_of(claim))),
 }
 EXPORT_FORMATTERS = {
     "next_due_on": lambda v, c, claim, n: claim.next_due_on,

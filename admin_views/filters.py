@@ -14,6 +14,8 @@ from flask_login import current_user
 from models import parse_id
 from workflows import dates
 
+from .kept import kept
+
 
 class ScopedOptionsFilter(BasePeeweeFilter):
     """Equality filter whose drop-down lists only what the current user may see."""
@@ -35,7 +37,10 @@ class ScopedOptionsFilter(BasePeeweeFilter):
         return _l("uguale a")
 
     def current_options(self):
-        return [(str(row.id), str(row)) for row in self.options_for_user(current_user._get_current_object())]
+        """(id, name) of what the current user may see, kept a while (`admin_views/kept.py`)."""
+        user = current_user._get_current_object()
+        return kept("choices", self.options_for_user,
+                    lambda: [(str(row.id), str(row)) for row in self.options_for_user(user)])
 
 
 class ChoiceFilter(BasePeeweeFilter):

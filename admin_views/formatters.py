@@ -11,6 +11,8 @@ from markupsafe import Markup, escape
 from models import ClaimStatus, utcnow
 from workflows import dates
 
+from .list_rows import by_key
+
 
 def status_badge(status: str) -> Markup:
     colour = ClaimStatus.BADGES.get(status, "secondary")
@@ -18,11 +20,18 @@ def status_badge(status: str) -> Markup:
     return Markup(f'<span class="badge badge-{colour} status-{escape(status)}">{escape(str(label))}</span>')
 
 
+def days_count(moment) -> int | None:
+    return None if moment is None else (utcnow() - moment).days
+
+
 def days_since(moment) -> str:
-    if moment is None:
-        return ""
-    days = (utcnow() - moment).days
-    return ngettext("%(num)d giorno", "%(num)d giorni", days)
+    days = days_count(moment)
+    return "" if days is None else ngettext("%(num)d giorno", "%(num)d giorni", days)
+
+
+def days_since_column(name: str):
+    """A grid column showing the days since the row's moment `name`, drawn once per number of days."""
+    return by_key(lambda row: days_count(getattr(row, name)))(column(days_since))
 
 
 def euro(amount: Decimal | None) -> str:

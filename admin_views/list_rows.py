@@ -8,14 +8,22 @@ id put in, and a cell's value goes through the same steps as Flask-Admin's (the 
 formatter, its choices, the formatter of its value's type), looked up once per column
 and per type rather than once per cell. The template escapes what is not Markup, as
 Flask-Admin's does.
+
+A column whose cell depends only on a few of the row's values (a state's badge, a
+deadline's level) says so with `by_value` or `by_key`: a page draws it once for each
+distinct value and reuses the text, so its translated words are looked up a few times a
+page rather than once a row.
 """
 from __future__ import annotations
 
+import operator
 import typing as t
 
+from flask import g
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.model import template as row_templates
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 ROW_ID = "0rowid0"  # stands for a row's id in a page's link, then is replaced by it
 
@@ -27,6 +35,30 @@ def row_link(view, endpoint: str, **kwargs) -> t.Callable[[object], str]:
     if not found:  # the id is not a query argument of this endpoint: built row by row
         return lambda pk: view.get_url(endpoint, id=pk, **kwargs)
     return lambda pk: f"{head}id={pk}{tail}" if type(pk) is int else view.get_url(endpoint, id=pk, **kwargs)
+
+
+def by_key(key: t.Callable[[object], t.Hashable]):
+    """Mark a column formatter `(view, context, row, name)` whose cell is the same for every
+    row with the same `key(row)`: a page draws it once per key."""
+    def mark(formatter):
+        formatter.cell_key = key
+        return formatter
+    return mark
+
+
+def by_value(*names: str):
+    """`by_key` on the row's values `names` (`by_value("status")`)."""
+    return by_key(operator.attrgetter(*names))
+
+
+def row_url(view, endpoint: str, pk) -> str:
+    """`view.get_url(endpoint, id=pk)` for a cell's link, with `url_for` run once per request
+    for each view and endpoint."""
+    links = g.setdefault("gessin_row_links", {})
+    link = links.get((view.endpoint, endpoint))
+    if link is None:
+        link = links[(view.endpoint, endpoint)] = row_link(view, endpoint)
+    return link(pk)
 
 
 class RowButton(t.NamedTuple):
@@ -46,10 +78,13 @@ LINKED_ACTIONS = {
 
 class PageRows:
     """What the rows of one list page share: the checkbox's title, the row buttons' links,
-    and each column's way to its cell."""
+    and each column's way to its cell; `row(row)` draws a row's cells, as Flask-Admin's
+    `list_row` block would, in one call from the template."""
 
-    def __init__(self, view, return_url: str, row_actions: list):
+    def __init__(self, view, return_url: str, row_actions: list, columns=(), with_checkbox: bool = False):
         self.view = view
+        self.columns = [name for name, _label in columns]
+        self.with_checkbox = with_checkbox
         self.select_title = admin_gettext("Select record")
         self.buttons = []
         for action in row_actions:
@@ -60,10 +95,44 @@ class PageRows:
         self.choices = {name: dict(choices) for name, choices in (view.column_choices or {}).items()}
         self.type_formatters = view.column_type_formatters or {}
         self.by_type: dict[type, t.Callable | None] = {}
+        # column -> (its formatter's key, the cells drawn so far by key) for the columns marked by_key
+        self.drawn = {name: (formatter.cell_key, {}) for name, formatter in self.formatters.items()
+                      if getattr(formatter, "cell_key", None) is not None}
+
+    @pass_context
+    def row(self, context, row) -> Markup:
+        """A row's cells: the checkbox, the buttons, a cell per column (escaped unless Markup)."""
+        pk = self.view.get_pk_value(row)
+        parts = []
+        if self.with_checkbox:
+            parts.append(f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{escape(pk)}" '
+                         f'title="{escape(self.select_title)}" /></td>')
+        if self.view.column_display_actions:
+            parts.append('<td class="list-buttons-column">')
+            for button in self.buttons:
+                if button.link is None:
+                    parts.append(str(escape(button.action.render_ctx(context, pk, row))))
+                else:
+                    parts.append(f'<a class="icon" href="{escape(button.link(pk))}" '
+                                 f'title="{escape(button.action.title or "")}"><span class="{button.icon}"></span></a>')
+            parts.append("</td>")
+        for name in self.columns:
+            parts.append(f'<td class="col-{name}">{escape(self.cell(context, row, name))}</td>')
+        return Markup("".join(parts))
 
     @pass_context
     def cell(self, context, row, name: str):
         """What Flask-Admin's `get_list_value(context, row, name)` gives, by the same steps."""
+        keyed = self.drawn.get(name)
+        if keyed is None:
+            return self.draw(context, row, name)
+        key_of, drawn = keyed
+        key = key_of(row)
+        if key not in drawn:
+            drawn[key] = self.draw(context, row, name)
+        return drawn[key]
+
+    def draw(self, context, row, name: str):
         formatter = self.formatters.get(name)
         if formatter is not None:
             value = formatter(self.view, context, row, name)

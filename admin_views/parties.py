@@ -53,6 +53,8 @@ class PartyEditMixin:
     which of its fields, on every route (the list's pencil, the edit page GET and POST),
     and the audit of its contact addresses in the same transaction as the change."""
 
+    changes_choices = True  # a POST here forgets everyone's drop-downs (admin_views/kept.py)
+
     @property
     def can_edit(self):
         return current_user.is_authenticated and current_user.role in party_edits.editable_roles(self.model)

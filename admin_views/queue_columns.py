@@ -10,6 +10,7 @@ from models import Attachment, Claim
 from workflows import checklist, money
 
 from .formatters import column, euro, when
+from .list_rows import row_url
 
 # slug -> the columns inserted after the state
 EXTRA = {
@@ -45,7 +46,7 @@ def list_fields(grid_fields: tuple, extra_columns: tuple) -> tuple | None:
 
 def number_cell(view, m) -> Markup:
     """The claim's number as its link, flagged when it may duplicate another claim."""
-    link = Markup('<a class="claim-number" href="{}">{}</a>').format(view.get_url(".details_view", id=m.id), m.number)
+    link = Markup(f'<a class="claim-number" href="{escape(row_url(view, ".details_view", m.id))}">{escape(m.number)}</a>')
     if not m.possible_duplicates:
         return link
     # No numbers here: they may name claims outside the user's scope (the claim page shows those it may open).

@@ -20,6 +20,7 @@ if "GESSIN_INSTANCE" not in os.environ:  # the session's own instance folder, re
 import models  # noqa: E402
 from models import ALL_MODELS, db  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from admin_views import kept  # noqa: E402
 
 from . import factories  # noqa: E402
 
@@ -53,6 +54,7 @@ def app(database_url, tmp_path_factory):
         "MAIL_SERVER": None,
         "PUBLIC_URL": "http://127.0.0.1",
         "MENU_COUNTS_SECONDS": 0,  # counted on every page: tests/test_admin_queues.py tests the keeping
+        "CHOICES_SECONDS": 0,  # drop-downs read on every page: tests/test_admin_kept.py tests the keeping
     })
     with application.app_context():
         upgrade()
@@ -63,6 +65,7 @@ def app(database_url, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _empty_database(request):
     yield
+    kept.forget()  # a user id of this test is another user's in the next
     if "app" not in request.fixturenames:
         return
     db.connect(reuse_if_open=True)

@@ -1,0 +1,107 @@
+"""What the claims grid's pages draw from their own statements and keep per user a while
+(`admin_views/kept.py`): the filters' drop-downs and the bulk panel's lawyers.
+
+The suite reads them on every page (`CHOICES_SECONDS` 0 in conftest); these tests set the
+production interval.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models import Role
+
+from .conftest import QueryCounter, csrf_token, login
+
+PARTY_TABLES = ("lawyer", "repairer", "asp_centre", "insurance_company")
+
+
+def choice_statements(statements) -> list[str]:
+    """The statements that read a party table for itself (a drop-down), not joined to claims."""
+    first_table = re.compile(r'^\W*SELECT [^()]* FROM "(%s)" AS "t1"' % "|".join(PARTY_TABLES))
+    return [s for s in statements if first_table.match(s)]
+
+
+def bulk_lawyers(html) -> list[str]:
+    select = html[html.index('id="bulk-lawyer"'):]
+    select = select[:select.index("</select>")]
+    return re.findall(r'<option value="\d+">([^<]+)</option>', select)
+
+
+def grid(client) -> tuple[str, list[str]]:
+    with QueryCounter() as queries:
+        response = client.get("/admin/claim/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True), queries.statements
+
+
+@pytest.fixture
+def centres(f, app, monkeypatch):
+    """Two ASP centres, each with a manager and a lawyer of its own, and the production interval."""
+    monkeypatch.setitem(app.config, "CHOICES_SECONDS", 60)
+    made = []
+    for name in ("Nord", "Sud"):
+        centre = f.centre(name=f"Centro {name}")
+        lawyer = f.lawyer(centre, name=f"Avv. {name}")
+        manager = f.user(Role.ASP_MANAGER, login=f"manager.{name.lower()}", asp_centre=centre)
+        made.append((centre, lawyer, manager))
+    return made
+
+
+def test_the_drop_downs_and_the_bulk_lawyers_are_read_once_a_while(app, client, centres):
+    _centre, lawyer, manager = centres[0]
+    login(client, manager)
+    html, statements = grid(client)
+    assert choice_statements(statements), statements  # the first page reads them
+    assert bulk_lawyers(html) == [lawyer.name]
+    html, statements = grid(client)
+    assert choice_statements(statements) == []  # kept
+    assert bulk_lawyers(html) == [lawyer.name] and lawyer.name in html.split('id="filter-groups-data"')[1]
+    app.config["CHOICES_SECONDS"] = 0
+    assert choice_statements(grid(client)[1])  # 0: read on every page
+
+
+def test_a_kept_drop_down_is_its_users_own(app, centres):
+    pages = {}
+    for centre, lawyer, manager in centres:
+        client = app.test_client()
+        login(client, manager)
+        grid(client)
+        pages[lawyer.name] = grid(client)[0]  # the second page: from what was kept
+    north, south = pages["Avv. Nord"], pages["Avv. Sud"]
+    assert bulk_lawyers(north) == ["Avv. Nord"] and bulk_lawyers(south) == ["Avv. Sud"]
+    assert "Avv. Sud" not in north and "Centro Sud" not in north
+    assert "Avv. Nord" not in south and "Centro Nord" not in south
+
+
+def test_a_new_lawyer_shows_at_once_to_whoever_added_it_and_to_the_others(app, f, centres):
+    centre, lawyer, manager = centres[0]
+    colleague = f.user(Role.ASP_MANAGER, login="manager.nord2", asp_centre=centre)
+    watcher, adder = app.test_client(), app.test_client()
+    login(watcher, manager)
+    login(adder, colleague)
+    grid(watcher)
+    grid(adder)
+    response = adder.post("/admin/lawyer/new/", data={
+        "csrf_token": csrf_token(adder, "/admin/lawyer/new/"), "name": "Avv. Nuovo",
+        "kind": "firm", "email": "nuovo@example.it", "active": "y"})
+    assert response.status_code == 302
+    assert bulk_lawyers(grid(adder)[0]) == ["Avv. Nord", "Avv. Nuovo"]
+    assert bulk_lawyers(grid(watcher)[0]) == ["Avv. Nord", "Avv. Nuovo"]  # a POST to the lawyers' grid
+
+
+def test_a_post_elsewhere_forgets_only_the_posters_own(app, f, centres):
+    from tests import factories
+
+    centre, lawyer, manager = centres[0]
+    colleague = f.user(Role.ASP_MANAGER, login="manager.nord2", asp_centre=centre)
+    watcher, poster = app.test_client(), app.test_client()
+    login(watcher, manager)
+    login(poster, colleague)
+    grid(watcher)
+    grid(poster)
+    factories.lawyer(centre, name="Avv. Silenzioso")  # written past the grids, as another process would
+    poster.post("/language/it", data={"csrf_token": csrf_token(poster, "/admin/"), "next": "/admin/"})
+    assert "Avv. Silenzioso" in bulk_lawyers(grid(poster)[0])
+    assert "Avv. Silenzioso" not in bulk_lawyers(grid(watcher)[0])  # within the interval

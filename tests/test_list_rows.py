@@ -1,0 +1,83 @@
+"""The list page's rows drawn from their values (`admin_views/list_rows.py`): every cell is
+the one Flask-Admin's own `get_list_value` gives, a cell marked `by_value` is drawn once per
+value, and a row's links are the ones `url_for` builds."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from flask_admin.helpers import set_current_view
+from flask_login import login_user
+from markupsafe import Markup
+
+from admin_views import claims as claim_columns
+from admin_views.list_rows import PageRows, row_link, row_url
+from models import Claim, ClaimStatus
+
+from .test_queues import board, with_deadline  # noqa: F401 - fixture and builder
+
+S = ClaimStatus
+
+
+def shown(value) -> str:
+    """A cell as the template writes it: Markup as it is, anything else escaped."""
+    return str(value) if isinstance(value, Markup) else str(Markup.escape(value))
+
+
+@pytest.fixture
+def grid_page(app, board, f):
+    """The claims grid's list page as the call centre opens it, with a duplicate among the rows
+    and a claim due the same day as another, at another level and for another reason."""
+    Claim.update(possible_duplicates=True).where(Claim.id == board.claims.later.id).execute()
+    twin = board.claims.warned_today  # due 13/03, warned from 10/03 (today): due soon, payment
+    with_deadline(f.claim(board.rossi, board.alfa), S.ASSIGNED, twin.next_due_on, dt.date(2026, 3, 12), "queue")
+    view = app.extensions["gessin_admin"].views_by_endpoint["claim"]
+    with app.test_request_context("/admin/claim/?page_size=100"):
+        set_current_view(view)  # as Flask-Admin does for a request: its words come from our translations too
+        login_user(board.users.admin)
+        _count, rows = view.get_list(0, None, False, None, [], page_size=100)
+        yield view, rows, PageRows(view, "/admin/claim/", view.get_list_row_actions(), view.get_list_columns(), True)
+
+
+def test_every_cell_is_the_one_flask_admin_draws(grid_page):
+    view, rows, page = grid_page
+    columns = [name for name, _label in view.get_list_columns()]
+    assert {"number", "status", "level", "days_left", "next_due_on", "status_since", "repairer"} <= set(columns)
+    assert len(rows) == 10
+    for row in rows:
+        for name in columns:
+            assert shown(page.cell(None, row, name)) == shown(view.get_list_value(None, row, name)), (row.number, name)
+
+
+def test_a_cell_marked_by_value_is_drawn_once_per_value(grid_page, monkeypatch):
+    view, rows, page = grid_page
+    drawn = []
+    monkeypatch.setattr(claim_columns, "status_badge", lambda status: drawn.append(status) or Markup(status))
+    cells = [page.cell(None, row, "status") for row in rows]
+    assert sorted(drawn) == sorted({row.status for row in rows}) and len(drawn) < len(rows)
+    assert cells == [Markup(row.status) for row in rows]
+
+
+def test_the_rows_links_are_those_url_for_builds(grid_page):
+    view, rows, page = grid_page
+    for row in rows:
+        assert row_url(view, ".details_view", row.id) == view.get_url(".details_view", id=row.id)
+        assert row_link(view, ".edit_view", url="/admin/claim/?a=1&b=2")(row.id) == \
+            view.get_url(".edit_view", id=row.id, url="/admin/claim/?a=1&b=2")
+    buttons = [b for b in page.buttons if b.link]
+    assert buttons and all(b.link(rows[0].id) == view.get_url(
+        ".details_view" if "eye" in b.icon else ".edit_view", id=rows[0].id, url="/admin/claim/") for b in buttons)
+
+
+def test_a_row_is_its_checkbox_its_buttons_and_a_cell_per_column(grid_page):
+    view, rows, page = grid_page
+    columns = [name for name, _label in view.get_list_columns()]
+    for row in rows:
+        html = str(page.row(None, row))
+        assert html.startswith(f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{row.id}" ')
+        buttons = html[html.index('<td class="list-buttons-column">'):html.index("</td>", html.index("list-buttons"))]
+        assert f'href="{view.get_url(".details_view", id=row.id, url="/admin/claim/")}"'.replace("&", "&amp;") in buttons
+        assert re.findall(r'<td class="col-([a-z_]+)">', html) == columns
+        assert f'<td class="col-status">{page.cell(None, row, "status")}</td>' in html
+        assert f'<td class="col-number">{page.cell(None, row, "number")}</td>' in html
