@@ -37,7 +37,7 @@ from .formatters import euro, status_badge, when
 from .home import HomeView
 from .insurers import InsurerAliasView, UnknownInsurerView
 from .kept import forget_after_a_change
-from .menu_counts import count_in_menu
+from .menu_counts import count_in_menu, kept_menu
 from .onboarding import init_onboarding
 from .parties import AspCentreView, InsuranceCompanyView, LawyerView, RepairerView
 from .reminders import DeadlineReminderView
@@ -96,6 +96,7 @@ def init_admin(app: Flask) -> GessinAdmin:
     init_onboarding(app, admin, registry, system)
     app.after_request(forget_after_a_change)
 
+    app.jinja_env.globals["gessin_kept_menu"] = kept_menu
     app.jinja_env.filters.update(
         gessin_when=when,
         gessin_date=dates.format_date,

@@ -1,6 +1,6 @@
 """What every page of a user draws from a few statements, and seldom changes, kept per user.
 
-The queues' counts in the menu, the filters' drop-downs and the bulk panel's lawyers cost
+The menu with the queues' counts, the filters' drop-downs and the bulk panel's lawyers cost
 a statement each on every page a clerk opens, tens of milliseconds on a large table. Each
 is read at most once per request (kept in `flask.g`) and, across requests, once per a
 number of seconds set per kind (`MENU_COUNTS_SECONDS`, default 20, for the counts;
@@ -28,7 +28,7 @@ T = t.TypeVar("T")
 COUNTS = ("MENU_COUNTS_SECONDS", 20)
 CHOICES = ("CHOICES_SECONDS", 60)
 KINDS = {"counts": COUNTS, "choices": CHOICES}
-MAX_KEPT = 10_000  # values across users: past it, start again (users of other days, or many at once)
+MAX_KEPT = 5_000  # values across users (a menu is some 10 KB): past it, the expired go, or else all
 
 _kept: dict[tuple, tuple[float, object]] = {}  # (user id, kind, key) -> (until, value)
 _kept_lock = threading.Lock()
@@ -52,7 +52,10 @@ def kept(kind: str, key: t.Hashable, read: t.Callable[[], T]) -> T:
         if seconds > 0:
             with _kept_lock:
                 if len(_kept) >= MAX_KEPT:
-                    _kept.clear()
+                    for expired in [k for k, (until, _value) in _kept.items() if until <= now]:
+                        del _kept[expired]
+                    if len(_kept) >= MAX_KEPT:
+                        _kept.clear()
                 _kept[user_key] = (now + seconds, value)
     memo[(kind, key)] = value
     return value

@@ -6,6 +6,10 @@ gives each view) gets a name that counts when it is drawn. The counts are read o
 request (`workflows.queues.counts`: two grouped statements) and kept in `flask.g`; a page
 that draws no menu (an export, a JSON answer, a redirect) counts nothing.
 
+The menu itself, drawn for a user on a view's pages (some forty items, each asking whether
+the user may open it and building its link), is kept with the counts it shows: per user,
+view and language, for the same interval, and forgotten with them.
+
 On a large table those two statements cost tens of milliseconds, on every page a clerk
 opens: they are kept per user (`admin_views/kept.py`) for `MENU_COUNTS_SECONDS` (default 20;
 0 counts on every page), and forgotten as soon as that user changes something (any POST),
@@ -13,8 +17,9 @@ so one's own work shows at once and other people's within the interval.
 """
 from __future__ import annotations
 
-from flask_babel import format_number
+from flask_babel import format_number, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from workflows import next_due, queues
@@ -55,3 +60,14 @@ class CountedName:
 def count_in_menu(view) -> None:
     """Show the count of `view`'s queue beside its name in the menu (once the view is added)."""
     view.menu.name = CountedName(view.name, view.queue)
+
+
+@pass_context
+def kept_menu(context, draw) -> Markup:
+    """The main menu as `draw()` (Flask-Admin's `layout.menu` macro) gives it for this page's
+    view, drawn once per user, view and language while the counts it shows are kept."""
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
+        return draw()
+    view = context.get("admin_view")
+    return kept("counts", ("menu", getattr(view, "endpoint", None), str(get_locale())), draw)

@@ -105,3 +105,49 @@ def test_a_post_elsewhere_forgets_only_the_posters_own(app, f, centres):
     poster.post("/language/it", data={"csrf_token": csrf_token(poster, "/admin/"), "next": "/admin/"})
     assert "Avv. Silenzioso" in bulk_lawyers(grid(poster)[0])
     assert "Avv. Silenzioso" not in bulk_lawyers(grid(watcher)[0])  # within the interval
+
+
+def menu(html) -> str:
+    return html[html.index('<ul class="nav navbar-nav mr-auto">'):html.index('<ul class="nav navbar-nav navbar-right">')]
+
+
+def active(html) -> list[str]:
+    """The menu items drawn as the page's own."""
+    return re.findall(r'class="dropdown-item active [^"]*" href="([^"]+)"|<li class="active">\s*<a class="nav-link [^"]*" '
+                      r'href="([^"]+)"', menu(html))
+
+
+def test_the_menu_is_kept_per_user_view_and_language(app, f, centres, monkeypatch):
+    monkeypatch.setitem(app.config, "MENU_COUNTS_SECONDS", 60)
+    admin, manager = app.test_client(), app.test_client()
+    login(admin, f.user(Role.ADMIN, login="callcenter.kept"))
+    login(manager, centres[0][2])
+    pages = {}
+    for _ in range(2):  # the second time from what was kept
+        for who, client in (("admin", admin), ("manager", manager)):
+            for url in ("/admin/claim/", "/admin/queue/overdue/"):
+                response = client.get(url)
+                assert response.status_code == 200
+                pages[who, url] = response.get_data(as_text=True)
+    assert active(pages["admin", "/admin/claim/"]) == [("", "/admin/claim/")]
+    assert active(pages["admin", "/admin/queue/overdue/"]) == [("/admin/queue/overdue/", "")]
+    assert "/admin/user/" in menu(pages["admin", "/admin/claim/"])
+    assert "/admin/user/" not in menu(pages["manager", "/admin/claim/"])  # the call centre's menu is its own
+    admin.post("/language/en", data={"csrf_token": csrf_token(admin, "/admin/"), "next": "/admin/"})
+    assert "Claims</a>" in menu(admin.get("/admin/claim/").get_data(as_text=True))
+    assert "Pratiche" in menu(manager.get("/admin/claim/").get_data(as_text=True))
+
+
+def test_the_kept_menu_is_drawn_once(app, f, centres, monkeypatch):
+    monkeypatch.setitem(app.config, "MENU_COUNTS_SECONDS", 60)
+    from admin_views.claims import QueueView
+
+    client = app.test_client()
+    login(client, centres[0][2])
+    asked = []
+    monkeypatch.setattr(QueueView, "is_visible", lambda view: asked.append(view.endpoint) or True)
+    client.get("/admin/claim/")
+    assert asked  # drawn: each queue asked whether it shows
+    asked.clear()
+    client.get("/admin/claim/?page=1")
+    assert asked == []
