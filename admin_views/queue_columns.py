@@ -10,7 +10,7 @@ from models import Attachment, Claim
 from workflows import checklist, money
 
 from .formatters import column, euro, when
-from .list_rows import row_url
+from .list_rows import by_key, row_url
 
 # slug -> the columns inserted after the state
 EXTRA = {
@@ -26,9 +26,9 @@ LABELS = {
     "outstanding": _l("Da recuperare"),
 }
 WITH_TOTALS = {"reimbursed", "outstanding"}  # read with the rows (money.with_totals), not row by row
-# The claim's fields each column's cells read (None: the whole claim, which the checklist looks through).
+# The claim's fields each column's cells read (None: the whole claim).
 FIELDS = {
-    "completeness": None,
+    "completeness": checklist.DATA_FIELDS,
     "claim_filed_on": (Claim.claim_filed_on,),
     "claimed_amount": (Claim.claimed_amount,),
     "reimbursed": (),
@@ -67,7 +67,8 @@ def euro_cell(value) -> str:
 
 
 FORMATTERS = {
-    "completeness": lambda v, c, m, n: completeness(m),
+    # drawn once per set of missing items (list_rows.by_key)
+    "completeness": by_key(lambda m: tuple(checklist.missing_items(m)))(lambda v, c, m, n: completeness(m)),
     "claim_filed_on": column(when),
     "claimed_amount": lambda v, c, m, n: euro_cell(m.claimed_amount),
     "reimbursed": lambda v, c, m, n: euro_cell(getattr(m, "reimbursed", None)),

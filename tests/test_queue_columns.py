@@ -37,6 +37,31 @@ def test_the_completeness_column_reads_the_documents_once_per_page(client, desk)
     assert more.count == few.count
 
 
+LACKS = {  # a claim lacking one datum -> what the column must say of it
+    "accident_date": ({"accident_date": None}, "la data del sinistro"),
+    "plates": ({"vehicle_b_plate": ""}, "le targhe dei due veicoli"),
+    "insurer": ({"insurer": None}, "la compagnia debitrice"),
+    "customer": ({"customer_name": ""}, "i dati del cliente"),
+}
+
+
+def test_the_completeness_column_reads_only_what_the_checklist_looks_at(client, desk):
+    from workflows import checklist
+
+    lacking = {code: new_claim(desk, **values) for code, (values, _words) in LACKS.items()}
+    for code, claim in lacking.items():  # what the page reads tells what a claim lacks as the whole claim does
+        read = Claim.select(Claim.id, *checklist.DATA_FIELDS).where(Claim.id == claim.id).get()
+        assert checklist.missing_items(read) == checklist.missing_items(Claim.get_by_id(claim.id)) == [f"data:{code}"]
+    login(client, desk.users[Role.ASP_MANAGER])
+    with QueryCounter() as queries:
+        page = client.get("/admin/queue/to-validate/?page_size=100").get_data(as_text=True)
+    for code, claim in lacking.items():
+        assert LACKS[code][1] in row_of(page, claim)
+        assert all(words not in row_of(page, claim) for other, (_v, words) in LACKS.items() if other != code)
+    rows = next(q for q in queries.statements if 'FROM "claim" AS "t1" LEFT OUTER JOIN' in q)
+    assert '"vehicle_a_circumstances"' not in rows and '"missing_items"' not in rows  # not the whole claim
+
+
 def test_awaiting_offer_shows_the_filing_date(client, desk):
     claim = claim_in(desk, ClaimStatus.FILED)
     login(client, desk.users[Role.ASP_MANAGER])

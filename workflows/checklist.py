@@ -25,6 +25,9 @@ REQUIRED_DATA = {
     "customer": (lambda c: bool(c.customer_name), _l("i dati del cliente")),
 }
 
+# The claim's fields those checks read: a list of claims needs no more to tell what each lacks.
+DATA_FIELDS = (Claim.accident_date, Claim.vehicle_a_plate, Claim.vehicle_b_plate, Claim.insurer, Claim.customer_name)
+
 DOCUMENT_WORDS = {
     "denuncia": _l("la denuncia di sinistro (Modulo Blu) firmata"),
     "mandato": _l("il mandato firmato dal cliente"),
@@ -61,7 +64,13 @@ def all_items() -> list[tuple[str, str]]:
 
 
 def describe(code: str) -> str:
-    return dict(all_items()).get(code, code)
+    """What an item of `all_items` says, looked up by its code alone."""
+    kind, _, name = code.partition(":")
+    if kind == "doc" and name in DOCUMENT_WORDS:
+        return str(DOCUMENT_WORDS[name])
+    if kind == "data" and name in REQUIRED_DATA:
+        return str(REQUIRED_DATA[name][1])
+    return code
 
 
 def missing_items(claim: Claim) -> list[str]:
