@@ -86,6 +86,8 @@ DEFAULTS = {
     # Bulk actions on more claims than this run in the worker, with a progress page.
     "BULK_INLINE_LIMIT": 300,
     "MENU_COUNTS_SECONDS": 20,  # how long a user's queue counts in the menu are kept (admin_views/menu_counts.py)
+    # A grid's list longer than this is not counted further: a plain pager (admin_views/base.py list_count).
+    "LIST_COUNT_CAP": 10_000,
     "CHOICES_SECONDS": 60,  # how long a user's filter drop-downs and bulk lawyers are kept (admin_views/kept.py)
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from models import (
@@ -101,6 +102,7 @@ def init_admin(app: Flask) -> GessinAdmin:
         gessin_when=when,
         gessin_date=dates.format_date,
         gessin_euro=euro,
+        gessin_number=format_number,
         gessin_flash=plain_italian,
         gessin_badge=status_badge,
         gessin_status=lambda s: ClaimStatus.LABELS.get(s, s),

@@ -12,7 +12,7 @@ import logging
 import typing as t
 
 import peewee as pw
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.tools import parse_like_term
@@ -159,7 +159,7 @@ class GessinModelView(ItalianCsvExport, ModelView):
             flt = self.get_filters()[index]
             query = flt.apply(query, flt.clean(value))
 
-        count = query.order_by().count() if not self.simple_list_pager else None
+        count = self.list_count(query) if not self.simple_list_pager else None
 
         query = self._with_related(query)
         sortable = self.sortable_fields()
@@ -187,6 +187,24 @@ class GessinModelView(ItalianCsvExport, ModelView):
                 query = query.offset(page * page_size)
 
         return count, (list(query) if execute else query)
+
+    def list_count(self, query) -> int | None:
+        """How many rows the list has; on a list page, once past `LIST_COUNT_CAP` (0: never) no
+        more are counted: None, and Flask-Admin draws its plain pager (previous, next). The
+        count of a long list costs a read of every row, at every page; `count_over()` says
+        the list is longer than the cap."""
+        cap = current_app.config.get("LIST_COUNT_CAP", 0) if self.on_list_page() else 0
+        if not cap:
+            return query.order_by().count()
+        count = query.order_by().limit(cap + 1).count()
+        if count <= cap:
+            return count
+        g.gessin_count_over = cap
+        return None
+
+    def count_over(self) -> int | None:
+        """The cap this page's list is longer than (`list_count`), or None when it was counted."""
+        return g.get("gessin_count_over")
 
     def get_column_name(self, field):
         """A column's label: the view's own, else the model field's Italian verbose_name (never "Locked Until")."""

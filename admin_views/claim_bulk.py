@@ -5,7 +5,7 @@ import json
 import re
 from urllib.parse import parse_qsl
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
@@ -115,6 +115,10 @@ class BulkActionsMixin:
 
     def _filtered_ids(self, query_string: str) -> list[int]:
         """Ids of every claim matching the grid's filters and search (all pages)."""
+        return [row.id for row in self.filtered_query(query_string).select(Claim.id).order_by(Claim.id)]
+
+    def filtered_query(self, query_string: str):
+        """The user's claims that the grid's filters and search in `query_string` list (all pages)."""
         args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
         filters = []
         for key, value in args.items(multi=True):
@@ -125,7 +129,14 @@ class BulkActionsMixin:
                     filters.append((int(match.group(1)), index, flt.name, value))
         filters = [(index, name, value) for _pos, index, name, value in sorted(filters)]
         _count, query = self.get_list(0, None, False, args.get("search"), filters, execute=False, page_size=0)
-        return [row.id for row in query.select(Claim.id).order_by(Claim.id)]
+        return query
+
+    @expose("/count/")
+    def count_view(self):
+        """How many claims the grid lists with the filters and search of this URL, all of them:
+        what "apply to all" asks before its confirmation when the page stopped counting
+        (`list_count`). JSON `{"count": N}`; only the user's claims are counted."""
+        return jsonify(count=self.filtered_query(request.query_string.decode()).order_by().count())
 
     @expose("/bulk/<id:job_id>")
     def bulk_progress(self, job_id: int):
