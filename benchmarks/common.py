@@ -104,7 +104,8 @@ class QueryCounter(logging.Handler):
         self.statements: list = []
 
     def emit(self, record):
-        self.statements.append(record.msg)
+        if isinstance(record.msg, tuple):  # (sql, params); not the pool's own messages ("Returning ... to pool")
+            self.statements.append(record.msg)
 
     def __enter__(self):
         logger = logging.getLogger("peewee")
