@@ -75,14 +75,20 @@ def test_a_kept_drop_down_is_its_users_own(app, centres):
     assert "Avv. Nord" not in south and "Centro Nord" not in south
 
 
-def test_a_new_lawyer_shows_at_once_to_whoever_added_it_and_to_the_others(app, f, centres):
-    centre, lawyer, manager = centres[0]
+@pytest.fixture
+def colleagues(app, f, centres):
+    """Two managers of the first centre, each logged in and having seen the grid once."""
+    centre, _lawyer, manager = centres[0]
     colleague = f.user(Role.ASP_MANAGER, login="manager.nord2", asp_centre=centre)
-    watcher, adder = app.test_client(), app.test_client()
-    login(watcher, manager)
-    login(adder, colleague)
-    grid(watcher)
-    grid(adder)
+    clients = app.test_client(), app.test_client()
+    for client, user in zip(clients, (manager, colleague)):
+        login(client, user)
+        grid(client)
+    return clients
+
+
+def test_a_new_lawyer_shows_at_once_to_whoever_added_it_and_to_the_others(colleagues):
+    watcher, adder = colleagues
     response = adder.post("/admin/lawyer/new/", data={
         "csrf_token": csrf_token(adder, "/admin/lawyer/new/"), "name": "Avv. Nuovo",
         "kind": "firm", "email": "nuovo@example.it", "active": "y"})
@@ -91,17 +97,9 @@ def test_a_new_lawyer_shows_at_once_to_whoever_added_it_and_to_the_others(app, f
     assert bulk_lawyers(grid(watcher)[0]) == ["Avv. Nord", "Avv. Nuovo"]  # a POST to the lawyers' grid
 
 
-def test_a_post_elsewhere_forgets_only_the_posters_own(app, f, centres):
-    from tests import factories
-
-    centre, lawyer, manager = centres[0]
-    colleague = f.user(Role.ASP_MANAGER, login="manager.nord2", asp_centre=centre)
-    watcher, poster = app.test_client(), app.test_client()
-    login(watcher, manager)
-    login(poster, colleague)
-    grid(watcher)
-    grid(poster)
-    factories.lawyer(centre, name="Avv. Silenzioso")  # written past the grids, as another process would
+def test_a_post_elsewhere_forgets_only_the_posters_own(f, centres, colleagues):
+    watcher, poster = colleagues
+    f.lawyer(centres[0][0], name="Avv. Silenzioso")  # written past the grids, as another process would
     poster.post("/language/it", data={"csrf_token": csrf_token(poster, "/admin/"), "next": "/admin/"})
     assert "Avv. Silenzioso" in bulk_lawyers(grid(poster)[0])
     assert "Avv. Silenzioso" not in bulk_lawyers(grid(watcher)[0])  # within the interval

@@ -10,7 +10,7 @@ import pytest
 from models import Claim, ClaimStatus, Role
 
 from .conftest import QueryCounter, login
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in  # noqa: F401 - fixture
+from .test_browser import live_server, log_in, page  # noqa: F401 - fixtures
 from .test_workflows import claim_in, desk  # noqa: F401 - fixtures
 
 S = ClaimStatus
@@ -27,7 +27,7 @@ def long_list(desk, app, monkeypatch):
     return mine, theirs
 
 
-def page(client, url="/admin/claim/"):
+def grid(client, url="/admin/claim/"):
     with QueryCounter() as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -36,7 +36,7 @@ def page(client, url="/admin/claim/"):
 
 def test_a_list_longer_than_the_cap_is_not_counted_further(client, desk, long_list):
     login(client, desk.users[Role.ADMIN])
-    html, statements = page(client, "/admin/claim/?page_size=20")
+    html, statements = grid(client, "/admin/claim/?page_size=20")
     counts = [s for s in statements if "COUNT(" in s and '"claim"' in s and "GROUP BY" not in s and "SUM(" not in s]
     assert len(counts) == 1 and re.search(r'LIMIT (\?|%s)\) AS "_wrapped"', counts[0]), counts
     assert re.search(r"\[6, 1\]\)$", counts[0]), counts  # read up to the cap and one more, no further
@@ -47,7 +47,7 @@ def test_a_list_longer_than_the_cap_is_not_counted_further(client, desk, long_li
 
 def test_a_list_within_the_cap_is_counted_exactly(client, desk, long_list):
     login(client, desk.users[Role.ADMIN])
-    html, _statements = page(client, f"/admin/claim/?flt0_0={S.VALIDATED}")
+    html, _statements = grid(client, f"/admin/claim/?flt0_0={S.VALIDATED}")
     assert "Applica a tutte le 3 pratiche filtrate" in html and 'id="list-count-over"' not in html
 
 
@@ -55,8 +55,8 @@ def test_the_cap_pages_with_a_plain_pager(client, desk, long_list):
     for _ in range(12):
         desk.f.claim(desk.repairer, desk.centre)
     login(client, desk.users[Role.ADMIN])
-    first, _ = page(client, "/admin/claim/")
-    second, _ = page(client, "/admin/claim/?page=1")
+    first, _ = grid(client, "/admin/claim/")
+    second, _ = grid(client, "/admin/claim/?page=1")
     numbers = [re.findall(r'class="claim-number" href="[^"]+">([^<]+)<', html) for html in (first, second)]
     assert [len(n) for n in numbers] == [20, 2] and len(set(numbers[0] + numbers[1])) == 22
     assert '<a class="page-link" href="/admin/claim/?page=1&amp;page_size=20">&gt;</a>' in first  # next, whatever the count
@@ -78,22 +78,16 @@ def test_the_exact_count_of_the_filtered_list_is_the_users_own(client, app, desk
 
 
 @pytest.mark.browser
-def test_apply_to_all_of_a_long_list_confirms_the_exact_count(desk, long_list, live_server):
-    from playwright.sync_api import sync_playwright
-
+def test_apply_to_all_of_a_long_list_confirms_the_exact_count(desk, long_list, live_server, page):
     from models import db
     db.close()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        tab = browser.new_context(locale="it-IT", viewport={"width": 1300, "height": 900}).new_page()
-        log_in(tab, live_server, desk.users[Role.ASP_MANAGER])
-        tab.goto(f"{live_server}/admin/claim/")
-        assert "oltre 5" in tab.inner_text("#bulk-filtered")
-        tab.select_option("#bulk-action", "validate")
-        said = []
-        tab.on("dialog", lambda dialog: (said.append(dialog.message), dialog.dismiss()))
-        tab.click("#bulk-filtered")
-        tab.wait_for_timeout(500)
-        assert said == ["Validare 8 pratiche?"]  # counted on asking, the manager's own
-        browser.close()
+    log_in(page, live_server, desk.users[Role.ASP_MANAGER])
+    page.goto(f"{live_server}/admin/claim/")
+    assert "oltre 5" in page.inner_text("#bulk-filtered")
+    page.select_option("#bulk-action", "validate")
+    said = []
+    page.on("dialog", lambda dialog: (said.append(dialog.message), dialog.dismiss()))
+    page.click("#bulk-filtered")
+    page.wait_for_timeout(500)
+    assert said == ["Validare 8 pratiche?"]  # counted on asking, the manager's own
     assert Claim.select().where(Claim.status == S.VALIDATED).count() == 3  # dismissed: nothing done
