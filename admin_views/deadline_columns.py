@@ -18,7 +18,7 @@ from models import Claim
 from workflows import clock, dates, deadlines, next_due
 
 from .filters import ChoiceFilter, DateBetweenFilter
-from .list_rows import by_value
+from .list_rows import by_key, by_value
 
 
 def today() -> dt.date:
@@ -69,11 +69,13 @@ def next_due_cell(view, context, claim, name) -> Markup:
                   f'<small class="text-muted next-due-kind">{kind}</small>')
 
 
-# Each cell depends on the row's stored deadline only: a page draws it once per value (list_rows.by_value).
+# A page draws each cell once per what it shows (list_rows.by_key): a date and its kind, a number
+# of days, a level.
 FORMATTERS = {
     "next_due_on": by_value("next_due_on", "next_due_kind")(next_due_cell),
-    "days_left": by_value("next_due_on")(lambda v, c, claim, n: days_left_text(claim.next_due_on, today())),
-    "level": by_value("next_due_on", "next_warn_on")(lambda v, c, claim, n: level_badge(level_of(claim))),
+    "days_left": by_key(lambda claim: days_left(claim.next_due_on, today()))(
+        lambda v, c, claim, n: days_left_text(claim.next_due_on, today())),
+    "level": by_key(level_of)(lambda v, c, claim, n: level_badge(level_of(claim))),
 }
 EXPORT_FORMATTERS = {
     "next_due_on": lambda v, c, claim, n: claim.next_due_on,

@@ -95,9 +95,7 @@ class PageRows:
         self.choices = {name: dict(choices) for name, choices in (view.column_choices or {}).items()}
         self.type_formatters = view.column_type_formatters or {}
         self.by_type: dict[type, t.Callable | None] = {}
-        # column -> (its formatter's key, the cells drawn so far by key) for the columns marked by_key
-        self.drawn = {name: (formatter.cell_key, {}) for name, formatter in self.formatters.items()
-                      if getattr(formatter, "cell_key", None) is not None}
+        self.cells: dict[str, t.Callable] = {}  # column -> (context, row) -> its cell, the way chosen once
 
     @pass_context
     def row(self, context, row) -> Markup:
@@ -123,28 +121,40 @@ class PageRows:
     @pass_context
     def cell(self, context, row, name: str):
         """What Flask-Admin's `get_list_value(context, row, name)` gives, by the same steps."""
-        keyed = self.drawn.get(name)
-        if keyed is None:
-            return self.draw(context, row, name)
-        key_of, drawn = keyed
-        key = key_of(row)
-        if key not in drawn:
-            drawn[key] = self.draw(context, row, name)
-        return drawn[key]
+        draw = self.cells.get(name)
+        if draw is None:
+            draw = self.cells[name] = self.way_to(name)
+        return draw(context, row)
 
-    def draw(self, context, row, name: str):
-        formatter = self.formatters.get(name)
-        if formatter is not None:
-            value = formatter(self.view, context, row, name)
-        elif "." in name:
-            return self.view.get_list_value(context, row, name)
-        else:
-            value = getattr(row, name, None)
-        choices = self.choices.get(name)
-        if choices:
-            return choices.get(value) or value
+    def way_to(self, name: str) -> t.Callable:
+        """The function (context, row) -> the cell of column `name`: its formatter or its value,
+        its choices, the formatter of the value's type; a column marked by_key once per key."""
+        view, formatter, choices = self.view, self.formatters.get(name), self.choices.get(name)
+        if formatter is None and "." in name:
+            return lambda context, row: view.get_list_value(context, row, name)
+
+        def draw(context, row):
+            value = formatter(view, context, row, name) if formatter is not None else getattr(row, name, None)
+            if choices:
+                return choices.get(value) or value
+            return self.typed(value, name)
+
+        key_of = getattr(formatter, "cell_key", None)
+        if key_of is None:
+            return draw
+        drawn: dict = {}
+
+        def drawn_once(context, row):
+            key = key_of(row)
+            if key not in drawn:
+                drawn[key] = draw(context, row)
+            return drawn[key]
+        return drawn_once
+
+    def typed(self, value, name: str):
+        """`value` through the first type formatter that takes it, as Flask-Admin picks it."""
         kind = type(value)
-        if kind not in self.by_type:  # the first type formatter that takes the value, as Flask-Admin picks it
+        if kind not in self.by_type:
             self.by_type[kind] = next((fmt for typeobj, fmt in self.type_formatters.items()
                                        if isinstance(value, typeobj)), None)
         type_formatter = self.by_type[kind]
