@@ -149,3 +149,30 @@ def test_the_kept_menu_is_drawn_once(app, f, centres, monkeypatch):
     asked.clear()
     client.get("/admin/claim/?page=1")
     assert asked == []
+
+
+def test_past_its_bound_the_store_loses_the_expired_first(app, monkeypatch):
+    from admin_views import kept as store
+    from flask_login import login_user
+
+    monkeypatch.setattr(store, "MAX_KEPT", 4)
+    monkeypatch.setitem(app.config, "MENU_COUNTS_SECONDS", 20)
+    monkeypatch.setitem(app.config, "CHOICES_SECONDS", 60)
+    clock = [1000.0]
+    monkeypatch.setattr(store.time, "monotonic", lambda: clock[0])
+    users = [type("U", (), {"get_id": lambda self, n=n: f"token-{n}", "is_authenticated": True,
+                            "is_active": True, "is_anonymous": False})() for n in range(6)]
+
+    def keep(user, kind="counts"):
+        with app.test_request_context():
+            login_user(user)
+            return store.kept(kind, "x", lambda: user.get_id())
+    keep(users[0]), keep(users[1])  # kept 20 s
+    clock[0] += 30  # those two have expired
+    keep(users[2]), keep(users[3], "choices")  # kept 20 s and 60 s
+    keep(users[4])  # the store is full: the expired go, the fresh stay
+    assert {key[0] for key in store._kept} == {"token-2", "token-3", "token-4"}
+    keep(users[5])
+    assert len(store._kept) == 4
+    keep(users[0])  # full of fresh values: start again
+    assert {key[0] for key in store._kept} == {"token-0"}
