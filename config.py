@@ -99,4 +99,5 @@ DEFAULTS = {
     "LOGIN_FAILURE_WINDOW_SECONDS": 3600,
     # Staff logins also count an address's failures over every login (password spraying).
     "LOGIN_ADDRESS_FREE_FAILURES": 30,
+    "LOGIN_ATTEMPTS_KEEP_DAYS": 90,  # older attempts are forgotten each night, but the last success per address
 }

@@ -9,6 +9,7 @@ import pytest
 from models import LoginAttempt, User
 
 from .conftest import csrf_token
+from .test_mail import worker_app  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -101,3 +102,25 @@ def test_a_lockout_ends_by_itself(client, f, few):
             .where(LoginAttempt.id == row.id).execute()
     assert attempt(client, user.login, f.PASSWORD).status_code == 302
     assert User.get_by_id(user.id).last_login_at is not None
+
+
+def test_old_attempts_are_forgotten_but_each_known_address_stays_known(worker_app, f, few):
+    import datetime as dt
+
+    from models import utcnow
+    from tasks import housekeeping
+    from workflows import logins
+
+    user, now = f.user(), utcnow()
+    old, recent = now - dt.timedelta(days=120), now - dt.timedelta(days=3)
+    rows = [("10.0.0.1", True, old - dt.timedelta(days=1)), ("10.0.0.1", True, old),  # the later success stays
+            ("10.0.0.1", False, old), ("10.0.0.2", False, old), ("10.0.0.3", True, recent), ("10.0.0.3", False, recent)]
+    for address, success, when in rows:
+        LoginAttempt.create(login=user.login, address=address, success=success, created_at=when)
+    assert logins.purge_attempts(now, keep_days=90) == 3
+    left = sorted((a.address, a.success, a.created_at) for a in LoginAttempt.select())
+    assert left == sorted([("10.0.0.1", True, old), ("10.0.0.3", True, recent), ("10.0.0.3", False, recent)])
+    # 10.0.0.1 is still an address the user logged in from (what the throttle asks)
+    assert LoginAttempt.select().where(LoginAttempt.address == "10.0.0.1", LoginAttempt.success == True).exists()  # noqa: E712
+    housekeeping.housekeeping.call_local()  # the nightly task: nothing more to forget
+    assert LoginAttempt.select().count() == 3

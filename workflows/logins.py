@@ -7,6 +7,7 @@ time taken nor a wait tells whether it exists.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 
 import peewee as pw
@@ -72,6 +73,21 @@ def recent_failures(login: str, address: str | None, policy: throttle.Policy, no
                                             LoginAttempt.success == True).exists()  # noqa: E712
         failures = dataclasses.replace(failures, known_address=known)
     return failures
+
+
+def purge_attempts(now, keep_days: int) -> int:
+    """Forget the attempts older than `keep_days`, but each login's last success from each
+    address (the last recorded: attempts are written as they happen), which makes the
+    address known (`recent_failures`); returns how many went.
+    The throttle reads an hour back: the rest is kept only to tell what happened."""
+    cutoff = now - dt.timedelta(days=keep_days)
+    last_successes = (LoginAttempt.select(pw.fn.MAX(LoginAttempt.id))
+                      .where(LoginAttempt.success == True)  # noqa: E712
+                      .group_by(LoginAttempt.login, LoginAttempt.address))
+    gone = (LoginAttempt.delete()
+            .where(LoginAttempt.created_at < cutoff, LoginAttempt.id.not_in(last_successes)).execute())
+    log.info("login attempts older than %d days forgotten: %d", keep_days, gone)
+    return gone
 
 
 def _when(value):
