@@ -8,9 +8,9 @@ number of seconds set per kind (`MENU_COUNTS_SECONDS`, default 20, for the count
 
 What is kept is forgotten when it may have changed:
 - the user's own POST forgets all that user's values, so one's own work shows at once;
-- a POST to a grid that changes what the drop-downs list (a view with `changes_choices`:
-  body shops, centres, lawyers, insurers, users, their links) forgets everyone's drop-downs
-  in this process.
+- a POST to a grid that changes what the drop-downs list or what a user may see (a view
+  with `changes_choices`: body shops, centres, lawyers, insurers, users, their links)
+  forgets everything kept, for everyone, in this process.
 Other processes see a change within the interval. Only names are kept: what a user may
 open or change is decided on every request by `workflows.access`, never from here.
 """
@@ -69,11 +69,11 @@ def forget(user_id=None, kind: str | None = None) -> None:
 
 
 def forget_after_a_change(response):
-    """After a POST: the user's own values, and everyone's drop-downs when the grid posted to
-    changes what they list."""
+    """After a POST: the user's own values, and everyone's when the grid posted to changes
+    what the drop-downs list or what a user may see."""
     if request.method == "POST" and current_user.is_authenticated:
         forget(current_user.get_id())
         views = current_app.extensions["gessin_admin"].views_by_endpoint
         if getattr(views.get(request.blueprint), "changes_choices", False):
-            forget(kind="choices")
+            forget()  # a party, a user's role or centre: what anyone may see can change
     return response
