@@ -56,9 +56,8 @@ def sweep_floor(today: dt.date) -> int:
             f'WHERE r."remind_on" <= {p} AND c."next_due_on" IS NOT NULL AND c."next_due_kind" IS NOT NULL '
             f'AND c."status" IN ({_quoted(CENTRE_STATES + LAWYER_STATES)})')
     columns = '"claim_id", kind, "due_on", level'
-    insert = (f'WITH due AS ({base}) INSERT INTO "deadline_reminder" ("created_at", "claim_id", "kind", "due_on", '
-              '"level", "recipient", "found_on") '
-              f'SELECT {p}, "claim_id", kind, "due_on", level, recipient, {p} FROM ('
+    insert = ('INSERT INTO "deadline_reminder" ("created_at", "claim_id", "kind", "due_on", "level", "recipient", '
+              f'"found_on") WITH due AS ({base}) SELECT {p}, "claim_id", kind, "due_on", level, recipient, {p} FROM ('
               f'SELECT {columns}, told AS recipient FROM due WHERE level IS NOT NULL '
               f"UNION ALL SELECT {columns}, '{CALL_CENTRE}' FROM due WHERE level = '{OVERDUE}') AS told "
               'WHERE true ON CONFLICT DO NOTHING')  # WHERE: SQLite's parser needs it before ON CONFLICT
