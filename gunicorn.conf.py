@@ -22,8 +22,9 @@ max_requests_jitter = 200
 
 # glibc serves allocations above 128 KiB (a WinCar body of 3 MB, its documents, their
 # copies) with a fresh mmap each time and gives it back on free, so every request
-# faulted in thousands of new pages: about a third of a worker's CPU went to the
-# kernel. Kept in the heap instead, the pages are reused from one request to the next.
+# faulted in thousands of new pages. Kept in the heap instead, the pages are reused from
+# one request to the next: 1-4 ms of a worker's 22-24 ms of CPU per post saved, measured
+# by `benchmarks/intake.py --malloc both` (benchmarks/README.md).
 # glibc reads that setting from the environment when the process starts, so it belongs
 # to the deployment, not to this file: start gunicorn with GLIBC_TUNABLES (README,
 # "Production"). Its value, for the deployment scripts and the intake benchmark:
