@@ -187,10 +187,13 @@ def columns_after(claim: Claim, changes: dict) -> dict:
 def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
     """Claim id -> next-deadline values, for claims already loaded with `COLUMNS` and
     `DEADLINE` (no query); as `columns_after`, an unchanged deadline keeps its reminder day."""
-    out = {}
+    out, found = {}, {}
     for claim, changes in claims_and_changes:
         after = Projected(claim, changes)
-        new = values_of(next_deadline(after, limits_by_status.get(after.status)))
+        rules_read = tuple(getattr(after, name) for name in COLUMNS)  # alike claims: computed once
+        if rules_read not in found:
+            found[rules_read] = values_of(next_deadline(after, limits_by_status.get(after.status)))
+        new = dict(found[rules_read])
         if _unchanged(claim, new):
             del new[REMIND]
         out[claim.id] = new
@@ -254,6 +257,23 @@ def update_claim(claim: Claim, values: dict, *conditions, changes: dict | None =
     return updated
 
 
+def set_clauses(part: list[tuple[int, dict]]) -> tuple[list[str], list]:
+    """The SET clauses writing the next-deadline columns of `part` [(claim id, values)], and
+    their parameters: a column with one value for all is set to it, else a CASE on the id."""
+    p, sets, params = db.param, [], []
+    names = [name for name in DEADLINE if part and name in part[0][1]]  # every item has the same columns
+    for name in names:
+        field = getattr(Claim, name)
+        column = [field.db_value(values[name]) for _, values in part]
+        if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
+            sets.append(f'"{field.column_name}" = {p}')
+            params.append(column[0])
+            continue
+        sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
+        params += [v for (claim_id, _), value in zip(part, column) for v in (claim_id, value)]
+    return sets, params
+
+
 def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None, chunk: int = BATCH) -> int:
     """Write the next-deadline columns of many claims: one UPDATE ... CASE per `chunk` claims,
     then the reminder days of those that carry one (`schedule_reminders`); call it in a transaction.
@@ -264,18 +284,9 @@ def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None,
     by node more slowly than the database runs it (as `models.insert_rows`).
     """
     items, done, p = list(values_by_id.items()), [], db.param
-    names = [name for name in DEADLINE if items and name in items[0][1]]  # every item has the same columns
     for start in range(0, len(items), chunk):
-        part, params, sets = items[start:start + chunk], [], []
-        for name in names:
-            field = getattr(Claim, name)
-            column = [field.db_value(values[name]) for _, values in part]
-            if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
-                sets.append(f'"{field.column_name}" = {p}')
-                params.append(column[0])
-                continue
-            sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
-            params += [v for (claim_id, _), value in zip(part, column) for v in (claim_id, value)]
+        part = items[start:start + chunk]
+        sets, params = set_clauses(part)
         ids = [claim_id for claim_id, _ in part]
         where, params = f'"id" IN ({", ".join([p] * len(part))})', params + ids
         if versions is not None:
