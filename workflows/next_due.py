@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from operator import attrgetter
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
@@ -187,16 +188,26 @@ def columns_after(claim: Claim, changes: dict) -> dict:
 def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
     """Claim id -> next-deadline values, for claims already loaded with `COLUMNS` and
     `DEADLINE` (no query); as `columns_after`, an unchanged deadline keeps its reminder day."""
-    out, found = {}, {}
+    out = {}
     for claim, changes in claims_and_changes:
         after = Projected(claim, changes)
-        rules_read = tuple(getattr(after, name) for name in COLUMNS)  # alike claims: computed once
-        if rules_read not in found:
-            found[rules_read] = values_of(next_deadline(after, limits_by_status.get(after.status)))
-        new = dict(found[rules_read])
+        new = values_of(next_deadline(after, limits_by_status.get(after.status)))
         if _unchanged(claim, new):
             del new[REMIND]
         out[claim.id] = new
+    return out
+
+
+def columns_for_alike(claims, changes: dict, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
+    """As `columns_for`, for claims that all take the same `changes` (a bulk action's group):
+    claims that read alike to the rules (and hold the same deadline now) are computed once."""
+    out, found = {}, {}
+    read_of = attrgetter(*(name for name in COLUMNS + DEADLINE if name not in changes))  # the rest is `changes`
+    for claim in claims:
+        read = read_of(claim)
+        if read not in found:
+            found[read] = columns_for([(claim, changes)], limits_by_status)[claim.id]
+        out[claim.id] = found[read]
     return out
 
 
@@ -224,6 +235,19 @@ def _ids_clause(column: str, ids: list[int]) -> tuple[str, list]:
     return f'"{column}" IN ({", ".join([db.param] * len(ids))})', list(ids)
 
 
+UPSERT = ('ON CONFLICT ("claim_id") DO UPDATE SET "remind_on" = EXCLUDED."remind_on", '
+          '"due_on" = EXCLUDED."due_on", "warn_on" = EXCLUDED."warn_on"')
+
+
+def _schedule_alike(claim_ids: list[int], reminder: tuple) -> None:
+    """The same reminder day for all `claim_ids`: one INSERT ... SELECT of their rows."""
+    day, due, warn = reminder
+    where, params = _ids_clause("id", claim_ids)
+    db.execute_sql('INSERT INTO "reminder_due" ("claim_id", "remind_on", "due_on", "warn_on") '
+                   f'SELECT "id", {db.param}, {db.param}, {db.param} FROM "claim" WHERE {where} {UPSERT}',
+                   [day.isoformat(), due.isoformat(), warn.isoformat() if warn else None] + params)
+
+
 def schedule_reminders(reminders: dict[int, tuple | None], chunk: int = 500) -> None:
     """Write the reminder days of many claims (claim id -> `reminder_of` values, None for
     none): one INSERT ... ON CONFLICT DO UPDATE per `chunk` set, one DELETE per `chunk`
@@ -234,12 +258,13 @@ def schedule_reminders(reminders: dict[int, tuple | None], chunk: int = 500) -> 
     one = f"({p}, {p}, {p}, {p})"
     for start in range(0, len(upserts), chunk):
         part = upserts[start:start + chunk]
+        if len({r for _, r in part}) == 1:  # one day for all (a bulk action): built by the database
+            _schedule_alike([claim_id for claim_id, _ in part], part[0][1])
+            continue
         params = [v for claim_id, (day, due, warn) in part
                   for v in (claim_id, day.isoformat(), due.isoformat(), warn.isoformat() if warn else None)]
         db.execute_sql('INSERT INTO "reminder_due" ("claim_id", "remind_on", "due_on", "warn_on") '
-                       f'VALUES {", ".join([one] * len(part))} ON CONFLICT ("claim_id") DO UPDATE SET '
-                       '"remind_on" = EXCLUDED."remind_on", "due_on" = EXCLUDED."due_on", '
-                       '"warn_on" = EXCLUDED."warn_on"', params)
+                       f'VALUES {", ".join([one] * len(part))} {UPSERT}', params)
     for start in range(0, len(cleared), chunk):
         where, params = _ids_clause("claim_id", cleared[start:start + chunk])
         db.execute_sql(f'DELETE FROM "reminder_due" WHERE {where}', params)
