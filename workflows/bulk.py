@@ -123,7 +123,7 @@ def _load(ids: list[int], user: User) -> list[Loaded]:
             .join_from(Claim, C, on=(Claim.asp_centre == C.id))
             .join_from(Claim, R, on=(Claim.repairer == R.id))
             .join_from(Claim, L, pw.JOIN.LEFT_OUTER, on=(Claim.lawyer == L.id))
-            .where(Claim.id.in_(ids)))
+            .where(_among(ids)))
     n, parties, claims = len(NAMES), {}, []
     for row in _rows(rows, columns):
         claim = Loaded(**dict(zip(NAMES, row[:n])))
@@ -132,6 +132,13 @@ def _load(ids: list[int], user: User) -> list[Loaded]:
         claim.lawyer = _party(parties, Lawyer, row[n + 7:n + 10]) if row[n + 7] is not None else None
         claims.append(claim)
     return claims
+
+
+def _among(ids: list[int]) -> pw.Expression:
+    """The claims `ids`: on PostgreSQL as one array, which peewee does not build value by value."""
+    if is_postgres():
+        return Claim.id == pw.fn.ANY(pw.Value(list(ids), unpack=False))
+    return Claim.id.in_(ids)
 
 
 def _rows(query, columns) -> list[tuple]:
