@@ -5,9 +5,11 @@ database `gessin_bench_bulk`), on `--runs` fresh sets of N claims in state
 `validated` each (loaded with `insert_many`; the load is not measured), after
 two untimed warm-up actions on 20 claims:
 
-0. the floor: the same change in four statements written by hand (one UPDATE of the
-   claims, one INSERT ... SELECT of their history rows, one INSERT of the e-mail's text,
-   one INSERT of its recipient rows, one per party), on its own fresh claims, in the same loop as the steps below, so that each
+0. the floor (`bulk_floor.py`): the same change written by hand, doing the work the
+   product must and no more: one UPDATE of the claims, with their next deadline; one
+   INSERT ... SELECT of their reminder days; one INSERT ... SELECT of their history rows;
+   one INSERT of the e-mail's text and one of its recipient rows, one per party. It runs
+   on its own fresh claims, in the same loop as the steps below, so that each
    step's median is also printed as a ratio to the floor's ("x floor"; target for
    apply_many: at most 1.5);
 1. `workflows.bulk.apply_many("assign", ids, manager, lawyer=...)` on all N ids,
@@ -25,8 +27,8 @@ two untimed warm-up actions on 20 claims:
    records a BulkJob, queues it and redirects to /admin/claim/bulk/<id>; then
    the job as the worker would run it, `tasks.bulk.run_bulk_job.call_local`.
 
-After each action it checks that the N claims are `assigned` to the lawyer, with
-N history rows and one outbox e-mail per party (repairer, centre, lawyer) and batch of
+After each action it checks that the N claims are `assigned` to the lawyer, due on the
+queue limit of Affidata from today with a reminder that day, with N history rows and one outbox e-mail per party (repairer, centre, lawyer) and batch of
 500, the three sharing one stored text (the floor: one per party, one text), then empties
 the huey queue so nothing is ever sent. The task queue is the app's default:
 SqliteHuey in the temp instance directory, or Redis when REDIS_URL is set (then
