@@ -1,9 +1,11 @@
 """One event on many claims at once, in batches: the ASP managers' bulk actions.
 
 The rules are the engine's (`can`, the preparers); what changes is the cost: each
-batch reads its claims in one query, updates each group of alike claims in one
-UPDATE that still checks state and version, and writes history and e-mails with
-multi-row INSERTs. A claim that cannot take the event is skipped with the reason.
+batch reads its claims in one query, as plain rows sharing their parties; updates each
+group of alike claims in one UPDATE that still checks state and version and writes their
+next deadline; builds their history rows with INSERT ... SELECT; and writes the e-mails
+once per party. A claim that cannot take the event, or changed since it was read, is
+skipped with the reason.
 """
 from __future__ import annotations
 
