@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import Claim, ClaimStatus, OutboundEmail, OutboundMessage, Role, StatusChange
+from models import Claim, ClaimStatus, OutboundEmail, OutboundMessage, ReminderDue, Role, StatusChange
 from workflows import engine
 from workflows.bulk import apply_many
 from workflows.errors import InvalidData
@@ -136,3 +136,44 @@ def test_bulk_drop_needs_a_reason(desk):
     with pytest.raises(InvalidData) as refused:  # refused before any claim is read, not skipped one by one
         apply_many("drop", [claim.id], desk.users[Role.ASP_MANAGER])
     assert "motivo" in str(refused.value.message) and Claim.get_by_id(claim.id).status == ClaimStatus.RECEIVED
+
+
+def test_claims_read_at_different_versions_are_checked_each_at_its_own(desk, monkeypatch):
+    manager = desk.users[Role.ASP_MANAGER]
+    claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(4)]
+    for claim in claims[:2]:  # two of them a version ahead of the others
+        Claim.update(version=Claim.version + 1).where(Claim.id == claim.id).execute()
+    from workflows import bulk
+    original = bulk._load
+
+    def load_then_edit(ids, user):
+        loaded = original(ids, user)
+        for raced in (claims[0], claims[2]):  # edited meanwhile, state unchanged: one of each version
+            Claim.update(version=Claim.version + 1).where(Claim.id == raced.id).execute()
+        return loaded
+    monkeypatch.setattr(bulk, "_load", load_then_edit)
+    result = apply_many("assign", [c.id for c in claims], manager, lawyer=desk.lawyer.id)
+    assert sorted(result.succeeded) == sorted([claims[1].number, claims[3].number])
+    assert dict(result.skipped) == {claims[0].number: "modificata da un altro utente nel frattempo",
+                                    claims[2].number: "modificata da un altro utente nel frattempo"}
+    statuses = {c.id: Claim.get_by_id(c.id).status for c in claims}
+    assert statuses == {claims[0].id: ClaimStatus.VALIDATED, claims[1].id: ClaimStatus.ASSIGNED,
+                        claims[2].id: ClaimStatus.VALIDATED, claims[3].id: ClaimStatus.ASSIGNED}
+    assert StatusChange.select().where(StatusChange.claim.in_([claims[0].id, claims[2].id]),
+                                       StatusChange.event == "assign").count() == 0
+
+
+def test_a_bulk_history_row_reads_as_one_written_claim_by_claim(desk):
+    manager = desk.users[Role.ASP_MANAGER]
+    one, many = claim_in(desk, ClaimStatus.VALIDATED), claim_in(desk, ClaimStatus.VALIDATED)
+    engine.apply("assign", one, manager, lawyer=desk.lawyer.id)
+    apply_many("assign", [many.id], manager, lawyer=desk.lawyer.id)
+    rows = [StatusChange.select().where(StatusChange.claim == c.id).order_by(StatusChange.id.desc()).get()
+            for c in (one, many)]
+    assert len({(r.actor_id, r.actor_label, r.event, r.from_status, r.to_status, r.note) for r in rows}) == 1
+    deadlines = [Claim.select(Claim.next_due_on, Claim.next_due_kind, Claim.next_warn_on).where(Claim.id == c.id)
+                 .tuples().get() for c in (one, many)]
+    reminders = [ReminderDue.select(ReminderDue.remind_on, ReminderDue.due_on, ReminderDue.warn_on)
+                 .where(ReminderDue.claim == c.id).tuples().get() for c in (one, many)]
+    assert deadlines[0] == deadlines[1] and deadlines[0][0] is not None
+    assert reminders[0] == reminders[1]

@@ -1,14 +1,17 @@
 """One event on many claims at once, in batches: the ASP managers' bulk actions.
 
 The rules are the engine's (`can`, the preparers); what changes is the cost: each
-batch reads its claims in one query, updates each group of alike claims in one
-UPDATE that still checks state and version, and writes history and e-mails with
-multi-row INSERTs. A claim that cannot take the event is skipped with the reason.
+batch reads its claims in one query, as plain rows sharing their parties; updates each
+group of alike claims in one UPDATE that still checks state and version and writes their
+next deadline; builds their history rows with INSERT ... SELECT; and writes the e-mails
+once per party. A claim that cannot take the event, or changed since it was read, is
+skipped with the reason.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable
 
 import peewee as pw
@@ -23,7 +26,7 @@ from models import (
     StatusChange,
     User,
     db,
-    insert_rows,
+    is_postgres,
     utcnow,
 )
 
@@ -100,28 +103,76 @@ def unique_ids(claim_ids) -> list[int]:
     return list(dict.fromkeys(int(i) for i in claim_ids))
 
 
-def _load(ids: list[int], user: User) -> list[Claim]:
+class Loaded(SimpleNamespace):
+    """A claim as a batch reads it: the columns of `CLAIM_COLUMNS` (a party's by its id,
+    `asp_centre_id`...) and its parties, one object per party shared by its claims."""
+
+
+FOREIGN = ("repairer", "asp_centre", "lawyer", "insurer")
+NAMES = tuple(f"{name}_id" if name in FOREIGN else name for name in CLAIM_COLUMNS)
+PARTY = ("id", "name", "email")
+# The events whose rules read a claim's documents (`checklist.missing_items`): only
+# their batches read the attachments' kinds.
+READS_DOCUMENTS = ("validate",)
+
+
+def _load(ids: list[int], user: User) -> list[Loaded]:
     """The batch's claims with their parties, in one query, limited to the user's scope."""
     C, R, L = AspCentre.alias(), Repairer.alias(), Lawyer.alias()
-    party = ("id", "name", "email")
-    columns = [getattr(Claim, name) for name in CLAIM_COLUMNS] + [getattr(C, n) for n in party + ("pec",)] \
-        + [getattr(R, n) for n in party] + [getattr(L, n) for n in party]
+    columns = [getattr(Claim, name) for name in CLAIM_COLUMNS] + [getattr(C, n) for n in PARTY + ("pec",)] \
+        + [getattr(R, n) for n in PARTY] + [getattr(L, n) for n in PARTY]
     rows = (access.visible_claims(user, *columns)
-            .join_from(Claim, C, on=(Claim.asp_centre == C.id), attr="asp_centre")
-            .join_from(Claim, R, on=(Claim.repairer == R.id), attr="repairer")
-            .join_from(Claim, L, pw.JOIN.LEFT_OUTER, on=(Claim.lawyer == L.id), attr="lawyer")
-            .where(Claim.id.in_(ids)))
-    claims = list(rows)
-    kinds: dict[int, set[str]] = {}
-    for claim_id, kind in (Attachment.select(Attachment.claim, Attachment.kind)
-                           .where(Attachment.claim.in_(ids)).distinct().tuples()):
-        kinds.setdefault(claim_id, set()).add(kind)
-    for claim in claims:
-        claim._present_kinds = kinds.get(claim.id, set())
+            .join_from(Claim, C, on=(Claim.asp_centre == C.id))
+            .join_from(Claim, R, on=(Claim.repairer == R.id))
+            .join_from(Claim, L, pw.JOIN.LEFT_OUTER, on=(Claim.lawyer == L.id))
+            .where(_among(ids)))
+    n, parties, claims = len(NAMES), {}, []
+    for row in _rows(rows, columns):
+        claim = Loaded(**dict(zip(NAMES, row[:n])))
+        claim.asp_centre = _party(parties, AspCentre, row[n:n + 4], ("pec",))
+        claim.repairer = _party(parties, Repairer, row[n + 4:n + 7])
+        claim.lawyer = _party(parties, Lawyer, row[n + 7:n + 10]) if row[n + 7] is not None else None
+        claims.append(claim)
     return claims
 
 
-def _change_key(event: str, claim: Claim):
+def _among(ids: list[int]) -> pw.Expression:
+    """The claims `ids`: on PostgreSQL as one array, which peewee does not build value by value."""
+    if is_postgres():
+        return Claim.id == pw.fn.ANY(pw.Value(list(ids), unpack=False))
+    return Claim.id.in_(ids)
+
+
+def _rows(query, columns) -> list[tuple]:
+    """The query's rows as tuples. PostgreSQL's driver already gives each value its Python
+    type (a date, a Decimal), so they are taken as they come, without a field's conversion
+    of each of the 38 values of 500 rows; SQLite gives dates as text: the fields read them."""
+    rows = db.execute_sql(*query.sql()).fetchall()
+    if is_postgres():
+        return rows
+    readers = [column.python_value for column in columns]
+    return [tuple(read(value) for read, value in zip(readers, row)) for row in rows]
+
+
+def _party(parties: dict, model, values: tuple, extra: tuple = ()):
+    """The party of these columns, made once per batch whatever the number of its claims."""
+    key = (model, values[0])
+    if key not in parties:
+        parties[key] = model(**dict(zip(PARTY + extra, values)))
+    return parties[key]
+
+
+def _read_documents(claims: list[Loaded]) -> None:
+    """The kinds of document each claim has, in one query (`checklist.missing_items` reads them)."""
+    kinds: dict[int, set[str]] = {}
+    for claim_id, kind in (Attachment.select(Attachment.claim, Attachment.kind)
+                           .where(Attachment.claim.in_([c.id for c in claims])).distinct().tuples()):
+        kinds.setdefault(claim_id, set()).add(kind)
+    for claim in claims:
+        claim._present_kinds = kinds.get(claim.id, set())
+
+
+def _change_key(event: str, claim: Loaded):
     """Claims with the same key get the same change: prepared once, not once per claim."""
     if event in ("assign", "self_assign"):
         return claim.asp_centre_id
@@ -134,10 +185,12 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
                  progress: Callable[[BulkResult], None] | None) -> BulkResult:
     result = BulkResult()
     claims = _load(ids, user)
+    if event in READS_DOCUMENTS:
+        _read_documents(claims)
     found = {c.id for c in claims}
     result.skipped += [(str(i), "pratica non trovata o non visibile") for i in ids if i not in found]
     prepared: dict = {}
-    ready: list[tuple[Claim, Change]] = []
+    ready: list[tuple[Loaded, Change]] = []
     for claim in claims:
         try:
             if not can(event, claim, user):
@@ -148,9 +201,11 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
             ready.append((claim, prepared[key]))
         except WorkflowError as exc:
             result.skipped.append((claim.number, str(exc.message)))
+    # Read before the transaction opens: on SQLite a read first would have to upgrade its lock.
+    now, limits = utcnow(), next_due.limits()
     try:
         with db.atomic():
-            done = _write(event, ready, user)
+            done = _write(event, ready, user, now, limits)
             result.succeeded += [c.number for c, _ in ready if c.id in done]
             result.skipped += [(c.number, "modificata da un altro utente nel frattempo")
                                for c, _ in ready if c.id not in done]
@@ -162,39 +217,73 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
     return result
 
 
-def _write(event: str, ready: list[tuple[Claim, Change]], user: User) -> set[int]:
-    """One UPDATE per group of alike claims (checking state and version), then bulk INSERTs."""
-    t, now = TRANSITIONS[event], utcnow()
+def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limits) -> set[int]:
+    """Per group of alike claims: one UPDATE (checking state and version, writing the next
+    deadline too) and one INSERT ... SELECT of their history rows; then the reminder days
+    and the e-mails."""
+    t = TRANSITIONS[event]
     groups: dict = {}
     for claim, change in ready:
         target = change.target or t.target or claim.status
-        key = (claim.status, target, tuple(sorted(change.updates.items())))
+        key = (claim.status, target, tuple(sorted(change.updates.items())), change.note)
         groups.setdefault(key, []).append(claim)
     done: set[int] = set()
-    afters = {}
-    for (source, target, updates), members in groups.items():
-        values = {Claim.status: target, Claim.version: Claim.version + 1, Claim.updated_at: now,
-                  **{getattr(Claim, k): v for k, v in updates}}
-        if target != source:
-            values[Claim.status_since] = now
+    deadlines = {}
+    for (source, target, updates, note), members in groups.items():
         after = {**dict(updates), "status": target, **({"status_since": now} if target != source else {})}
-        afters.update({c.id: (c, after) for c in members})
-        rows = (Claim.update(values)
-                .where(Claim.id.in_([c.id for c in members]),  # lets SQLite probe the primary key
-                       pw.Tuple(Claim.id, Claim.version).in_([(c.id, c.version) for c in members]),
-                       Claim.status == source)
-                .returning(Claim.id).execute())
-        done |= {row.id for row in rows}
-    if done:  # read after the first write: on SQLite a read first would have to upgrade its lock
-        next_due.store(next_due.columns_for([afters[i] for i in done], next_due.limits()))
-    changes = {claim.id: (claim, change) for claim, change in ready if claim.id in done}
-    history = [(claim.id, now, now, user.id, str(user), event, claim.status,
-                change.target or t.target or claim.status, change.note) for claim, change in changes.values()]
-    insert_rows(StatusChange, [StatusChange.claim, StatusChange.at, StatusChange.created_at, StatusChange.actor,
-                               StatusChange.actor_label, StatusChange.event, StatusChange.from_status,
-                               StatusChange.to_status, StatusChange.note], history)
-    _queue_emails(event, changes.values(), user)
+        deadlines.update(next_due.columns_for_alike(members, after, limits))
+        for first in range(0, len(members), WRITE_CHUNK):
+            part = members[first:first + WRITE_CHUNK]
+            updated = _update(part, source, after, deadlines, now)
+            _history(updated, now, user, event, source, target, note)
+            done.update(updated)
+    next_due.schedule_reminders({claim_id: next_due.reminder_of(deadlines[claim_id]) for claim_id in done
+                                 if next_due.REMIND in deadlines[claim_id]})
+    _queue_emails(event, [(claim, change) for claim, change in ready if claim.id in done], user)
     return done
+
+
+WRITE_CHUNK = 500  # claims per UPDATE: about 10 parameters each, well within SQLite's limit
+
+
+def _update(claims: list[Loaded], source: str, after: dict, deadlines: dict, now) -> list[int]:
+    """UPDATE the claims still in `source` at the version they were read in, to `after` and
+    their next deadline; returns the ids updated. The claims are listed per version read
+    (`version = 3 AND id IN (...)`), not as (id, version) pairs the database compares row by
+    row. The SQL is written here, as `next_due.store`: peewee builds long lists of values
+    more slowly than the database runs them."""
+    p = db.param
+    fields = [(getattr(Claim, name), value) for name, value in after.items()] + [(Claim.updated_at, now)]
+    sets = [f'"{field.column_name}" = {p}' for field, _ in fields] + ['"version" = "version" + 1']
+    params = [field.db_value(value) for field, value in fields]
+    deadline_sets, deadline_params = next_due.set_clauses([(c.id, deadlines[c.id]) for c in claims])
+    by_version: dict[int, list[int]] = {}  # claims read together are mostly at a few versions
+    for claim in claims:
+        by_version.setdefault(claim.version, []).append(claim.id)
+    read_as = " OR ".join(f'("version" = {p} AND "id" IN ({", ".join([p] * len(ids))}))'  # the primary key probed
+                          for ids in by_version.values())
+    sql = (f'UPDATE "claim" SET {", ".join(sets + deadline_sets)} '
+           f'WHERE "status" = {p} AND ({read_as}) RETURNING "id"')
+    params += deadline_params + [source] + [v for version, ids in by_version.items() for v in (version, *ids)]
+    return [row[0] for row in db.execute_sql(sql, params).fetchall()]
+
+
+HISTORY = (StatusChange.claim, StatusChange.at, StatusChange.created_at, StatusChange.actor,
+           StatusChange.actor_label, StatusChange.event, StatusChange.from_status, StatusChange.to_status,
+           StatusChange.note)
+
+
+def _history(ids: list[int], now, user: User, event: str, source: str, target: str, note) -> None:
+    """The history rows of claims that took the same change, built by the database from their ids."""
+    if not ids:
+        return
+    p = db.param
+    values = [now, now, user.id, str(user), event, source, target, note]
+    params = [field.db_value(value) for field, value in zip(HISTORY[1:], values)]
+    columns = ", ".join(f'"{field.column_name}"' for field in HISTORY)
+    db.execute_sql(f'INSERT INTO "status_change" ({columns}) '
+                   f'SELECT "id", {", ".join([p] * len(values))} FROM "claim" '
+                   f'WHERE "id" IN ({", ".join([p] * len(ids))}) ORDER BY "id"', params + sorted(ids))
 
 
 LISTED = 200  # claims listed in one e-mail; the rest are counted, with a link to the grid
@@ -206,16 +295,20 @@ def _queue_emails(event: str, changes, user: User) -> None:
     Parties concerned by the same claims share one message, rendered and stored once."""
     t = TRANSITIONS[event]
     lawyers = {lw.id: lw for lw in Lawyer.select().where(Lawyer.id.in_(
-        [change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates]))}
-    by_address: dict[str, tuple[str, list[Claim]]] = {}  # an address in any case: one e-mail
+        {change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates}))}
+    by_address: dict[str, tuple[str, list[Loaded]]] = {}  # an address in any case: one e-mail
+    by_parties: dict[tuple, list[str]] = {}  # the same parties, the same addresses: looked up once
     for claim, change in changes:
         if "lawyer" in change.updates:
             claim.lawyer = lawyers[change.updates["lawyer"]]
         claim.status = change.target or t.target or claim.status
-        for address in notify.recipients(claim):
+        parties = (claim.repairer_id, claim.asp_centre_id, claim.lawyer.id if claim.lawyer else None)
+        if parties not in by_parties:
+            by_parties[parties] = notify.recipients(claim)
+        for address in by_parties[parties]:
             by_address.setdefault(address.lower(), (address, []))[1].append(claim)
     note = next((change.note for _, change in changes if change.note), None)
-    by_claims: dict[tuple[int, ...], tuple[list[str], list[Claim]]] = {}  # the same claims: one text for all
+    by_claims: dict[tuple[int, ...], tuple[list[str], list[Loaded]]] = {}  # the same claims: one text for all
     for address, claims in by_address.values():
         claims.sort(key=lambda c: c.number)
         by_claims.setdefault(tuple(c.id for c in claims), ([], claims))[0].append(address)

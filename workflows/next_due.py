@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from operator import attrgetter
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
@@ -197,6 +198,19 @@ def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> 
     return out
 
 
+def columns_for_alike(claims, changes: dict, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
+    """As `columns_for`, for claims that all take the same `changes` (a bulk action's group):
+    claims that read alike to the rules (and hold the same deadline now) are computed once."""
+    out, found = {}, {}
+    read_of = attrgetter(*(name for name in COLUMNS + DEADLINE if name not in changes))  # the rest is `changes`
+    for claim in claims:
+        read = read_of(claim)
+        if read not in found:
+            found[read] = columns_for([(claim, changes)], limits_by_status)[claim.id]
+        out[claim.id] = found[read]
+    return out
+
+
 def claim_columns(values: dict) -> dict:
     """The claim's own columns among next-deadline values, as peewee fields for an UPDATE."""
     return {getattr(Claim, name): values[name] for name in DEADLINE if name in values}
@@ -221,6 +235,19 @@ def _ids_clause(column: str, ids: list[int]) -> tuple[str, list]:
     return f'"{column}" IN ({", ".join([db.param] * len(ids))})', list(ids)
 
 
+UPSERT = ('ON CONFLICT ("claim_id") DO UPDATE SET "remind_on" = EXCLUDED."remind_on", '
+          '"due_on" = EXCLUDED."due_on", "warn_on" = EXCLUDED."warn_on"')
+
+
+def _schedule_alike(claim_ids: list[int], reminder: tuple) -> None:
+    """The same reminder day for all `claim_ids`: one INSERT ... SELECT of their rows."""
+    day, due, warn = reminder
+    where, params = _ids_clause("id", claim_ids)
+    db.execute_sql('INSERT INTO "reminder_due" ("claim_id", "remind_on", "due_on", "warn_on") '
+                   f'SELECT "id", {db.param}, {db.param}, {db.param} FROM "claim" WHERE {where} {UPSERT}',
+                   [day.isoformat(), due.isoformat(), warn.isoformat() if warn else None] + params)
+
+
 def schedule_reminders(reminders: dict[int, tuple | None], chunk: int = 500) -> None:
     """Write the reminder days of many claims (claim id -> `reminder_of` values, None for
     none): one INSERT ... ON CONFLICT DO UPDATE per `chunk` set, one DELETE per `chunk`
@@ -231,12 +258,13 @@ def schedule_reminders(reminders: dict[int, tuple | None], chunk: int = 500) -> 
     one = f"({p}, {p}, {p}, {p})"
     for start in range(0, len(upserts), chunk):
         part = upserts[start:start + chunk]
+        if len({r for _, r in part}) == 1:  # one day for all (a bulk action): built by the database
+            _schedule_alike([claim_id for claim_id, _ in part], part[0][1])
+            continue
         params = [v for claim_id, (day, due, warn) in part
                   for v in (claim_id, day.isoformat(), due.isoformat(), warn.isoformat() if warn else None)]
         db.execute_sql('INSERT INTO "reminder_due" ("claim_id", "remind_on", "due_on", "warn_on") '
-                       f'VALUES {", ".join([one] * len(part))} ON CONFLICT ("claim_id") DO UPDATE SET '
-                       '"remind_on" = EXCLUDED."remind_on", "due_on" = EXCLUDED."due_on", '
-                       '"warn_on" = EXCLUDED."warn_on"', params)
+                       f'VALUES {", ".join([one] * len(part))} {UPSERT}', params)
     for start in range(0, len(cleared), chunk):
         where, params = _ids_clause("claim_id", cleared[start:start + chunk])
         db.execute_sql(f'DELETE FROM "reminder_due" WHERE {where}', params)
@@ -254,6 +282,23 @@ def update_claim(claim: Claim, values: dict, *conditions, changes: dict | None =
     return updated
 
 
+def set_clauses(part: list[tuple[int, dict]]) -> tuple[list[str], list]:
+    """The SET clauses writing the next-deadline columns of `part` [(claim id, values)], and
+    their parameters: a column with one value for all is set to it, else a CASE on the id."""
+    p, sets, params = db.param, [], []
+    names = [name for name in DEADLINE if part and name in part[0][1]]  # every item has the same columns
+    for name in names:
+        field = getattr(Claim, name)
+        column = [field.db_value(values[name]) for _, values in part]
+        if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
+            sets.append(f'"{field.column_name}" = {p}')
+            params.append(column[0])
+            continue
+        sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
+        params += [v for (claim_id, _), value in zip(part, column) for v in (claim_id, value)]
+    return sets, params
+
+
 def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None, chunk: int = BATCH) -> int:
     """Write the next-deadline columns of many claims: one UPDATE ... CASE per `chunk` claims,
     then the reminder days of those that carry one (`schedule_reminders`); call it in a transaction.
@@ -264,18 +309,9 @@ def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None,
     by node more slowly than the database runs it (as `models.insert_rows`).
     """
     items, done, p = list(values_by_id.items()), [], db.param
-    names = [name for name in DEADLINE if items and name in items[0][1]]  # every item has the same columns
     for start in range(0, len(items), chunk):
-        part, params, sets = items[start:start + chunk], [], []
-        for name in names:
-            field = getattr(Claim, name)
-            column = [field.db_value(values[name]) for _, values in part]
-            if len(set(column)) == 1:  # one value for all (PostgreSQL types a CASE of NULLs as text)
-                sets.append(f'"{field.column_name}" = {p}')
-                params.append(column[0])
-                continue
-            sets.append(f'"{field.column_name}" = CASE "id" ' + " ".join([f"WHEN {p} THEN {p}"] * len(part)) + " END")
-            params += [v for (claim_id, _), value in zip(part, column) for v in (claim_id, value)]
+        part = items[start:start + chunk]
+        sets, params = set_clauses(part)
         ids = [claim_id for claim_id, _ in part]
         where, params = f'"id" IN ({", ".join([p] * len(part))})', params + ids
         if versions is not None:
