@@ -159,7 +159,8 @@ class GessinModelView(ItalianCsvExport, ModelView):
             flt = self.get_filters()[index]
             query = flt.apply(query, flt.clean(value))
 
-        count = self.list_count(query) if not self.simple_list_pager else None
+        # not counted for a caller that takes the query itself (execute=False: it counts, or not, on its own)
+        count = self.list_count(query) if execute and not self.simple_list_pager else None
 
         query = self._with_related(query)
         sortable = self.sortable_fields()
