@@ -195,6 +195,7 @@ class GessinModelView(ItalianCsvExport, ModelView):
         count of a long list costs a read of every row, at every page; `count_over()` says
         the list is longer than the cap."""
         cap = current_app.config.get("LIST_COUNT_CAP", 0) if self.on_list_page() else 0
+        g.gessin_count_over = None
         if not cap:
             return query.order_by().count()
         count = query.order_by().limit(cap + 1).count()
