@@ -75,6 +75,7 @@ def test_a_body_shop_finds_its_wincar_setup_and_regenerates_its_password(live_se
     log_in(page, live_server, f.user(Role.REPAIRER, repairer=repairer))
     page.get_by_role("link", name="Configura WinCar").click()
     page.wait_for_selector("#wincar-steps")
+    page.wait_for_load_state("load")  # the page's scripts, which ask before a data-confirm form goes, have run
     assert page.inner_text("#wincar-user") == "GENOVA01" and centre.vat_number in page.inner_text("#wincar-legali")
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))  # every one, in order
