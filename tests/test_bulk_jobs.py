@@ -181,6 +181,32 @@ def test_the_sweep_resumes_a_job_whose_worker_stopped_from_its_first_unprocessed
     assert job_tasks.sweep_bulk_jobs.call_local() == 0
 
 
+def test_a_job_that_keeps_stopping_its_worker_is_given_up_not_taken_over_again(desk, worker_app, queue,
+                                                                                monkeypatch):
+    from workflows import bulk_jobs
+
+    claims = received_claims(desk, 25)
+    job = crashed_job(desk, claims, monkeypatch)
+    for _ in range(bulk_jobs.MAX_INTERRUPTIONS):  # taken over, and its worker stopped again, each time
+        assert job_tasks.sweep_bulk_jobs.call_local() == 1
+        with monkeypatch.context() as patch:
+            patch.setattr(bulk, "_load", lambda ids, user: (_ for _ in ()).throw(Crash()))
+            with pytest.raises(Crash):
+                run_queued()
+        BulkJob.update(lease_until=utcnow() - dt.timedelta(seconds=1)).where(BulkJob.id == job.id).execute()
+    assert reload(job).interruptions == bulk_jobs.MAX_INTERRUPTIONS
+    assert job_tasks.sweep_bulk_jobs.call_local() == 1
+    assert run_queued() == ["skipped"]  # not taken over a fourth time: given up
+    job = reload(job)
+    assert (job.status, job.processed, job.owner) == ("failed", BATCH, None)
+    shown = bulk_jobs.shown(job)
+    assert shown.state == "failed" and "si è fermato 4 volte" in shown.detail
+    assert job_tasks.sweep_bulk_jobs.call_local() == 0  # nor sent again
+    assert job_tasks.resume(job, desk.manager)  # its user, once the cause is gone: from its first unprocessed batch
+    assert run_queued() == ["done"]
+    changed_once(claims)
+
+
 def test_the_sweep_leaves_alone_a_job_its_worker_still_holds(desk, worker_app, queue, monkeypatch):
     claims = received_claims(desk, 15)
     job = crashed_job(desk, claims, monkeypatch)

@@ -34,6 +34,11 @@ KEPT_SKIPS = 1000
 # How long a queued job waits for a worker before its task is sent again (a task lost
 # with a worker that died between taking it from the queue and starting the job).
 QUEUE_PATIENCE = dt.timedelta(minutes=2)
+# A job taken over from a stopped worker this many times is not taken over again: what
+# stopped its workers (a batch that kills the process) would stop the next one too, and
+# every task queued behind it. It fails, and its user or the call centre resumes it.
+MAX_INTERRUPTIONS = 3
+GIVEN_UP = "given up: its worker stopped while running it, {n} times"
 
 
 class LeaseLost(Exception):
@@ -79,6 +84,12 @@ def take(job_id: int, owner: str, lease_seconds: float, live: set[str] | None = 
         holder = BulkJob.select(BulkJob.owner).where(BulkJob.id == job_id, BulkJob.status == RUNNING).scalar()
         if holder and worker_of(holder) not in live:  # taken from that very owner: two takers cannot both win
             lapsed = (BulkJob.status == RUNNING) & ((BulkJob.lease_until < now) | (BulkJob.owner == holder))
+    given_up = (BulkJob.update(status=FAILED, error=GIVEN_UP.format(n=MAX_INTERRUPTIONS + 1), finished_at=now,
+                               owner=None, lease_until=None)
+                .where(BulkJob.id == job_id, lapsed, BulkJob.interruptions >= MAX_INTERRUPTIONS).execute())
+    if given_up:
+        log.error("bulk job %s given up: its worker stopped while running it %d times", job_id, MAX_INTERRUPTIONS + 1)
+        return None
     taken = (BulkJob.update(status=RUNNING, owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds),
                             interruptions=BulkJob.interruptions + pw.Case(None, [(lapsed, 1)], 0))
              .where(BulkJob.id == job_id, (BulkJob.status == QUEUED) | lapsed).execute())
@@ -177,6 +188,11 @@ def shown(job: BulkJob, now: dt.datetime | None = None, live: set[str] | None = 
     if job.status == DONE:
         detail = _l("Ripreso dopo l'interruzione del worker.") if job.interruptions else ""
         return Shown("done", str(_l("Completato")), str(detail))
+    if job.status == FAILED and job.error and job.error.startswith(GIVEN_UP.split(":")[0]):
+        return Shown("failed", str(_l("Interrotto: il worker si è fermato più volte")),
+                     str(_l("Il worker si è fermato %(n)d volte mentre elaborava questa azione: non viene ripresa "
+                            "da sola, perché non fermi anche gli altri lavori. Riprendila quando la causa è risolta.",
+                            n=MAX_INTERRUPTIONS + 1)))
     if job.status == FAILED:
         return Shown("failed", str(_l("Interrotto per un errore")))
     if job.status == RUNNING and job.lease_until is not None and job.lease_until >= now \
