@@ -11,8 +11,9 @@ What is kept is forgotten when it may have changed:
 - a POST to a grid that changes what the drop-downs list or what a user may see (a view
   with `changes_choices`: body shops, centres, lawyers, insurers, users, their links)
   forgets everything kept, for everyone, in this process.
-Other processes see a change within the interval. Only names are kept: what a user may
-open or change is decided on every request by `workflows.access`, never from here.
+Other processes see a change within the interval. Only names, counts and the menu are kept:
+what a user may open or change is decided on every request by `workflows.access`, never
+from here.
 """
 from __future__ import annotations
 
@@ -61,10 +62,10 @@ def kept(kind: str, key: t.Hashable, read: t.Callable[[], T]) -> T:
     return value
 
 
-def forget(user_id=None, kind: str | None = None) -> None:
-    """Forget what is kept for `user_id` (None: every user) of `kind` (None: every kind)."""
+def forget(user_id=None) -> None:
+    """Forget what is kept for `user_id` (None: for every user)."""
     with _kept_lock:
-        for found in [k for k in _kept if (user_id is None or k[0] == user_id) and (kind is None or k[1] == kind)]:
+        for found in [k for k in _kept if user_id is None or k[0] == user_id]:
             del _kept[found]
 
 

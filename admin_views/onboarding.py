@@ -26,7 +26,7 @@ STATUS_LABELS = dict(RegistrationRequest.STATUSES)
 
 class RegistrationRequestView(ReadOnlyView):
     """"Richieste di registrazione": the call centre's and the chosen ASP centre's."""
-    changes_choices = True  # a POST here forgets everyone's drop-downs (admin_views/kept.py)
+    changes_choices = True  # a POST here forgets all that is kept, for everyone (admin_views/kept.py)
 
     roles = (Role.ADMIN, Role.ASP_MANAGER)
     column_list = ("created_at", "name", "vat_number", "asp_centre", "contact_person", "email", "phone", "status",
@@ -109,7 +109,7 @@ class PrivacyNoticeView(GessinModelView):
 
 class RepairerCentreView(GessinModelView):
     """Which ASP centres each body shop works with: a centre's manager opens files for them."""
-    changes_choices = True  # a POST here forgets everyone's drop-downs (admin_views/kept.py)
+    changes_choices = True  # a POST here forgets all that is kept, for everyone (admin_views/kept.py)
 
     roles = create_roles = delete_roles = (Role.ADMIN,)
     edit_roles = ()

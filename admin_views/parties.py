@@ -53,7 +53,7 @@ class PartyEditMixin:
     which of its fields, on every route (the list's pencil, the edit page GET and POST),
     and the audit of its contact addresses in the same transaction as the change."""
 
-    changes_choices = True  # a POST here forgets everyone's drop-downs (admin_views/kept.py)
+    changes_choices = True  # a POST here forgets all that is kept, for everyone (admin_views/kept.py)
 
     @property
     def can_edit(self):

@@ -40,7 +40,7 @@ class ReadOnlyView(GessinModelView):
 
 
 class UserView(GessinModelView):
-    changes_choices = True  # a POST here forgets everyone's drop-downs (admin_views/kept.py)
+    changes_choices = True  # a POST here forgets all that is kept, for everyone (admin_views/kept.py)
     roles = (Role.ADMIN,)
     column_list = ("login", "full_name", "role", "asp_centre", "lawyer", "repairer", "active", "language", "last_login_at")
     column_labels = {"login": _l("Nome utente"), "full_name": _l("Nome e cognome"), "role": _l("Ruolo"),

@@ -38,7 +38,7 @@ QUEUE_PATIENCE = dt.timedelta(minutes=2)
 # stopped its workers (a batch that kills the process) would stop the next one too, and
 # every task queued behind it. It fails, and its user or the call centre resumes it.
 MAX_INTERRUPTIONS = 3
-GIVEN_UP = "given up: its worker stopped while running it, {n} times"
+GIVEN_UP = "given up"  # how the error of such a job starts
 
 
 class LeaseLost(Exception):
@@ -84,11 +84,11 @@ def take(job_id: int, owner: str, lease_seconds: float, live: set[str] | None = 
         holder = BulkJob.select(BulkJob.owner).where(BulkJob.id == job_id, BulkJob.status == RUNNING).scalar()
         if holder and worker_of(holder) not in live:  # taken from that very owner: two takers cannot both win
             lapsed = (BulkJob.status == RUNNING) & ((BulkJob.lease_until < now) | (BulkJob.owner == holder))
-    given_up = (BulkJob.update(status=FAILED, error=GIVEN_UP.format(n=MAX_INTERRUPTIONS + 1), finished_at=now,
-                               owner=None, lease_until=None)
+    stopped = f"{GIVEN_UP}: its worker stopped while running it, {MAX_INTERRUPTIONS + 1} times"
+    given_up = (BulkJob.update(status=FAILED, error=stopped, finished_at=now, owner=None, lease_until=None)
                 .where(BulkJob.id == job_id, lapsed, BulkJob.interruptions >= MAX_INTERRUPTIONS).execute())
     if given_up:
-        log.error("bulk job %s given up: its worker stopped while running it %d times", job_id, MAX_INTERRUPTIONS + 1)
+        log.error("bulk job %s %s", job_id, stopped)
         return None
     taken = (BulkJob.update(status=RUNNING, owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds),
                             interruptions=BulkJob.interruptions + pw.Case(None, [(lapsed, 1)], 0))
@@ -188,7 +188,7 @@ def shown(job: BulkJob, now: dt.datetime | None = None, live: set[str] | None = 
     if job.status == DONE:
         detail = _l("Ripreso dopo l'interruzione del worker.") if job.interruptions else ""
         return Shown("done", str(_l("Completato")), str(detail))
-    if job.status == FAILED and job.error and job.error.startswith(GIVEN_UP.split(":")[0]):
+    if job.status == FAILED and job.error and job.error.startswith(GIVEN_UP):
         return Shown("failed", str(_l("Interrotto: il worker si è fermato più volte")),
                      str(_l("Il worker si è fermato %(n)d volte mentre elaborava questa azione: non viene ripresa "
                             "da sola, perché non fermi anche gli altri lavori. Riprendila quando la causa è risolta.",
