@@ -10,20 +10,20 @@ from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from models import User, utcnow
 from workflows import logins, throttle
 
+from .form_base import GessinForm
 from .urls import safe_next as _safe_next  # the one return-address check of the site
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("gessin.auth")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(GessinForm):
     login = StringField(_l("Nome utente"), validators=[DataRequired(message=_l("Inserisci il nome utente."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Inserisci la password."))])
     remember = BooleanField(_l("Ricordami su questo computer"))

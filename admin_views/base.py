@@ -21,7 +21,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from models import MAX_ID, InvalidValue, Role, explain_integrity_error, parse_id
 from workflows import dates
@@ -29,7 +28,9 @@ from workflows import dates
 from .csv_export import ItalianCsvExport, export_cell
 from .fields import GessinModelConverter
 from .filters import ScopedOptionsFilter
+from .form_base import GessinForm
 from .form_limits import with_column_limits
+from .list_chrome import PageChrome
 from .list_rows import PageRows
 
 log = logging.getLogger("gessin.admin")
@@ -66,7 +67,7 @@ class GessinModelView(ItalianCsvExport, ModelView):
     # Foreign keys in forms: field name -> function(user) giving the allowed rows.
     form_scopes: dict[str, t.Callable] = {}
 
-    form_base_class = FlaskForm
+    form_base_class = GessinForm
     model_form_converter = GessinModelConverter  # amounts and dates typed and shown the Italian way, in every form
     page_size = 20
     can_set_page_size = True
@@ -280,6 +281,8 @@ class GessinModelView(ItalianCsvExport, ModelView):
         if "list_row_actions" in kwargs and "return_url" in kwargs:  # a list page: what its rows share
             kwargs["page_rows"] = PageRows(self, kwargs["return_url"], kwargs["list_row_actions"],
                                            kwargs.get("list_columns", ()), bool(kwargs.get("actions")))
+            if "sort_url" in kwargs and "pager_url" in kwargs:
+                kwargs["page_chrome"] = PageChrome(self, kwargs)
         return super().render(template, **kwargs)
 
     # ---- forms: pickers list only what the user may see --------------------

@@ -8,13 +8,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from models import InvalidValue
 from workflows import accounts, links, registration
 from workflows.errors import InvalidData
+
+from .form_base import GessinForm
 
 bp = Blueprint("onboarding", __name__)
 log = logging.getLogger("gessin.registration")
@@ -35,16 +36,16 @@ FIELD_LABELS = {
 }
 
 
-class PlainForm(FlaskForm):
+class PlainForm(GessinForm):
     """Just the CSRF token: the fields are read from the request and checked by the workflow."""
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(GessinForm):
     password = PasswordField(_l("Nuova password"), validators=[DataRequired(message=_l("Scegli una password."))])
     repeat = PasswordField(_l("Ripeti la password"), validators=[DataRequired(message=_l("Ripeti la password."))])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(GessinForm):
     login = StringField(_l("Nome utente o e-mail"),
                         validators=[DataRequired(message=_l("Indica il nome utente o l'e-mail."))])
 

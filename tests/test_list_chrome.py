@@ -1,0 +1,96 @@
+"""The list page's header row and pager drawn in one call each (`admin_views/list_chrome.py`):
+the same markup and links as Flask-Admin's own `list.html` draws, counted or not, sorted or
+not, on the first, a middle and the last page; and the links built with a few `url_for`."""
+from __future__ import annotations
+
+import re
+
+import flask
+import pytest
+
+from models import ClaimStatus, Role
+
+from .conftest import login
+from .test_workflows import desk  # noqa: F401 - fixture
+
+S = ClaimStatus
+FLASK_ADMIN_LIST = "admin/model/list.html"  # Flask-Admin's own list page, which the grid's template extends
+
+
+def tidy(html: str) -> str:
+    """Markup without the template's layout whitespace around tags, and with text trimmed."""
+    return re.sub(r"\s*(<[^>]+>)\s*", r"\1", re.sub(r"\s+", " ", html)).strip()
+
+
+def part(html: str, start: str, end: str) -> str:
+    found = re.search(re.escape(start) + r".*?" + re.escape(end), html, re.S)
+    assert found, f"{start} not on the page"
+    return tidy(found.group(0))
+
+
+def both(client, app, monkeypatch, url: str) -> tuple[str, str]:
+    """The page at `url` as the grid draws it, then as Flask-Admin's list.html draws it."""
+    ours = client.get(url)
+    assert ours.status_code == 200
+    view = app.extensions["gessin_admin"].views_by_endpoint["claim"]
+    with monkeypatch.context() as patch:
+        patch.setattr(view, "list_template", FLASK_ADMIN_LIST)
+        theirs = client.get(url)
+    assert theirs.status_code == 200
+    return ours.get_data(as_text=True), theirs.get_data(as_text=True)
+
+
+@pytest.fixture
+def pages_of_claims(desk, client):
+    """45 claims, 30 of them received: three pages of 20 on the unfiltered grid."""
+    for index in range(45):
+        claim = desk.f.claim(desk.repairer, desk.centre)
+        if index % 3 == 0:
+            claim.status = S.VALIDATED
+            claim.save()
+    login(client, desk.users[Role.ADMIN])
+    return desk
+
+
+@pytest.mark.parametrize("query", [
+    "",                                      # default order, first page
+    "?page=1&sort=1&desc=1",                 # sorted by received date, newest first, a middle page
+    "?page=2&sort=1",                        # sorted the other way, the last page
+    "?flt0_0=received&sort=0&page=1",        # filtered, sorted by number
+    "?search=nothing-like-this",             # nothing found: one page, no pager
+])
+def test_the_header_and_pager_are_flask_admins(pages_of_claims, client, app, monkeypatch, query):
+    ours, theirs = both(client, app, monkeypatch, "/admin/claim/" + query)
+    assert part(ours, "<thead>", "</thead>") == part(theirs, "<thead>", "</thead>")
+    assert ours.count('class="pagination"') == theirs.count('class="pagination"')
+    if 'class="pagination"' in theirs:
+        assert part(ours, '<ul class="pagination">', "</ul>") == part(theirs, '<ul class="pagination">', "</ul>")
+    header = part(ours, "<thead>", "</thead>")
+    assert header.count('title="Ordina per ') >= 8
+    assert ("chevron" in header) == ("sort=" in query)  # the sorted column's arrow
+
+
+def test_the_plain_pager_of_an_uncounted_list_is_flask_admins(pages_of_claims, client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LIST_COUNT_CAP", 10)  # longer lists are not counted: previous/next only
+    for query in ("", "?page=1", "?page=2&sort=1&desc=1"):
+        ours, theirs = both(client, app, monkeypatch, "/admin/claim/" + query)
+        assert part(ours, '<ul class="pagination">', "</ul>") == part(theirs, '<ul class="pagination">', "</ul>")
+        assert ours.count("page-link") == 2
+
+
+def test_the_links_take_a_few_url_fors_not_one_each(pages_of_claims, client, app, monkeypatch):
+    built = []
+    original = flask.Flask.url_for
+
+    def counting(self, endpoint, **values):
+        built.append(endpoint)
+        return original(self, endpoint, **values)
+    client.get("/admin/claim/?page=1")  # warm: the menu and choices kept
+    monkeypatch.setattr(flask.Flask, "url_for", counting)
+    html = client.get("/admin/claim/?page=1").get_data(as_text=True)
+    sort_links = len(re.findall(r'<a href="[^"]*sort=\d+', part(html, "<thead>", "</thead>")))
+    page_links = len(re.findall(r'class="page-link" href="/admin/claim/', html))
+    assert sort_links >= 8 and page_links >= 4
+    # the sort links from one call (and one for the sorted column), the pages' from two; then the
+    # page-size menu's three and the reset link: 8, where one call per link made 16 or more
+    assert built.count(".index_view") <= 8, built
