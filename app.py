@@ -13,6 +13,7 @@ from flask_login import current_user
 
 import config as gessin_config
 from extensions import babel, csrf, login_manager
+from kept_words import install_template_words
 from models import User, bind_database, db
 
 ROOT = Path(__file__).resolve().parent
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     _connect_per_request(app)
 
     babel.init_app(app, locale_selector=select_locale)
+    install_template_words(app, babel)
     from admin_views.claim_uploads import limit_upload_bodies
     app.before_request(limit_upload_bodies)  # before the CSRF check reads the form
     csrf.init_app(app)

@@ -1,8 +1,9 @@
 """Flask extensions, made once here and bound in `create_app`."""
-from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-babel = Babel()
+from kept_words import GessinBabel
+
+babel = GessinBabel()  # Flask-Babel, each word's translation kept per language (kept_words.py)
 csrf = CSRFProtect()
 login_manager = LoginManager()
