@@ -32,6 +32,7 @@ from .form_base import GessinForm
 from .form_limits import with_column_limits
 from .list_chrome import PageChrome
 from .list_rows import PageRows
+from .urls import KeptStaticUrls
 
 log = logging.getLogger("gessin.admin")
 
@@ -40,7 +41,7 @@ def _shown_moment(view, value, name):
     return dates.format_moment(value)
 
 
-class GessinModelView(ItalianCsvExport, ModelView):
+class GessinModelView(KeptStaticUrls, ItalianCsvExport, ModelView):
     """A grid limited to the logged-in user's roles and scope."""
 
     # Any date or moment a grid or a details page shows without a formatter of its own: gg/mm/aaaa, Rome time.

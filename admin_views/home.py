@@ -12,6 +12,8 @@ from models import ClaimStatus
 from workflows import dashboard, dates, next_due
 from workflows.queues import QUEUES
 
+from .urls import KeptStaticUrls
+
 # The work queue of each state that has one of its own (the final states share "Chiuse").
 QUEUE_OF_STATE = {q.statuses[0]: q.slug for q in QUEUES if len(q.statuses) == 1}
 LEVEL_QUEUES = {q.level: q.slug for q in QUEUES if q.level is not None}
@@ -21,7 +23,7 @@ def queue_url(slug: str) -> str:
     return url_for(f"queue_{slug.replace('-', '_')}.index_view")
 
 
-class HomeView(AdminIndexView):
+class HomeView(KeptStaticUrls, AdminIndexView):
     def is_accessible(self):
         return current_user.is_authenticated
 

@@ -94,3 +94,21 @@ def test_the_links_take_a_few_url_fors_not_one_each(pages_of_claims, client, app
     # the sort links from one call (and one for the sorted column), the pages' from two; then the
     # page-size menu's three and the reset link: 8, where one call per link made 16 or more
     assert built.count(".index_view") <= 8, built
+
+
+def test_static_files_addresses_are_built_once(pages_of_claims, client, monkeypatch):
+    built = []
+    original = flask.Flask.url_for
+
+    def counting(self, endpoint, **values):
+        built.append(endpoint)
+        return original(self, endpoint, **values)
+    for url in ("/admin/claim/", "/admin/"):
+        first = client.get(url).get_data(as_text=True)
+        monkeypatch.setattr(flask.Flask, "url_for", counting)
+        again = client.get(url).get_data(as_text=True)
+        monkeypatch.setattr(flask.Flask, "url_for", original)
+        static = re.findall(r'(?:href|src)="(/admin/static/[^"]+)"', again)
+        assert len(static) >= 5 and static == re.findall(r'(?:href|src)="(/admin/static/[^"]+)"', first)
+        assert "/admin/static/admin/js/actions.js?v=1.0.0" in again or url == "/admin/"
+        assert "admin.static" not in built, (url, built)
