@@ -197,8 +197,9 @@ def run(args) -> int:
     chosen = backends(args, grid.WORK_DIR)
     django_site.setup({name: django_site.database_settings(name, url, grid.WORK_DIR / "bench.db")
                        for name, url in chosen})
-    print(f"work dir {grid.WORK_DIR}; {args.claims:,} claims, {args.runs} runs per page and side; "
-          "ms as median (p95); statements as ours/Django/tuned")
+    import django
+    print(f"work dir {grid.WORK_DIR}; {args.claims:,} claims, {args.runs} runs per page and side; Django "
+          f"{django.get_version()}; ms as median (p95); statements as ours/Django/tuned")
     for name, ratios in [(name, run_backend(name, url, args)) for name, url in chosen]:
         print(f"\n{name}: ours / Django default {min(r[2] for r in ratios):.2f}-{max(r[2] for r in ratios):.2f}, "
               f"ours / Django tuned {min(r[3] for r in ratios):.2f}-{max(r[3] for r in ratios):.2f} "
