@@ -12,14 +12,16 @@ database `gessin_bench_django`):
    centre, logged in with `django.test.Client.force_login`;
 3. for each of grid.py's five pages (admin unfiltered; state=received, state=closed and one
    centre, newest first; the centre's manager, scoped), at 20 and 100 rows, times in the
-   same loop, one request of each in turn after two warm-ups: ours (Flask test client),
-   Django admin with its defaults, Django admin tuned for large tables
-   (`show_full_result_count = False`) and grid.py's raw-SQL floor (one COUNT, one SELECT of
-   the page's rows with their parties' names). Each page must answer 200 and show the claim
-   that should come first;
+   same loop, one request of each in turn after two warm-ups: ours (Flask test client, as
+   in production: the menu's counts and the filters' drop-downs kept per user, the count
+   stopped at LIST_COUNT_CAP); ours "plain" (the same requests with nothing kept and every
+   row counted, as Django works); Django admin with its defaults; Django admin tuned for
+   large tables (`show_full_result_count = False`); and grid.py's raw-SQL floor (one COUNT,
+   one SELECT of the page's rows with their parties' names). Each page must answer 200 and
+   show the claim that should come first;
 4. prints per page and size the medians (p95), the floor, each side's ratio to the floor,
-   ours / Django default and ours / Django tuned (below 1: we lead), and the SQL statements
-   of one warm request of each side.
+   ours / Django default, ours / Django tuned and plain / Django default (below 1: we lead),
+   and the SQL statements of one warm request of each side.
 
 Trailing Django is reported, not an error: the exit status is non-zero only when something
 fails (a page not 200, a claim missing, PostgreSQL unreachable).
@@ -46,7 +48,10 @@ from models import db
 import django_site
 
 DEFAULT_PG_URL = "postgresql+pool://postgres@127.0.0.1:5432/gessin_bench_django?max_connections=8"
-SIDES = ("ours", "django", "tuned", "floor")
+SIDES = ("ours", "plain", "django", "tuned", "floor")
+# "plain": ours with nothing kept across requests and every row counted, as Django admin
+# works: the menu's counts and the filters' drop-downs read on every page, no LIST_COUNT_CAP.
+PLAIN = {"MENU_COUNTS_SECONDS": 0, "CHOICES_SECONDS": 0, "LIST_COUNT_CAP": 0}
 SIZES = (20, 100)
 
 
@@ -96,6 +101,18 @@ def time_sides(calls: dict, runs: int) -> dict:
     return {name: summary(values) for name, values in times.items()}
 
 
+def plain(app, request):
+    """`request()` with our app configured as `PLAIN`, its settings put back after."""
+    def call():
+        saved = {key: app.config[key] for key in PLAIN}
+        app.config.update(PLAIN)
+        try:
+            return request()
+        finally:
+            app.config.update(saved)
+    return call
+
+
 def count_ours(client, url, expected) -> int:
     with QueryCounter() as counter:
         get_page(client, url, expected)
@@ -116,8 +133,9 @@ def set_page_size(rows: int) -> None:
         claim_admin.list_per_page = rows
 
 
-HEADER = (f"{'page':<42} {'rows':>4} {'ours ms':>13} {'Django ms':>13} {'tuned ms':>13} {'floor':>6} "
-          f"{'x floor: ours/Dj/tuned':>23} {'ours/Dj':>7} {'ours/tuned':>10} {'statements':>10}")
+HEADER = (f"{'page':<38} {'rows':>4} {'ours ms':>12} {'plain ms':>12} {'Django ms':>12} {'tuned ms':>12} "
+          f"{'floor':>5} {'x floor: ours/plain/Dj/tuned':>28} {'ours/Dj':>7} {'ours/tuned':>10} {'plain/Dj':>8} "
+          f"{'statements':>12}")
 
 
 def cell(result) -> str:
@@ -125,7 +143,7 @@ def cell(result) -> str:
 
 
 def run_backend(name: str, url: str, args) -> list[tuple]:
-    """Load, log in, time and print one backend; returns (label, rows, ours/Django, ours/tuned)."""
+    """Load, log in, time and print one backend; returns (label, rows, ours/Django, ours/tuned, plain/Django)."""
     from django.test import Client
 
     print(f"\n== {name}: {shown(url)}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -158,20 +176,22 @@ def run_backend(name: str, url: str, args) -> list[tuple]:
             set_page_size(rows)
             sized = f"{our_url}{'&' if '?' in our_url else '?'}page_size={rows}"
             calls = {"ours": lambda: get_page(ours[who], sized, expected),
+                     "plain": plain(app, lambda: get_page(ours[who], sized, expected)),
                      "django": lambda: get_django(theirs[dj_who], urls["django"], expected),
                      "tuned": lambda: get_django(theirs[dj_who], urls["tuned"], expected),
                      "floor": floor(ours[who], sized, rows)}
             result = time_sides(calls, args.runs)
             counts = (count_ours(ours[who], sized, expected),
+                      plain(app, lambda: count_ours(ours[who], sized, expected))(),
                       count_django(theirs[dj_who], urls["django"], expected, name),
                       count_django(theirs[dj_who], urls["tuned"], expected, name))
             med = {side: result[side][0] for side in SIDES}
-            x_floor = "/".join(f"{med[side] / med['floor']:.2f}" for side in SIDES[:3])
-            vs = (med["ours"] / med["django"], med["ours"] / med["tuned"])
+            x_floor = "/".join(f"{med[side] / med['floor']:.2f}" for side in SIDES[:4])
+            vs = (med["ours"] / med["django"], med["ours"] / med["tuned"], med["plain"] / med["django"])
             ratios.append((label, rows, *vs))
-            print(f"{label:<42} {rows:>4} {cell(result['ours']):>13} {cell(result['django']):>13} "
-                  f"{cell(result['tuned']):>13} {med['floor']:>6.1f} {x_floor:>23} {vs[0]:>7.2f} {vs[1]:>10.2f} "
-                  f"{'/'.join(map(str, counts)):>10}")
+            print(f"{label[:38]:<38} {rows:>4} {cell(result['ours']):>12} {cell(result['plain']):>12} "
+                  f"{cell(result['django']):>12} {cell(result['tuned']):>12} {med['floor']:>5.1f} {x_floor:>28} "
+                  f"{vs[0]:>7.2f} {vs[1]:>10.2f} {vs[2]:>8.2f} {'/'.join(map(str, counts)):>12}")
         print(f"  ours {our_url}\n  Django {urls['django']}")
     from django.db import connections
     connections[name].close()
@@ -199,10 +219,11 @@ def run(args) -> int:
                        for name, url in chosen})
     import django
     print(f"work dir {grid.WORK_DIR}; {args.claims:,} claims, {args.runs} runs per page and side; Django "
-          f"{django.get_version()}; ms as median (p95); statements as ours/Django/tuned")
+          f"{django.get_version()}; ms as median (p95); statements as ours/plain/Django/tuned")
     for name, ratios in [(name, run_backend(name, url, args)) for name, url in chosen]:
         print(f"\n{name}: ours / Django default {min(r[2] for r in ratios):.2f}-{max(r[2] for r in ratios):.2f}, "
-              f"ours / Django tuned {min(r[3] for r in ratios):.2f}-{max(r[3] for r in ratios):.2f} "
+              f"ours / Django tuned {min(r[3] for r in ratios):.2f}-{max(r[3] for r in ratios):.2f}, "
+              f"ours plain / Django default {min(r[4] for r in ratios):.2f}-{max(r[4] for r in ratios):.2f} "
               "(below 1: ours is faster)")
     return 0
 
