@@ -116,4 +116,4 @@ def site(name: str, claim_admin) -> admin.AdminSite:
 
 default_site = site("default", ClaimAdmin)
 tuned_site = site("tuned", TunedClaimAdmin)
-CLAIM_ADMINS = (default_site._registry[Claim], tuned_site._registry[Claim])
+CLAIM_ADMINS = (default_site.get_model_admin(Claim), tuned_site.get_model_admin(Claim))
