@@ -9,14 +9,16 @@ for: `KeptDomain` serves `gettext` and `lazy_gettext` (it is `GessinBabel`'s dom
 `install_template_words` gives the templates' `_()` the same.
 
 Only words are kept, each with its language: the code's and the templates' literal
-strings, a bounded set. Variables are put in afterwards, as Flask-Babel does, and plural
-forms (`ngettext`) are not kept.
+strings, a bounded set (`MAX_KEPT_WORDS` guards it should text ever be passed in). Variables
+are put in afterwards, as Flask-Babel does, and plural forms (`ngettext`) are not kept.
 """
 from __future__ import annotations
 
 from functools import cached_property
 
 from flask_babel import Babel, Domain, get_locale
+
+MAX_KEPT_WORDS = 20_000  # the catalogue has under 900 words, in two languages
 
 
 class KeptDomain(Domain):
@@ -31,7 +33,9 @@ class KeptDomain(Domain):
         key = (str(get_locale()), string)
         word = self.kept.get(key)
         if word is None:
-            word = self.kept[key] = self.get_translations().ugettext(string)
+            word = self.get_translations().ugettext(string)
+            if len(self.kept) < MAX_KEPT_WORDS:
+                self.kept[key] = word
         return word
 
     def gettext(self, string, **variables):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import render_template_string, session
 from flask_babel import force_locale, get_domain, gettext, lazy_gettext
 
+import kept_words
+
 
 def counting_lookups(monkeypatch) -> list:
     """Each time the default domain looks in its catalogue, from now on."""
@@ -47,3 +49,13 @@ def test_templates_words_are_kept_and_escaped_as_before(app, monkeypatch):
         pages = {render_template_string(template, n="<b>3</b>") for _ in range(4)}
         assert pages == {"Body shop|Apply to all &lt;b&gt;3&lt;/b&gt; filtered claims"}
         assert len(lookups) <= 2  # one per word at most, not per use
+
+
+def test_the_kept_words_are_bounded(app, monkeypatch):
+    monkeypatch.setattr(kept_words, "MAX_KEPT_WORDS", 3)
+    with app.test_request_context("/"):
+        domain = get_domain()
+        monkeypatch.setattr(domain, "kept", {})
+        words = [gettext(word) for word in ("Stato", "Carrozzeria", "Legale", "Compagnia", "Targa")]
+        assert words == ["Stato", "Carrozzeria", "Legale", "Compagnia", "Targa"]  # all still translated
+        assert len(domain.kept) == 3
