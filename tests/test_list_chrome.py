@@ -11,6 +11,7 @@ import pytest
 from models import ClaimStatus, Role
 
 from .conftest import login
+from .test_browser import live_server, log_in, page  # noqa: F401 - fixtures
 from .test_workflows import desk  # noqa: F401 - fixture
 
 S = ClaimStatus
@@ -112,3 +113,37 @@ def test_static_files_addresses_are_built_once(pages_of_claims, client, monkeypa
         assert len(static) >= 5 and static == re.findall(r'(?:href|src)="(/admin/static/[^"]+)"', first)
         assert "/admin/static/admin/js/actions.js?v=1.0.0" in again or url == "/admin/"
         assert "admin.static" not in built, (url, built)
+
+
+@pytest.mark.browser
+def test_a_clerk_sorts_by_a_column_and_pages_through_the_grid(live_server, page, desk):
+    """In a real browser: the drawn header sorts, its arrow turns, the pager moves on and back."""
+    import datetime as dt
+
+    from models import Claim
+    numbers = []
+    for index in range(25):
+        claim = desk.f.claim(desk.repairer, desk.centre, customer_name=f"Cliente {index:02d}")
+        Claim.update(received_at=dt.datetime(2026, 1, 1, 9) + dt.timedelta(days=index)).where(
+            Claim.id == claim.id).execute()
+        numbers.append(claim.number)  # oldest first
+    log_in(page, live_server, desk.users[Role.ADMIN])
+    page.goto(f"{live_server}/admin/claim/")
+
+    def shown() -> list[str]:
+        return page.locator("table.model-list tbody a.claim-number").all_inner_texts()
+
+    page.locator("thead th.col-received_at a").click()
+    page.wait_for_url("**sort=1**")
+    assert shown() == numbers[:20]  # oldest first
+    assert page.locator("thead th.col-received_at .fa-chevron-up").count() == 1
+    page.locator("thead th.col-received_at a").click()  # the sorted column's link turns the order round
+    page.wait_for_url("**desc=1**")
+    assert shown() == numbers[::-1][:20]
+    page.locator("ul.pagination a.page-link", has_text="2").click()
+    page.wait_for_url("**page=1**")
+    assert shown() == numbers[::-1][20:]
+    assert page.locator("ul.pagination li.active").inner_text().strip() == "2"
+    page.locator("ul.pagination a.page-link", has_text="<").click()
+    page.wait_for_url(lambda url: "page=" not in url)
+    assert shown() == numbers[::-1][:20] and "desc=1" in page.url  # the order kept
