@@ -10,9 +10,10 @@ and per type rather than once per cell. The template escapes what is not Markup,
 Flask-Admin's does.
 
 A column whose cell depends only on a few of the row's values (a state's badge, a
-deadline's level) says so with `by_value` or `by_key`: a page draws it once for each
-distinct value and reuses the text, so its translated words are looked up a few times a
-page rather than once a row.
+deadline's level, a number of days) says so with `by_value` or `by_key`: the process draws
+it once for each distinct value, view and language and reuses the text on every page
+(`KEPT_CELLS`, at most `MAX_KEPT_CELLS`), so its translated words and dates are looked up
+once rather than once a row.
 """
 from __future__ import annotations
 
@@ -20,12 +21,17 @@ import operator
 import typing as t
 
 from flask import g
+from flask_babel import get_locale
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.model import template as row_templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 ROW_ID = "0rowid0"  # stands for a row's id in a page's link, then is replaced by it
+
+# (view, column, language, key) -> the cell of a column marked by_key, for every page of the process
+KEPT_CELLS: dict[tuple, object] = {}
+MAX_KEPT_CELLS = 20_000  # days, dates with their kind, states, levels: a few thousand in practice
 
 
 def row_link(view, endpoint: str, **kwargs) -> t.Callable[[object], str]:
@@ -39,7 +45,9 @@ def row_link(view, endpoint: str, **kwargs) -> t.Callable[[object], str]:
 
 def by_key(key: t.Callable[[object], t.Hashable]):
     """Mark a column formatter `(view, context, row, name)` whose cell is the same for every
-    row with the same `key(row)`: a page draws it once per key."""
+    row with the same `key(row)` in the same language, on any page and any day (what the cell
+    depends on is in the key: a number of days, not the date it counts from): drawn once per
+    key, view and language (`KEPT_CELLS`)."""
     def mark(formatter):
         formatter.cell_key = key
         return formatter
@@ -142,13 +150,17 @@ class PageRows:
         key_of = getattr(formatter, "cell_key", None)
         if key_of is None:
             return draw
-        drawn: dict = {}
+        where = (view.endpoint, name, str(get_locale()))
 
         def drawn_once(context, row):
-            key = key_of(row)
-            if key not in drawn:
-                drawn[key] = draw(context, row)
-            return drawn[key]
+            key = (*where, key_of(row))
+            cell = KEPT_CELLS.get(key)
+            if cell is None:
+                cell = draw(context, row)
+                if len(KEPT_CELLS) >= MAX_KEPT_CELLS:
+                    KEPT_CELLS.clear()
+                KEPT_CELLS[key] = cell
+            return cell
         return drawn_once
 
     def typed(self, value, name: str):
@@ -164,3 +176,8 @@ class PageRows:
             return type_formatter(self.view, value, name)
         except TypeError:
             return type_formatter(self.view, value)
+
+
+def forget_cells() -> None:
+    """Forget the kept cells (a test that changes what a formatter draws)."""
+    KEPT_CELLS.clear()

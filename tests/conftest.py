@@ -20,7 +20,7 @@ if "GESSIN_INSTANCE" not in os.environ:  # the session's own instance folder, re
 import models  # noqa: E402
 from models import ALL_MODELS, db  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from admin_views import kept  # noqa: E402
+from admin_views import kept, list_rows  # noqa: E402
 
 from . import factories  # noqa: E402
 
@@ -66,6 +66,7 @@ def app(database_url, tmp_path_factory):
 def _empty_database(request):
     yield
     kept.forget()  # a user id of this test is another user's in the next
+    list_rows.forget_cells()  # a test may draw a column its own way
     if "app" not in request.fixturenames:
         return
     db.connect(reuse_if_open=True)

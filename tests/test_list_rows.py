@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import flask_babel
 import pytest
 from flask_admin.helpers import set_current_view
 from flask_login import login_user
 from markupsafe import Markup
 
 from admin_views import claims as claim_columns
+from admin_views import list_rows
 from admin_views.list_rows import PageRows, row_link, row_url
 from models import Claim, ClaimStatus
 
@@ -81,3 +83,27 @@ def test_a_row_is_its_checkbox_its_buttons_and_a_cell_per_column(grid_page):
         assert re.findall(r'<td class="col-([a-z_]+)">', html) == columns
         assert f'<td class="col-status">{page.cell(None, row, "status")}</td>' in html
         assert f'<td class="col-number">{page.cell(None, row, "number")}</td>' in html
+
+
+def test_a_cell_marked_by_value_is_kept_for_the_next_pages_in_its_language(grid_page, monkeypatch):
+    view, rows, page = grid_page
+    drawn = []
+    monkeypatch.setattr(claim_columns, "status_badge",
+                        lambda status: drawn.append(status) or Markup(f"{status}:{flask_babel.get_locale()}"))
+    first = [page.cell(None, row, "status") for row in rows]
+    again = PageRows(view, "/admin/claim/", view.get_list_row_actions(), view.get_list_columns(), True)
+    assert [again.cell(None, row, "status") for row in rows] == first  # the next page: nothing drawn again
+    assert sorted(drawn) == sorted({row.status for row in rows})
+    with flask_babel.force_locale("en"):  # a user who reads the grid in English
+        english = PageRows(view, "/admin/claim/", view.get_list_row_actions(), view.get_list_columns(), True)
+        cells = [english.cell(None, row, "status") for row in rows]
+    assert cells == [Markup(f"{row.status}:en") for row in rows]  # drawn again, in English
+    assert len(drawn) == 2 * len({row.status for row in rows})
+
+
+def test_the_kept_cells_are_bounded(grid_page, monkeypatch):
+    view, rows, page = grid_page
+    monkeypatch.setattr(list_rows, "MAX_KEPT_CELLS", 2)
+    cells = [page.cell(None, row, "status_since") for row in rows]
+    assert len(list_rows.KEPT_CELLS) <= 2
+    assert cells == [view.get_list_value(None, row, "status_since") for row in rows]
