@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, get_translations
 
 MAX_KEPT_WORDS = 20_000  # the catalogue has under 900 words, in two languages
 
@@ -54,7 +54,6 @@ class GessinBabel(Babel):
 def install_template_words(app, babel: GessinBabel) -> None:
     """The templates' `_()` / `gettext()` through the kept words (Jinja's i18n extension, which
     Flask-Babel installs, formats and escapes them as before); plural forms as Flask-Babel's."""
-    from flask_babel import get_translations
     app.jinja_env.install_gettext_callables(
         gettext=lambda string: babel.domain_instance.word(string),
         ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),

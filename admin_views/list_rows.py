@@ -21,9 +21,9 @@ import operator
 import typing as t
 
 from flask import g
-from flask_babel import get_locale
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.model import template as row_templates
+from flask_babel import get_locale
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
