@@ -192,6 +192,7 @@ def test_the_grid_and_the_claim_page_work_under_the_content_security_policy(live
     page.get_by_role("button", name="Applica alle selezionate").click()
     page.locator(".alert", has_text="Auto-affida al centro: 1 pratica aggiornata").wait_for()
     assert dialogs == ["Affidare la pratica scelta al centro stesso, senza un legale?"]
+    page.wait_for_load_state()  # the panel's script binds its buttons once the page has loaded: click after it
 
     # our bulk panel: an action with its parameter, on the ticked rows
     page.locator(f"input.action-checkbox[value='{claims[2].id}']").check()
