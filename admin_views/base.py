@@ -60,6 +60,9 @@ class GessinModelView(KeptStaticUrls, ItalianCsvExport, ModelView):
     # the fields named here (None: all). The export, the forms and the details read every field.
     list_fields: tuple | None = None
     list_related_fields: tuple[str, ...] | None = None
+    # Its list template draws the rows, header and pager from `page_rows` / `page_chrome`
+    # (templates/admin/claim_list.html); Flask-Admin's own list.html does not use them.
+    list_drawn_here = False
     # Sortable columns whose empty cells come after the others, in both directions.
     column_sort_nulls_last: tuple[str, ...] = ()
     # Sortable columns shown as time since the date they sort by ("Giorni nello stato"):
@@ -279,7 +282,7 @@ class GessinModelView(KeptStaticUrls, ItalianCsvExport, ModelView):
                 label: [{**item, "options": filters[item["index"]].current_options()}
                         if isinstance(filters[item["index"]], ScopedOptionsFilter) else item for item in items]
                 for label, items in groups.items()}
-        if "list_row_actions" in kwargs and "return_url" in kwargs:  # a list page: what its rows share
+        if self.list_drawn_here and "list_row_actions" in kwargs and "return_url" in kwargs:  # what its rows share
             kwargs["page_rows"] = PageRows(self, kwargs["return_url"], kwargs["list_row_actions"],
                                            kwargs.get("list_columns", ()), bool(kwargs.get("actions")))
             if "sort_url" in kwargs and "pager_url" in kwargs:

@@ -51,6 +51,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
 
     details_template = "admin/claim_details.html"
     list_template = "admin/claim_list.html"
+    list_drawn_here = True  # page_rows and page_chrome draw its rows, header and pager
     list_select_related = (Claim.repairer, Claim.asp_centre, Claim.lawyer, Claim.insurer)
 
     column_list = ("number", "received_at", "repairer", "asp_centre", "lawyer", "status",
