@@ -25,7 +25,7 @@ from .claim_bulk import BulkActionsMixin
 from .claim_page import ClaimPageMixin
 from .claim_uploads import ClaimUploadsMixin
 from .fields import CircumstancesField
-from .formatters import column, days_since_column, status_badge, when
+from .formatters import column, days_since_column, related_name, status_badge, when
 from .list_rows import by_value
 from .insurers import UnmappedInsurerFilter
 
@@ -53,6 +53,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
     list_template = "admin/claim_list.html"
     list_drawn_here = True  # page_rows and page_chrome draw its rows, header and pager
     list_select_related = (Claim.repairer, Claim.asp_centre, Claim.lawyer, Claim.insurer)
+    list_related_names = list_select_related  # the grid shows their names: read by subqueries, not joins
 
     column_list = ("number", "received_at", "repairer", "asp_centre", "lawyer", "status",
                    *deadline_columns.COLUMNS, "vehicle_a_plate", "insurer", "status_since")
@@ -104,6 +105,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
         "status": by_value("status")(lambda v, c, m, n: status_badge(m.status)),
         "status_since": days_since_column("status_since"),
         "received_at": column(when),
+        **{fk.name: related_name for fk in list_related_names},
         **deadline_columns.FORMATTERS,
     }
     column_formatters_export = {
