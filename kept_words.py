@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from babel import Locale
 from flask_babel import Babel, Domain, get_locale, get_translations
 
 MAX_KEPT_WORDS = 20_000  # the catalogue has under 900 words, in two languages
@@ -26,11 +27,11 @@ class KeptDomain(Domain):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kept: dict[tuple[str, str], str] = {}
+        self.kept: dict[tuple[Locale | None, str], str] = {}
 
     def word(self, string: str) -> str:
         """`string` in the current language."""
-        key = (str(get_locale()), string)
+        key = (get_locale(), string)  # babel's Locale hashes its parts: no identifier string made per word
         word = self.kept.get(key)
         if word is None:
             word = self.get_translations().ugettext(string)
