@@ -59,6 +59,7 @@ os.environ["GESSIN_INSTANCE"] = str(WORK_DIR / "instance")
 
 from common import QueryCounter, backends, benchmark_app, print_verdicts, run_main, shown  # noqa: E402
 from grid_data import load_claims, seed_parties  # noqa: E402
+from grid_floor import grid_floor  # noqa: E402
 from models import Claim, ClaimStatus, db, is_postgres  # noqa: E402
 from tests import factories  # noqa: E402
 from workflows import clock, next_due, queues  # noqa: E402
@@ -163,30 +164,6 @@ def own_statements_floor(client, url: str, rows: int):
                   if isinstance(entry, tuple) and ('"claim"' in entry[0] or '"attachment"' in entry[0])
                   and not MENU_COUNT_SQL.search(entry[0])]
     return lambda: statements_floor(statements)
-
-
-# What a grid page shows (admin_views/claims.py column_list), read by hand: each party's name by a
-# subquery, as the grid reads it. The same page read with four LEFT JOINs costs PostgreSQL some
-# 1.5 ms more to plan on every page (a join of five tables), so it is not the least this work costs.
-FLOOR_ROWS = (
-    'SELECT c."id", c."number", c."received_at", '
-    '(SELECT r."name" FROM "repairer" AS r WHERE r."id" = c."repairer_id"), '
-    '(SELECT a."name" FROM "asp_centre" AS a WHERE a."id" = c."asp_centre_id"), '
-    '(SELECT l."name" FROM "lawyer" AS l WHERE l."id" = c."lawyer_id"), c."status", c."next_due_on", '
-    'c."next_due_kind", c."next_warn_on", c."vehicle_a_plate", '
-    '(SELECT i."name" FROM "insurance_company" AS i WHERE i."id" = c."insurer_id"), c."status_since" '
-    'FROM "claim" AS c {where} ORDER BY c."received_at" DESC, c."id" DESC LIMIT {limit}')
-
-
-def grid_floor(where: tuple[str, list], rows: int) -> None:
-    """The least a grid page can cost: a connection from the pool, one COUNT, one SELECT
-    of the page's rows (fetched), by hand."""
-    clause, params = where
-    with db.connection_context():
-        db.execute_sql(f'SELECT COUNT(*) FROM "claim" AS c {clause}', params).fetchone()
-        fetched = db.execute_sql(FLOOR_ROWS.format(where=clause, limit=db.param), params + [rows]).fetchall()
-    if not fetched:
-        raise RuntimeError(f"the floor of {clause or 'the unfiltered grid'} read no row")
 
 
 def statements_floor(statements: list) -> None:
