@@ -86,7 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """`user_id` is the user's session token (see User.get_id): a renewed token ends the session."""
-    user = User.get_or_none(User.session_token == user_id) if user_id else None
+    user = User.by_session_token(user_id) if user_id else None
     return user if user and user.active else None
 
 

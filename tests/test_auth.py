@@ -85,3 +85,20 @@ def test_the_claim_pages_render_in_english_too(client, f):
         assert response.status_code == 200, path
     page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
     assert "Received" in page and "Attachments" in page and "Ricevuta il" not in page
+
+
+def test_the_users_row_is_read_by_a_statement_built_once(client, f, monkeypatch):
+    """Flask-Login loads the user on every request: peewee builds that SELECT once, not each time."""
+    from models import User, users
+
+    user = f.user(Role.ADMIN, login="built-once")
+    login(client, user)
+    built = []
+    select = User.select
+    monkeypatch.setattr(users, "_BY_SESSION_TOKEN", {})
+    monkeypatch.setattr(User, "select", classmethod(lambda cls, *fields: built.append(fields) or select(*fields)))
+    for _ in range(3):
+        assert client.get("/admin/").status_code == 200
+    assert User.by_session_token(user.session_token).login == "built-once"
+    assert User.by_session_token("no such token") is None
+    assert len([fields for fields in built if not fields]) == 1
