@@ -152,7 +152,7 @@ class GessinModelView(KeptStaticUrls, ItalianCsvExport, ModelView):
         by_subquery = {fk.name for fk in self.list_related_names} if names is not None else set()
         for fk in self.list_select_related:
             if fk.name in by_subquery:
-                party = fk.rel_model.alias()
+                party = fk.rel_model
                 query = query.select_extend(
                     party.select(party.name).where(party.id == fk).alias(f"{fk.name}_name"))
                 continue
