@@ -34,14 +34,14 @@ def days_since_column(name: str):
     return by_key(lambda row: days_count(getattr(row, name)))(column(days_since))
 
 
+NOT_READ = object()
+
+
 def related_name(view, context, row, name: str):
     """A party's cell: its name as the list page read it (`<name>_name`, GessinModelView's
     `list_related_names`), else the party itself, as Flask-Admin would draw it."""
     read = getattr(row, f"{name}_name", NOT_READ)
     return getattr(row, name) if read is NOT_READ else read
-
-
-NOT_READ = object()
 
 
 def euro(amount: Decimal | None) -> str:

@@ -31,7 +31,7 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 import grid
-from common import backends, print_verdicts, run_main, shown
+from common import backends, run_main, shown
 from grid_data import load_claims, seed_parties
 from models import db
 
@@ -71,7 +71,7 @@ def time_sides(calls: dict, runs: int) -> dict[str, float]:
     return {side: statistics.median(values) for side, values in times.items()}
 
 
-def run_backend(name: str, url: str, args) -> list[str]:
+def run_backend(name: str, url: str, args) -> None:
     print(f"\n== {name}: {shown(url)}")
     app = grid.build_app(url)
     with app.app_context(), db.connection_context():
@@ -90,7 +90,7 @@ def run_backend(name: str, url: str, args) -> list[str]:
           + " ".join(f"{side:>11}" for side in SIDES[:-1]))
     for label, who, url, expected, floor in pages:
         client = clients[who]
-        view = views["claim" if url.startswith("/admin/claim/") else f"queue_{url.split('/')[3].replace('-', '_')}"]
+        view = next(v for v in views.values() if v.url == url.split("?")[0].rstrip("/"))
         for rows in (20, 100):
             sized = f"{url}{'&' if '?' in url else '?'}page_size={rows}"
             key = f"{label} {rows}"
@@ -115,22 +115,18 @@ def run_backend(name: str, url: str, args) -> list[str]:
             print(f"{label:<38} {rows:>4} " + " ".join(f"{medians[side]:>12.1f}" for side in SIDES) + "            "
                   + " ".join(f"{medians[side] / medians['floor']:>11.2f}" for side in SIDES[:-1]))
     db.close()
-    return []
-
-
-def parse_args(argv=None):
-    args = grid.parse_args(argv)
-    args.explain = False
-    return args
 
 
 def run(args) -> int:
+    """The figures of each backend; no target of its own (grid.py says what is over)."""
     print(f"work dir {grid.WORK_DIR}; {args.claims:,} claims, {args.runs} runs per side")
-    return print_verdicts([(name, run_backend(name, url, args)) for name, url in backends(args, grid.WORK_DIR)])
+    for name, url in backends(args, grid.WORK_DIR):
+        run_backend(name, url, args)
+    return 0
 
 
 def main(argv=None) -> int:
-    return run_main(run, parse_args(argv), grid.WORK_DIR)
+    return run_main(run, grid.parse_args(argv), grid.WORK_DIR)
 
 
 if __name__ == "__main__":

@@ -70,14 +70,23 @@ def insert_rows(model, fields, rows, chunk: int = 500) -> list[int]:
     return ids
 
 
+_BUILT: dict[tuple, object] = {}  # (key, kind of database) -> what built_once made
+
+
+def built_once(key, build):
+    """What `build()` makes of a statement whose text depends only on `key` and the kind of
+    database (peewee's own `sql()` of it, with its public calls): made at the first call, then
+    reused, so each use only binds the values."""
+    full_key = (key, type(db.obj))
+    made = _BUILT.get(full_key)
+    if made is None:
+        made = _BUILT[full_key] = build()
+    return made
+
+
 class _PreparedInsert:
-    """The text of a one-row INSERT of every column of a model but its key, RETURNING the key.
-
-    Built once per model and database kind by peewee itself, with its public calls
-    (`insert_many(...).returning(...).sql()`); each use only binds the values.
-    """
-
-    _cache: dict[tuple, "_PreparedInsert"] = {}
+    """The text of a one-row INSERT of every column of a model but its key, RETURNING the key
+    (`insert_many(...).returning(...).sql()`), built once per model and database kind."""
 
     def __init__(self, model: type[pw.Model]):
         meta = model._meta
@@ -89,11 +98,7 @@ class _PreparedInsert:
 
     @classmethod
     def of(cls, model: type[pw.Model]) -> "_PreparedInsert":
-        key = (model, type(db.obj))
-        statement = cls._cache.get(key)
-        if statement is None:
-            statement = cls._cache[key] = cls(model)
-        return statement
+        return built_once(("insert", model), lambda: cls(model))
 
 
 def insert_row(instance: pw.Model) -> int:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from .base import BaseModel, db
+from .base import BaseModel, built_once
 from .parties import AspCentre, Lawyer, Repairer, ValidatedModel
 from .validators import InvalidValue
 
@@ -28,9 +28,6 @@ class Role:
     }
     CHOICES = tuple(LABELS.items())
     ALL = tuple(LABELS)
-
-
-_BY_SESSION_TOKEN: dict[type, str] = {}  # kind of database -> User.by_session_token's SQL
 
 
 def new_session_token() -> str:
@@ -142,13 +139,9 @@ class User(ValidatedModel):
     def by_session_token(cls, token: str) -> "User | None":
         """The user whose session `token` is (Flask-Login's user_loader, on every request).
 
-        The statement's text depends only on the model and the kind of database: peewee builds
-        it once (`sql()` of the same SELECT), not node by node on each request, which cost more
-        than the round trip (some 250 us)."""
-        key = type(db.obj)
-        sql = _BY_SESSION_TOKEN.get(key)
-        if sql is None:
-            sql = _BY_SESSION_TOKEN[key] = cls.select().where(cls.session_token == token).sql()[0]
+        The statement's text is built once (`models.base.built_once`), not node by node on each
+        request, which cost more than the round trip (some 250 us)."""
+        sql = built_once("user by session token", lambda: cls.select().where(cls.session_token == token).sql()[0])
         return next(iter(cls.raw(sql, token)), None)
 
     @property

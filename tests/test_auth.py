@@ -89,13 +89,13 @@ def test_the_claim_pages_render_in_english_too(client, f):
 
 def test_the_users_row_is_read_by_a_statement_built_once(client, f, monkeypatch):
     """Flask-Login loads the user on every request: peewee builds that SELECT once, not each time."""
-    from models import User, users
+    from models import User, base
 
     user = f.user(Role.ADMIN, login="built-once")
     login(client, user)
     built = []
     select = User.select
-    monkeypatch.setattr(users, "_BY_SESSION_TOKEN", {})
+    monkeypatch.setattr(base, "_BUILT", {})
     monkeypatch.setattr(User, "select", classmethod(lambda cls, *fields: built.append(fields) or select(*fields)))
     for _ in range(3):
         assert client.get("/admin/").status_code == 200

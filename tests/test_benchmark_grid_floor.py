@@ -38,4 +38,4 @@ def test_the_grid_floor_reads_the_rows_and_names_the_grid_shows(client, board, f
             for name in filter(None, names):
                 assert f">{name}</td>" in shown[number], (number, name)
         if not where[1]:
-            assert [n for n in (row[5] for row in rows if row[1] == claim.number)] == ["Avv. Neri"]
+            assert [row[5] for row in rows if row[1] == claim.number] == ["Avv. Neri"]
