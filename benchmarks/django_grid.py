@@ -41,7 +41,8 @@ from urllib.parse import urlencode
 
 import grid  # first: it sets the temp instance dir before the app is imported
 from common import QueryCounter, backends, run_main, shown
-from grid import NUMBER_RE, build_app, get_page, grid_pages, login, summary
+from grid import NUMBER_RE, build_app, fetch_page, get_page, grid_pages, login
+from timing import checked, summary
 from grid_data import load_claims, seed_parties
 from models import db
 
@@ -74,8 +75,18 @@ def django_pages(pages: list[tuple], centre: int) -> list[tuple[str, dict]]:
     return matched
 
 
-def get_django(client, url: str, expected: str | None) -> None:
+def fetch_django(client, url: str, expected: str | None):
+    """GET `url` from Django; returns the check of its answer, run after the clock has stopped,
+    as `grid.fetch_page` does for ours."""
     response = client.get(url)
+    return lambda: check_django(response, url, expected)
+
+
+def get_django(client, url: str, expected: str | None) -> None:
+    fetch_django(client, url, expected)()
+
+
+def check_django(response, url: str, expected: str | None) -> None:
     if response.status_code != 200:
         raise RuntimeError(f"Django GET {url}: HTTP {response.status_code}")
     html = response.content.decode()
@@ -91,13 +102,14 @@ def time_sides(calls: dict, runs: int) -> dict:
     names = list(calls)
     for _ in range(2):
         for name in names:
-            calls[name]()
+            checked(calls[name]())
     times = {name: [] for name in names}
     for i in range(runs):
         for name in names[i % len(names):] + names[:i % len(names)]:
             started = time.perf_counter()
-            calls[name]()
+            check = calls[name]()
             times[name].append((time.perf_counter() - started) * 1000)
+            checked(check)
     return {name: summary(values) for name, values in times.items()}
 
 
@@ -175,10 +187,10 @@ def run_backend(name: str, url: str, args) -> list[tuple]:
         for rows in SIZES:
             set_page_size(rows)
             sized = f"{our_url}{'&' if '?' in our_url else '?'}page_size={rows}"
-            calls = {"ours": lambda: get_page(ours[who], sized, expected),
-                     "plain": plain(app, lambda: get_page(ours[who], sized, expected)),
-                     "django": lambda: get_django(theirs[dj_who], urls["django"], expected),
-                     "tuned": lambda: get_django(theirs[dj_who], urls["tuned"], expected),
+            calls = {"ours": lambda: fetch_page(ours[who], sized, expected),
+                     "plain": plain(app, lambda: fetch_page(ours[who], sized, expected)),
+                     "django": lambda: fetch_django(theirs[dj_who], urls["django"], expected),
+                     "tuned": lambda: fetch_django(theirs[dj_who], urls["tuned"], expected),
                      "floor": floor(ours[who], sized, rows)}
             result = time_sides(calls, args.runs)
             counts = (count_ours(ours[who], sized, expected),
