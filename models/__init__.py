@@ -15,7 +15,15 @@ from .claims import (
 from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
-from .operations import BulkJob, IntakeEvent, OutboundAttachment, OutboundEmail, OutboundMessage, QueueLimit
+from .operations import (
+    BulkJob,
+    BulkNotice,
+    IntakeEvent,
+    OutboundAttachment,
+    OutboundEmail,
+    OutboundMessage,
+    QueueLimit,
+)
 from .reminders import DeadlineReminder, ReminderDigest, ReminderDue
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
 from .users import LoginAttempt, Role, User
@@ -43,6 +51,7 @@ ALL_MODELS = [
     QueueLimit,
     IntakeEvent,
     BulkJob,
+    BulkNotice,
     LoginAttempt,
     ContactChange,
     PrivacyNotice,

@@ -162,3 +162,20 @@ class BulkJob(BaseModel):
     owner = pw.CharField(max_length=100, null=True, verbose_name=_l("Worker"))
     lease_until = pw.DateTimeField(null=True, verbose_name=_l("Assegnato al worker fino a"))
     interruptions = pw.IntegerField(default=0, verbose_name=_l("Interruzioni del worker"))
+
+
+class BulkNotice(BaseModel):
+    """A claim a bulk job changed, as it stood after the change (state, parties, note), kept
+    until the job ends and tells each party once of all its claims (`workflows/bulk_notices.py`):
+    a job of 5,000 claims runs in batches of 500, but is one action for the people it concerns."""
+
+    job = pw.ForeignKeyField(BulkJob, backref="notices", on_delete="CASCADE", index=False)
+    claim = pw.ForeignKeyField(Claim, on_delete="CASCADE")
+    status = pw.CharField(max_length=24)
+    repairer_id = pw.IntegerField()
+    asp_centre_id = pw.IntegerField()
+    lawyer_id = pw.IntegerField(null=True)
+    note = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("job", "claim"), True),)  # a claim is changed once by its job; finds a job's rows

@@ -17,7 +17,7 @@ import uuid
 from huey import crontab
 
 from models import BulkJob, User, db, utcnow
-from workflows import bulk_jobs
+from workflows import bulk_jobs, bulk_notices, notify
 from workflows.bulk import apply_many
 
 from . import database, flask_app, huey, workers
@@ -88,25 +88,34 @@ def run_bulk_job(job_id: int) -> str:
     app = flask_app()
     owner, seconds = worker_name(), lease_seconds(app.config)
     with app.app_context(), database():
-        job = bulk_jobs.take(job_id, owner, seconds, live=workers.live_names())
-        if job is None:
-            return "skipped"
         try:
-            with Heartbeat(job_id, owner, seconds):
-                apply_many(job.event, json.loads(job.claim_ids), User.get_by_id(job.user_id), start=job.processed,
-                           batch_size=app.config["BULK_BATCH_SIZE"],
-                           progress=bulk_jobs.Progress(job, owner, seconds), **json.loads(job.params))
-        except bulk_jobs.LeaseLost:
-            log.warning("bulk job %s: taken over by another worker, %s stops", job_id, owner)
-            return "lost"
-        except Exception as exc:
-            bulk_jobs.fail(job_id, owner, f"{type(exc).__name__}: {exc}")
-            log.exception("bulk job %s failed", job_id)
-            raise
-        if not bulk_jobs.finish(job_id, owner):
-            return "lost"
-        log.info("bulk job %s done", job_id)
-        return "done"
+            return _run(app, job_id, owner, seconds)
+        finally:
+            notify.flush()  # the e-mails of the job's end (done, failed, given up), once committed
+
+
+def _run(app, job_id: int, owner: str, seconds: float) -> str:
+    """Take the job, run its batches from the first unprocessed one, end it: done, or failed on an error."""
+    job = bulk_jobs.take(job_id, owner, seconds, live=workers.live_names())
+    if job is None:
+        return "skipped"
+    try:
+        with Heartbeat(job_id, owner, seconds):
+            apply_many(job.event, json.loads(job.claim_ids), User.get_by_id(job.user_id), start=job.processed,
+                       batch_size=app.config["BULK_BATCH_SIZE"], progress=bulk_jobs.Progress(job, owner, seconds),
+                       tell=bulk_notices.holder(job_id), **json.loads(job.params))
+        ended = bulk_jobs.finish(job_id, owner)  # telling its parties may fail too: then the job fails
+    except bulk_jobs.LeaseLost:
+        log.warning("bulk job %s: taken over by another worker, %s stops", job_id, owner)
+        return "lost"
+    except Exception as exc:
+        bulk_jobs.fail(job_id, owner, f"{type(exc).__name__}: {exc}")
+        log.exception("bulk job %s failed", job_id)
+        raise
+    if not ended:
+        return "lost"
+    log.info("bulk job %s done", job_id)
+    return "done"
 
 
 def send_unfinished() -> int:

@@ -72,14 +72,22 @@ def check_choices(event: str, data: dict) -> None:
         raise InvalidData(CHOICES[missing[0]], missing[0])
 
 
+Tell = Callable[[str, list[tuple["Loaded", Change]], User], None]
+
+
 def apply_many(event: str, claim_ids: list[int], user: User, *, start: int = 0, batch_size: int | None = None,
-               progress: Callable[[int, BulkResult], None] | None = None, **data) -> BulkResult:
+               progress: Callable[[int, BulkResult], None] | None = None, tell: Tell | None = None,
+               **data) -> BulkResult:
     """Apply `event` to every claim of `claim_ids` that `user` may see and act on.
 
     `start` skips the first claims (a job resumed after its worker stopped). After each
     batch's changes, and in the same transaction, `progress(claims processed, the batch's
     result)` is called: what it writes commits with the batch or not at all, and if it
     raises the batch is rolled back.
+
+    Each batch tells the parties of its claims by e-mail (`queue_emails`), or, given
+    `tell(event, changes, user)`, lets it record what to tell later, in the batch's
+    transaction (a job tells each party once, when it ends: `bulk_notices`).
     """
     if event not in TRANSITIONS or not TRANSITIONS[event].bulk:
         raise NotAllowed(_l("«%(event)s» non è un'azione di gruppo.", event=event))
@@ -91,7 +99,7 @@ def apply_many(event: str, claim_ids: list[int], user: User, *, start: int = 0, 
     for first in range(start, len(ids), size):
         end = min(first + size, len(ids))
         batch = _apply_batch(event, ids[first:end], user, data,
-                             (lambda done: progress(end, done)) if progress else None)
+                             (lambda done: progress(end, done)) if progress else None, tell or _queue_emails)
         notify.flush()
         result.merge(batch)
     log.info("bulk %s by %s: %d done, %d skipped", event, user.login, len(result.succeeded), len(result.skipped))
@@ -125,7 +133,7 @@ def _load(ids: list[int], user: User) -> list[Loaded]:
             .join_from(Claim, C, on=(Claim.asp_centre == C.id))
             .join_from(Claim, R, on=(Claim.repairer == R.id))
             .join_from(Claim, L, pw.JOIN.LEFT_OUTER, on=(Claim.lawyer == L.id))
-            .where(_among(ids)))
+            .where(among(ids)))
     n, parties, claims = len(NAMES), {}, []
     for row in _rows(rows, columns):
         claim = Loaded(**dict(zip(NAMES, row[:n])))
@@ -136,7 +144,7 @@ def _load(ids: list[int], user: User) -> list[Loaded]:
     return claims
 
 
-def _among(ids: list[int]) -> pw.Expression:
+def among(ids: list[int]) -> pw.Expression:
     """The claims `ids`: on PostgreSQL as one array, which peewee does not build value by value."""
     if is_postgres():
         return Claim.id == pw.fn.ANY(pw.Value(list(ids), unpack=False))
@@ -182,7 +190,7 @@ def _change_key(event: str, claim: Loaded):
 
 
 def _apply_batch(event: str, ids: list[int], user: User, data: dict,
-                 progress: Callable[[BulkResult], None] | None) -> BulkResult:
+                 progress: Callable[[BulkResult], None] | None, tell: Tell) -> BulkResult:
     result = BulkResult()
     claims = _load(ids, user)
     if event in READS_DOCUMENTS:
@@ -205,7 +213,7 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
     now, limits = utcnow(), next_due.limits()
     try:
         with db.atomic():
-            done = _write(event, ready, user, now, limits)
+            done = _write(event, ready, user, now, limits, tell)
             result.succeeded += [c.number for c, _ in ready if c.id in done]
             result.skipped += [(c.number, "modificata da un altro utente nel frattempo")
                                for c, _ in ready if c.id not in done]
@@ -217,10 +225,10 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
     return result
 
 
-def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limits) -> set[int]:
+def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limits, tell: Tell) -> set[int]:
     """Per group of alike claims: one UPDATE (checking state and version, writing the next
-    deadline too) and one INSERT ... SELECT of their history rows; then the reminder days
-    and the e-mails."""
+    deadline too) and one INSERT ... SELECT of their history rows; then the reminder days,
+    and the parties told (`tell`)."""
     t = TRANSITIONS[event]
     groups: dict = {}
     for claim, change in ready:
@@ -239,7 +247,7 @@ def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limi
             done.update(updated)
     next_due.schedule_reminders({claim_id: next_due.reminder_of(deadlines[claim_id]) for claim_id in done
                                  if next_due.REMIND in deadlines[claim_id]})
-    _queue_emails(event, [(claim, change) for claim, change in ready if claim.id in done], user)
+    tell(event, [(claim, change) for claim, change in ready if claim.id in done], user)
     return done
 
 
@@ -290,34 +298,40 @@ LISTED = 200  # claims listed in one e-mail; the rest are counted, with a link t
 
 
 def _queue_emails(event: str, changes, user: User) -> None:
-    """One e-mail per party (repairer, centre, lawyer) listing the batch's claims that concern
-    it, instead of one per claim: entrusting 300 claims to one lawyer tells the lawyer once.
-    Parties concerned by the same claims share one message, rendered and stored once."""
+    """The batch's claims told to their parties at once (`queue_emails`), as they are after the change."""
     t = TRANSITIONS[event]
     lawyers = {lw.id: lw for lw in Lawyer.select().where(Lawyer.id.in_(
         {change.updates["lawyer"] for _, change in changes if "lawyer" in change.updates}))}
-    by_address: dict[str, tuple[str, list[Loaded]]] = {}  # an address in any case: one e-mail
-    by_parties: dict[tuple, list[str]] = {}  # the same parties, the same addresses: looked up once
     for claim, change in changes:
         if "lawyer" in change.updates:
             claim.lawyer = lawyers[change.updates["lawyer"]]
         claim.status = change.target or t.target or claim.status
+    queue_emails(event, [claim for claim, _ in changes], user, next((c.note for _, c in changes if c.note), None))
+
+
+def queue_emails(event: str, claims: list[Loaded], user: User, note: str | None) -> None:
+    """One e-mail per party (repairer, centre, lawyer) listing the claims that concern it,
+    instead of one per claim: entrusting 300 claims to one lawyer tells the lawyer once.
+    Parties concerned by the same claims share one message, rendered and stored once.
+    `claims` are as the change left them: their state and parties."""
+    by_address: dict[str, tuple[str, list[Loaded]]] = {}  # an address in any case: one e-mail
+    by_parties: dict[tuple, list[str]] = {}  # the same parties, the same addresses: looked up once
+    for claim in claims:
         parties = (claim.repairer_id, claim.asp_centre_id, claim.lawyer.id if claim.lawyer else None)
         if parties not in by_parties:
             by_parties[parties] = notify.recipients(claim)
         for address in by_parties[parties]:
             by_address.setdefault(address.lower(), (address, []))[1].append(claim)
-    note = next((change.note for _, change in changes if change.note), None)
     by_claims: dict[tuple[int, ...], tuple[list[str], list[Loaded]]] = {}  # the same claims: one text for all
-    for address, claims in by_address.values():
-        claims.sort(key=lambda c: c.number)
-        by_claims.setdefault(tuple(c.id for c in claims), ([], claims))[0].append(address)
+    for address, theirs in by_address.values():
+        theirs.sort(key=lambda c: c.number)
+        by_claims.setdefault(tuple(c.id for c in theirs), ([], theirs))[0].append(address)
     messages = []
-    for addresses, claims in by_claims.values():
-        first = claims[0]
+    for addresses, theirs in by_claims.values():
+        first = theirs[0]
         subject, body = notify.render(
-            "bulk_change", event=event, count=len(claims), claims=claims[:LISTED], more=len(claims) - LISTED,
+            "bulk_change", event=event, count=len(theirs), claims=theirs[:LISTED], more=len(theirs) - LISTED,
             first=first, lawyer=first.lawyer, actor=str(user), note=note, claim_url=notify.claim_url,
             grid_url=notify.absolute_url("/admin/claim/"))
-        messages.append((first.id if len(claims) == 1 else None, addresses, subject, body))
+        messages.append((first.id if len(theirs) == 1 else None, addresses, subject, body))
     notify.write(messages)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import BulkJob, Role, User, parse_id, utcnow
+from models import BulkJob, Role, User, db, parse_id, utcnow
 
+from . import bulk_notices
 from .bulk import BulkResult, unique_ids
 
 log = logging.getLogger("gessin.workflows")
@@ -85,8 +86,11 @@ def take(job_id: int, owner: str, lease_seconds: float, live: set[str] | None = 
         if holder and worker_of(holder) not in live:  # taken from that very owner: two takers cannot both win
             lapsed = (BulkJob.status == RUNNING) & ((BulkJob.lease_until < now) | (BulkJob.owner == holder))
     stopped = f"{GIVEN_UP}: its worker stopped while running it, {MAX_INTERRUPTIONS + 1} times"
-    given_up = (BulkJob.update(status=FAILED, error=stopped, finished_at=now, owner=None, lease_until=None)
-                .where(BulkJob.id == job_id, lapsed, BulkJob.interruptions >= MAX_INTERRUPTIONS).execute())
+    with db.atomic():
+        given_up = (BulkJob.update(status=FAILED, error=stopped, finished_at=now, owner=None, lease_until=None)
+                    .where(BulkJob.id == job_id, lapsed, BulkJob.interruptions >= MAX_INTERRUPTIONS).execute())
+        if given_up:
+            bulk_notices.tell_or_keep(job_id)  # what it changed before it was given up
     if given_up:
         log.error("bulk job %s %s", job_id, stopped)
         return None
@@ -127,13 +131,24 @@ class Progress:
 
 
 def finish(job_id: int, owner: str) -> bool:
-    return bool(BulkJob.update(status=DONE, finished_at=utcnow(), owner=None, lease_until=None)
-                .where(BulkJob.id == job_id, BulkJob.owner == owner, BulkJob.status == RUNNING).execute())
+    """The job done, and its parties told of its claims, in one transaction; the e-mails go
+    once it commits (`notify.flush`). False when this worker no longer holds it."""
+    return _end(job_id, owner, bulk_notices.tell, status=DONE)
 
 
 def fail(job_id: int, owner: str, error: str) -> bool:
-    return bool(BulkJob.update(status=FAILED, error=error[:2000], finished_at=utcnow(), owner=None, lease_until=None)
-                .where(BulkJob.id == job_id, BulkJob.owner == owner, BulkJob.status == RUNNING).execute())
+    """The job failed on an error; its parties are told of the claims it changed so far (if
+    that fails too, when it is resumed and ends: `bulk_notices.tell_or_keep`)."""
+    return _end(job_id, owner, bulk_notices.tell_or_keep, status=FAILED, error=error[:2000])
+
+
+def _end(job_id: int, owner: str, tell, **columns) -> bool:
+    with db.atomic():
+        ended = (BulkJob.update(finished_at=utcnow(), owner=None, lease_until=None, **columns)
+                 .where(BulkJob.id == job_id, BulkJob.owner == owner, BulkJob.status == RUNNING).execute())
+        if ended:
+            tell(job_id)
+    return bool(ended)
 
 
 def visible_jobs(user: User) -> pw.ModelSelect:
