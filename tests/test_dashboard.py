@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from models import Claim, ClaimStatus, DeadlineReminder, Role
-from workflows import dashboard
+from workflows import clock, dashboard
 
 from .conftest import QueryCounter, login
 
@@ -30,7 +30,10 @@ def put(claim, status, age_days, due=None, warn=None, kind=None, lawyer=None):
 
 
 @pytest.fixture
-def world(f):
+def world(f, monkeypatch):
+    """Claims of two centres around TODAY, which the app takes as today (its pages count from
+    the real date otherwise: a5, due on 04/12/2026, would be overdue from that day on)."""
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     alfa, beta = f.centre(name="Centro Alfa"), f.centre(name="Centro Beta")
     law_a, law_b = f.lawyer(alfa, name="Avv. Alfa"), f.lawyer(beta, name="Avv. Beta")
     rep_a, rep_b = f.repairer(name="Carrozzeria Alfa"), f.repairer(name="Carrozzeria Beta")
