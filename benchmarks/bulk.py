@@ -83,7 +83,7 @@ from workflows.bulk import BATCH, apply_many  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/gessin_bench_bulk"
 TARGET_S = 5.0
-TARGET_PER_CLAIM = 0.1  # statements per claim: batched means a few per batch of BATCH claims
+TARGET_PER_CLAIM = 0.1  # statements per claim: batched means a few per batch of BULK_BATCH_SIZE claims
 TARGET_RATIO = 1.5  # apply_many against the raw-SQL floor measured in the same run
 WARM_UP = 20  # claims of the untimed warm-up actions
 
@@ -130,7 +130,7 @@ def filtered_query(app) -> str:
 def run_direct(ids: list[int], parties: dict) -> Measure:
     manager = parties["manager"]
     with db.connection_context(), Probe() as probe, Timer() as timer:
-        result = apply_many(EVENT, ids, manager, lawyer=parties["lawyer"])
+        result = apply_many(EVENT, ids, manager, lawyer=parties["lawyer"], batch_size=parties["batch"])
     if result.skipped or len(result.succeeded) != len(ids):
         raise RuntimeError(f"apply_many: {len(result.succeeded)} done, skipped {result.skipped[:3]}...")
     return Measure(timer, probe, len(ids))
@@ -194,7 +194,7 @@ def warm_up(app, client, bench: dict) -> None:
             with app.app_context():
                 run_direct(ids, parties)
         with app.app_context():
-            check_outcome(ids, parties)
+            check_outcome(ids, parties, BATCH if inline else parties["batch"])
         empty_queue()
 
 
@@ -213,6 +213,9 @@ def run_backend(name: str, url: str, args) -> list[str]:
     # for each request, and `g` (the user, the CSRF token) would leak from one to the next.
     with app.app_context(), db.connection_context():
         parties = seed_parties()
+    if args.batch:
+        app.config["BULK_BATCH_SIZE"] = args.batch  # the worker's job; apply_many is given it too
+    parties["batch"] = app.config["BULK_BATCH_SIZE"]
     print(f"centre #{parties['centre']} (own desk #{parties['desk']}), lawyer #{parties['lawyer']}, "
           f"repairer #{parties['repairer']}, insurer #{parties['insurer']}, manager {parties['manager'].login}")
     client = app.test_client()
@@ -242,7 +245,9 @@ def run_backend(name: str, url: str, args) -> list[str]:
                 results[QUEUED].append(request)
                 results[JOB].append(job)
             with app.app_context():
-                check_outcome(ids, parties, per_batch=path != FLOOR)
+                # apply_many tells per batch (the grid's, of BATCH: it runs at most BULK_INLINE_LIMIT);
+                # a job, once when it ends, as the floor
+                check_outcome(ids, parties, {DIRECT: parties["batch"], INLINE: BATCH}.get(path))
             empty_queue()
     db.close()
     print(f"loaded {len(loads)} sets of {args.claims:,} validated claims, {statistics.mean(loads):.1f} s each "
@@ -290,12 +295,14 @@ def parse_args(argv=None):
     parser.add_argument("--runs", type=int, default=3, help="runs, each on fresh claims (default 3)")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"default {DEFAULT_PG_URL}")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="claims per batch of apply_many and of the worker's job (BULK_BATCH_SIZE; default 500)")
     parser.add_argument("--explain", action="store_true",
                         help="print apply_many's statements by kind, with the plans of its SELECTs and UPDATEs")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (SQLite file) at the end")
     args = parser.parse_args(argv)
-    if args.claims < 1 or args.runs < 1:
-        parser.error("--claims and --runs must be positive")
+    if args.claims < 1 or args.runs < 1 or (args.batch is not None and args.batch < 1):
+        parser.error("--claims, --runs and --batch must be positive")
     return args
 
 
@@ -306,7 +313,8 @@ def main(argv=None) -> int:
 def run(args) -> int:
     chosen = backends(args, WORK_DIR)
     queue = prepare_queue()
-    print(f"work dir {WORK_DIR}; {args.claims:,} claims per action, {args.runs} runs, batches of {BATCH}; "
+    batches = args.batch or "BULK_BATCH_SIZE"
+    print(f"work dir {WORK_DIR}; {args.claims:,} claims per action, {args.runs} runs, batches of {batches}; "
           f"target < {TARGET_S:.0f} s and < {TARGET_PER_CLAIM} statements per claim")
     print(f"task queue: {queue}")
     verdicts = [(name, run_backend(name, url, args)) for name, url in chosen]

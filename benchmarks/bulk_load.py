@@ -32,7 +32,6 @@ from models import (
 )
 from tests import factories
 from workflows import clock
-from workflows.bulk import BATCH
 from workflows.parties import ensure_own_desk
 
 BENCH_QUEUE = "gessin-bench"
@@ -108,16 +107,18 @@ def load_claims(n: int, parties: dict) -> tuple[list[int], float]:
     return ids, time.perf_counter() - started
 
 
-def check_outcome(ids: list[int], parties: dict, per_batch: bool = True) -> None:
+def check_outcome(ids: list[int], parties: dict, batch: int | None) -> None:
     """All the claims entrusted to the lawyer, with their next deadline and reminder day
-    (the queue limit of Affidata from today), their history rows and e-mails."""
+    (the queue limit of Affidata from today), their history rows and e-mails: one per party
+    and `batch` of claims (`apply_many`, the grid's action run in the request), or with
+    `batch` None one per party (a job, which tells once when it ends, and the floor)."""
     n, lo, hi = len(ids), ids[0], ids[-1]
     with db.connection_context():
         states = dict(Claim.select(Claim.status, pw.fn.COUNT(Claim.id)).where(Claim.id.between(lo, hi))
                       .where(Claim.lawyer == parties["lawyer"]).group_by(Claim.status).tuples())
         history = (StatusChange.select().where(StatusChange.claim.between(lo, hi), StatusChange.event == EVENT,
                                                StatusChange.to_status == S.ASSIGNED).count())
-        seen = parties.get("outbox_seen", 0)  # the e-mails of this action: one per party and batch
+        seen = parties.get("outbox_seen", 0)  # the e-mails of this action
         emails = dict(OutboundEmail.select(OutboundEmail.recipients, pw.fn.COUNT(OutboundEmail.id))
                       .where(OutboundEmail.id > seen).group_by(OutboundEmail.recipients).tuples())
         texts = (OutboundMessage.select().join(OutboundEmail).where(OutboundEmail.id > seen)
@@ -136,7 +137,7 @@ def check_outcome(ids: list[int], parties: dict, per_batch: bool = True) -> None
     if (on_time, reminders) != (n, n):
         raise RuntimeError(f"expected {n} claims due on {due} (warned on {warn}) with a reminder that day; "
                            f"found {on_time} claims, {reminders} reminders")
-    batches = -(-n // BATCH) if per_batch else 1
+    batches = -(-n // batch) if batch else 1
     expected = {address: batches for address in parties["emails"]}
     if emails != expected:
         raise RuntimeError(f"expected {batches} e-mail(s), one per batch, to each of {sorted(expected)}; "
