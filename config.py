@@ -54,7 +54,7 @@ def from_environment() -> dict:
         "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)),
         # Bulk jobs in the worker: claims per batch (one transaction each), and how long a
         # worker's hold on a job lasts without news before another worker takes it over.
-        "BULK_BATCH_SIZE": int(env.get("BULK_BATCH_SIZE", "500")),
+        "BULK_BATCH_SIZE": int(env.get("BULK_BATCH_SIZE", "2500")),
         "BULK_LEASE_SECONDS": float(env.get("BULK_LEASE_SECONDS", "30")),
         # Deadline reminders (tasks/reminders.py): the daily digests go out from this hour, Rome time.
         "REMINDER_DIGEST_HOUR": int(env.get("REMINDER_DIGEST_HOUR", "7")),

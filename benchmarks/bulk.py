@@ -296,7 +296,7 @@ def parse_args(argv=None):
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"default {DEFAULT_PG_URL}")
     parser.add_argument("--batch", type=int, default=None,
-                        help="claims per batch of apply_many and of the worker's job (BULK_BATCH_SIZE; default 500)")
+                        help="claims per batch of apply_many and of the worker's job (BULK_BATCH_SIZE; default 2500)")
     parser.add_argument("--explain", action="store_true",
                         help="print apply_many's statements by kind, with the plans of its SELECTs and UPDATEs")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (SQLite file) at the end")

@@ -2,7 +2,8 @@
 
 An ASP manager entrusts N claims (default 1,500) to a lawyer in one bulk action, run by
 the real worker (`huey_consumer tasks.huey`, a subprocess configured by the environment
-as in production: batches of BULK_BATCH_SIZE, default 500). When the job's row says
+as in production, but with batches of `--batch` claims, default 500, against production's
+BULK_BATCH_SIZE of 2,500, so the kill lands mid-job). When the job's row says
 `--kill-at` claims are processed (default 500) the consumer gets SIGKILL and is started
 again at once; several values (`--kill-at 300,900`) kill it once each. It prints:
 

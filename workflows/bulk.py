@@ -37,7 +37,10 @@ from .transitions import BULK_ROLES, TRANSITIONS
 
 log = logging.getLogger("gessin.workflows")
 
-BATCH = 500
+# Claims per batch, each in one transaction (a job's, BULK_BATCH_SIZE in config.py, is the same by
+# default): on PostgreSQL, fewer and larger transactions cost less (benchmarks/README.md, "bulk.py"),
+# and a job tells its parties once whatever its batches (bulk_notices).
+BATCH = 2500
 # What the rules and the e-mail need of a claim: reading only these keeps a batch cheap.
 CLAIM_COLUMNS = ("id", "number", "status", "version", "repairer", "asp_centre", "lawyer", "insurer",
                  "customer_name", "accident_date", "vehicle_a_plate", "vehicle_b_plate", "complete_since",
