@@ -71,6 +71,7 @@ def _start_session(user: User, remember: bool) -> None:
     session.clear()
     if language:
         session["language"] = language
+    user.open_device()
     login_user(user, remember=remember)
 
 
@@ -85,7 +86,8 @@ def _end_session() -> None:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logins.end_sessions(current_user, "logout")
+    """Leave Gessin on this device: its session ends, the user's other devices stay logged in."""
+    logins.end_device(current_user)
     log.info("user %s logged out", current_user.login)
     _end_session()
     flash(_("Sei uscito da Gessin."), "info")

@@ -89,6 +89,7 @@ class UserView(GessinModelView):
         if not is_created and (form.new_password.data or not model.active):
             log.info("sessions of user %s ended by %s", model.login, current_user.login)
         if model.id == current_user.id and model.session_token != current_user.session_token:
+            model.open_device()
             login_user(model)  # an admin who changed their own password stays logged in here
 
     @action("invite", _l("Invia invito per la password"),

@@ -26,7 +26,7 @@ from .operations import (
 )
 from .reminders import DeadlineReminder, ReminderDigest, ReminderDue
 from .parties import AspCentre, InsuranceCompany, Lawyer, LawyerCentre, Repairer
-from .users import LoginAttempt, Role, User
+from .users import LoginAttempt, Role, User, UserSession
 from .validators import InvalidValue
 from .workers import Worker
 from .integrity import explain as explain_integrity_error
@@ -38,6 +38,7 @@ ALL_MODELS = [
     LawyerCentre,
     InsuranceCompany,
     User,
+    UserSession,
     InsurerAlias,
     ClaimCounter,
     Claim,

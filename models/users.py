@@ -78,9 +78,10 @@ class User(ValidatedModel):
     active = pw.BooleanField(default=True, verbose_name=_l("Attivo"))
     language = pw.CharField(max_length=2, choices=LANGUAGES, default="it", verbose_name=_l("Lingua"))
     last_login_at = pw.DateTimeField(null=True, verbose_name=_l("Ultimo accesso"))
-    # What the session and remember-me cookies carry (Flask-Login's get_id); a new one ends
-    # every session the user has open.
+    # With a device's own token, what that device's session and remember-me cookies carry
+    # (Flask-Login's get_id, `UserSession`); a new one ends every session the user has open.
     session_token = pw.CharField(max_length=64, unique=True, default=new_session_token)
+    device_token: str | None = None  # the device (`UserSession`) this request comes from: not a column
 
     unique_messages = {"login": _l("Esiste già un utente con questo nome utente.")}
 
@@ -133,16 +134,30 @@ class User(ValidatedModel):
         return False
 
     def get_id(self) -> str:
-        return self.session_token
+        """`<user token>.<device token>`: a new user token ends every device, a device's row gone ends it alone."""
+        return f"{self.session_token}.{self.device_token}"
+
+    def open_device(self) -> None:
+        """A login on a new device (browser), with a row of its own; before Flask-Login's `login_user`."""
+        self.device_token = UserSession.create(user=self.id).token
 
     @classmethod
-    def by_session_token(cls, token: str) -> "User | None":
-        """The user whose session `token` is (Flask-Login's user_loader, on every request).
+    def by_session_token(cls, login_id: str) -> "User | None":
+        """The user of the session `login_id` (`get_id`), if its user token is current and its
+        device still logged in: Flask-Login's user_loader, on every request.
 
         The statement's text is built once (`models.base.built_once`), not node by node on each
         request, which cost more than the round trip (some 250 us)."""
-        sql = built_once("user by session token", lambda: cls.select().where(cls.session_token == token).sql()[0])
-        return next(iter(cls.raw(sql, token)), None)
+        token, _, device = login_id.partition(".")
+        if not token or not device:
+            return None
+        sql = built_once("user by session token", lambda: (
+            cls.select().join(UserSession, on=(UserSession.user == cls.id))
+            .where(cls.session_token == token, UserSession.token == device).sql()[0]))
+        user = next(iter(cls.raw(sql, token, device)), None)
+        if user is not None:
+            user.device_token = device
+        return user
 
     @property
     def is_admin(self) -> bool:
@@ -150,6 +165,16 @@ class User(ValidatedModel):
 
     def __str__(self) -> str:
         return self.full_name or self.login
+
+
+class UserSession(BaseModel):
+    """One device's login (a browser, a phone): leaving Gessin there deletes its row, so that
+    device's cookies, or a copy of them, open nothing more, while the user's other devices stay
+    logged in. A new user token (leaving every device, a new password, a deactivation) ends them
+    all at once. Rows older than the remember-me cookie are purged each night."""
+
+    user = pw.ForeignKeyField(User, backref="devices", on_delete="CASCADE")
+    token = pw.CharField(max_length=64, unique=True, default=new_session_token)
 
 
 class LoginAttempt(BaseModel):

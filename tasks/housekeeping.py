@@ -12,7 +12,9 @@ from . import database, flask_app, huey
 @huey.periodic_task(crontab(minute="40", hour="3"))
 @huey.lock_task("housekeeping")
 def housekeeping() -> None:
-    """Staff login attempts older than `LOGIN_ATTEMPTS_KEEP_DAYS` (workflows/logins.py)."""
+    """Staff login attempts older than `LOGIN_ATTEMPTS_KEEP_DAYS`, and device logins older than
+    the remember-me cookie (workflows/logins.py)."""
     app = flask_app()
     with app.app_context(), database():
         logins.purge_attempts(utcnow(), app.config["LOGIN_ATTEMPTS_KEEP_DAYS"])
+        logins.purge_devices(utcnow(), app.config["REMEMBER_COOKIE_DURATION"])

@@ -89,7 +89,7 @@ def test_the_claim_pages_render_in_english_too(client, f):
 
 def test_the_users_row_is_read_by_a_statement_built_once(client, f, monkeypatch):
     """Flask-Login loads the user on every request: peewee builds that SELECT once, not each time."""
-    from models import User, base
+    from models import User, UserSession, base
 
     user = f.user(Role.ADMIN, login="built-once")
     login(client, user)
@@ -99,6 +99,7 @@ def test_the_users_row_is_read_by_a_statement_built_once(client, f, monkeypatch)
     monkeypatch.setattr(User, "select", classmethod(lambda cls, *fields: built.append(fields) or select(*fields)))
     for _ in range(3):
         assert client.get("/admin/").status_code == 200
-    assert User.by_session_token(user.session_token).login == "built-once"
-    assert User.by_session_token("no such token") is None
+    device = UserSession.get(UserSession.user == user.id).token
+    assert User.by_session_token(f"{user.session_token}.{device}").login == "built-once"
+    assert User.by_session_token("no such.token") is None
     assert len([fields for fields in built if not fields]) == 1

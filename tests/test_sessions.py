@@ -5,7 +5,8 @@ import datetime as dt
 from email.utils import parsedate_to_datetime
 
 import config
-from models import Role, User
+from models import Role, User, UserSession
+from tasks import housekeeping
 
 from .conftest import csrf_token, login
 
@@ -38,11 +39,60 @@ def test_a_session_cookie_saved_before_logout_no_longer_opens_the_claims(client,
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_leaving_one_device_keeps_the_others_logged_in(client, f, app):
+    user = f.user()
+    phone = app.test_client()
+    login(client, user)
+    login(phone, user)
+    saved = cookie(client, "session")
+    assert UserSession.select().where(UserSession.user == user.id).count() == 2
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    assert phone.get("/admin/claim/").status_code == 200  # the other device
+    assert client.get("/admin/claim/").status_code == 302
+    assert replay(app, session=saved).get("/admin/claim/").status_code == 302  # a copy of the left one's cookie
+    assert UserSession.select().where(UserSession.user == user.id).count() == 1
+
+
+def test_a_remember_cookie_of_a_device_left_no_longer_logs_in(client, f, app):
+    user = f.user()
+    assert log_in_remembered(client, user, f.PASSWORD).status_code == 302
+    remembered = cookie(client, "remember_token")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    assert replay(app, remember_token=remembered).get("/admin/claim/").status_code == 302
+
+
+def test_a_session_without_its_device_or_from_before_devices_opens_nothing(client, f, app):
+    user = f.user()
+    login(client, user)
+    assert User.by_session_token(user.session_token) is None  # a cookie of before: the user's token alone
+    assert User.by_session_token(f"{user.session_token}.") is None
+    assert User.by_session_token(f"{user.session_token}.{'x' * 43}") is None
+    device = UserSession.get(UserSession.user == user.id).token
+    assert User.by_session_token(f"{user.session_token}.{device}").id == user.id
+    other = f.user()
+    assert User.by_session_token(f"{other.session_token}.{device}") is None  # another user's token
+
+
+def test_the_nightly_housekeeping_forgets_devices_older_than_the_remember_cookie(client, f, app, monkeypatch):
+    monkeypatch.setattr(housekeeping, "flask_app", lambda: app)
+    user = f.user()
+    login(client, user)
+    old = app.test_client()
+    login(old, user)
+    last = UserSession.select().order_by(UserSession.id.desc()).get()
+    UserSession.update(created_at=last.created_at - app.config["REMEMBER_COOKIE_DURATION"] - dt.timedelta(hours=1)) \
+        .where(UserSession.id == last.id).execute()
+    housekeeping.housekeeping.call_local()
+    assert [s.id for s in UserSession.select()] == [last.id - 1]
+    assert old.get("/admin/claim/").status_code == 302 and client.get("/admin/claim/").status_code == 200
+
+
 def test_a_remember_cookie_saved_before_leaving_every_device_no_longer_logs_in(client, f, app):
     user = f.user()
     assert log_in_remembered(client, user, f.PASSWORD).status_code == 302
     remembered = cookie(client, "remember_token")
-    assert remembered.split("|")[0] == user.session_token != str(user.id)  # the token, not the id
+    token, device = remembered.split("|")[0].split(".")
+    assert (token, device) == (user.session_token, UserSession.get(UserSession.user == user.id).token)  # not the id
     assert replay(app, remember_token=remembered).get("/admin/claim/").status_code == 200
     response = client.post("/logout/everywhere", data={"csrf_token": csrf_token(client, "/admin/")})
     assert response.status_code == 302 and "tutti i dispositivi" in client.get("/login").get_data(as_text=True)
@@ -116,7 +166,8 @@ def test_a_login_starts_a_fresh_session(client, f):
         session["promoted"] = True
     login(client, user)
     with client.session_transaction() as session:
-        assert "promoted" not in session and session["_user_id"] == user.session_token
+        device = UserSession.get(UserSession.user == user.id).token
+        assert "promoted" not in session and session["_user_id"] == f"{user.session_token}.{device}"
         assert session["language"] == "en"
 
 

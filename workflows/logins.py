@@ -12,7 +12,7 @@ import logging
 
 import peewee as pw
 
-from models import LoginAttempt, User, utcnow
+from models import LoginAttempt, User, UserSession, db, utcnow
 from models.users import check_no_password
 
 from . import throttle
@@ -96,7 +96,24 @@ def _when(value):
 
 
 def end_sessions(user: User, reason: str) -> None:
-    """Every session and remember-me cookie of `user` stops working (a new session token)."""
+    """Every session and remember-me cookie of `user` stops working (a new session token), on every device."""
     user.renew_session_token()
-    User.update(session_token=user.session_token).where(User.id == user.id).execute()
+    with db.atomic():
+        User.update(session_token=user.session_token).where(User.id == user.id).execute()
+        UserSession.delete().where(UserSession.user == user.id).execute()
     log.info("sessions of user %s ended (%s)", user.login, reason)
+
+
+def end_device(user: User) -> None:
+    """The session of the device this request comes from ends, and its cookies with it; the
+    user's other devices stay logged in."""
+    UserSession.delete().where(UserSession.user == user.id, UserSession.token == user.device_token).execute()
+    log.info("user %s left one device", user.login)
+
+
+def purge_devices(now: dt.datetime, keep: dt.timedelta) -> int:
+    """Forget the devices logged in longer ago than `keep` (the remember-me cookie's life):
+    those still open log in again."""
+    gone = UserSession.delete().where(UserSession.created_at < now - keep).execute()
+    log.info("device logins older than %s forgotten: %d", keep, gone)
+    return gone
