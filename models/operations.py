@@ -167,7 +167,7 @@ class BulkJob(BaseModel):
 class BulkNotice(BaseModel):
     """A claim a bulk job changed, as it stood after the change (state, parties, note), kept
     until the job ends and tells each party once of all its claims (`workflows/bulk_notices.py`):
-    a job of 5,000 claims runs in batches of 500, but is one action for the people it concerns."""
+    a job of 5,000 claims runs in batches, but is one action for the people it concerns."""
 
     job = pw.ForeignKeyField(BulkJob, backref="notices", on_delete="CASCADE", index=False)
     claim = pw.ForeignKeyField(Claim, on_delete="CASCADE")

@@ -140,9 +140,9 @@ def _load(ids: list[int], user: User) -> list[Loaded]:
     n, parties, claims = len(NAMES), {}, []
     for row in _rows(rows, columns):
         claim = Loaded(**dict(zip(NAMES, row[:n])))
-        claim.asp_centre = _party(parties, AspCentre, row[n:n + 4], ("pec",))
-        claim.repairer = _party(parties, Repairer, row[n + 4:n + 7])
-        claim.lawyer = _party(parties, Lawyer, row[n + 7:n + 10]) if row[n + 7] is not None else None
+        claim.asp_centre = party(parties, AspCentre, row[n:n + 4], ("pec",))
+        claim.repairer = party(parties, Repairer, row[n + 4:n + 7])
+        claim.lawyer = party(parties, Lawyer, row[n + 7:n + 10]) if row[n + 7] is not None else None
         claims.append(claim)
     return claims
 
@@ -165,7 +165,7 @@ def _rows(query, columns) -> list[tuple]:
     return [tuple(read(value) for read, value in zip(readers, row)) for row in rows]
 
 
-def _party(parties: dict, model, values: tuple, extra: tuple = ()):
+def party(parties: dict, model, values: tuple, extra: tuple = ()):
     """The party of these columns, made once per batch whatever the number of its claims."""
     key = (model, values[0])
     if key not in parties:

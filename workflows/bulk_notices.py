@@ -80,18 +80,11 @@ def _held(job_id: int) -> tuple[list[bulk.Loaded], str | None]:
             .join_from(N, L, pw.JOIN.LEFT_OUTER, on=(N.lawyer_id == L.id))
             .where(N.job == job_id).order_by(N.id).tuples())
     parties: dict[tuple, object] = {}
-
-    def party(model, values):
-        if values[0] is None:
-            return None
-        if (model, values[0]) not in parties:
-            parties[(model, values[0])] = model(id=values[0], name=values[1], email=values[2])
-        return parties[(model, values[0])]
-
     claims, note = [], None
     for row in rows:
         claim_id, number, customer, plate, status, held_note = row[:6]
-        repairer, centre, lawyer = party(Repairer, row[6:9]), party(AspCentre, row[9:12]), party(Lawyer, row[12:15])
+        repairer, centre = bulk.party(parties, Repairer, row[6:9]), bulk.party(parties, AspCentre, row[9:12])
+        lawyer = bulk.party(parties, Lawyer, row[12:15]) if row[12] is not None else None
         claims.append(bulk.Loaded(id=claim_id, number=number, customer_name=customer, vehicle_a_plate=plate,
                                   status=status, repairer=repairer, repairer_id=repairer.id, asp_centre=centre,
                                   asp_centre_id=centre.id, lawyer=lawyer, lawyer_id=lawyer.id if lawyer else None))
