@@ -10,6 +10,7 @@ from .claims import (
     Payment,
     PrescriptionInterruption,
     StatusChange,
+    TermSuspension,
     allocate_number,
 )
 from .dossiers import ClaimDossier, DossierState
@@ -46,6 +47,7 @@ ALL_MODELS = [
     StatusChange,
     Payment,
     PrescriptionInterruption,
+    TermSuspension,
     OutboundMessage,
     OutboundEmail,
     OutboundAttachment,

@@ -170,8 +170,17 @@ class Claim(ValidatedModel):
     offer_received_on = pw.DateField(null=True, index=True, verbose_name=_l("Prima offerta del"))
     offer_answer = pw.CharField(max_length=10, null=True, choices=OFFER_ANSWERS, verbose_name=_l("Risposta all'offerta"))
     offer_answered_on = pw.DateField(null=True, index=True, verbose_name=_l("Offerta accettata o rifiutata il"))
-    # The last interruption (the rows are in PrescriptionInterruption).
-    prescription_interrupted_on = pw.DateField(null=True, index=True, verbose_name=_l("Prescrizione interrotta il"))
+    # Dates of receipt and the insurer's answers (migration 020); each demand that interrupts
+    # prescription is a PrescriptionInterruption row, the suspensions TermSuspension rows.
+    personal_injury = pw.BooleanField(default=False, verbose_name=_l("La richiesta comprende danni alla persona"))
+    missing_received_on = pw.DateField(null=True, verbose_name=_l("Integrazione ricevuta dalla compagnia il"))
+    answer_received_on = pw.DateField(null=True, verbose_name=_l("Risposta all'offerta ricevuta dalla compagnia il"))
+    offer_refused_on = pw.DateField(null=True, verbose_name=_l("Diniego motivato della compagnia del"))
+    refusal_reason = pw.TextField(null=True, verbose_name=_l("Motivi del diniego"))
+    first_paid_on = pw.DateField(null=True, verbose_name=_l("Primo pagamento del"))
+    fraud_check_on = pw.DateField(null=True, verbose_name=_l("Approfondimento antifrode comunicato il"))
+    prescription_years = pw.SmallIntegerField(null=True, verbose_name=_l("Anni di prescrizione (fatto reato)"))
+    prescription_reason = pw.TextField(null=True, verbose_name=_l("Motivo della prescrizione più lunga"))
     # The earliest of the queue limit and the legal terms (workflows/next_due.py), for grids and the sweep.
     next_due_on = pw.DateField(null=True, index=True, verbose_name=_l("Prossima scadenza"))
     next_due_kind = pw.CharField(max_length=16, null=True, index=True, verbose_name=_l("Tipo di scadenza"))
@@ -318,12 +327,15 @@ class Payment(BaseModel):
 
 
 class PrescriptionInterruption(BaseModel):
-    """A registered letter or PEC to the insurer that interrupts prescription (art. 2943 c.c.)."""
+    """A written demand to the insurer (PEC or raccomandata A/R) that interrupts prescription
+    from the day it reached the insurer (art. 2943 c.4 c.c.); sent on `on_date`, received on
+    `received_on` (None: the receipt is not known yet, and the demand interrupts nothing yet)."""
 
     MEANS = (("pec", _l("PEC")), ("raccomandata", _l("Raccomandata A/R")))
 
     claim = pw.ForeignKeyField(Claim, backref="interruptions", on_delete="CASCADE")
-    on_date = pw.DateField(verbose_name=_l("Data"))
+    on_date = pw.DateField(verbose_name=_l("Inviata il"))
+    received_on = pw.DateField(null=True, verbose_name=_l("Ricevuta dalla compagnia il"))
     means = pw.CharField(max_length=16, null=True, choices=MEANS, verbose_name=_l("Mezzo"))  # None: typed before 009
     note = pw.TextField(null=True, verbose_name=_l("Nota"))
     recorded_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
@@ -334,3 +346,25 @@ class PrescriptionInterruption(BaseModel):
     @property
     def means_label(self):
         return dict(self.MEANS).get(self.means, self.means)
+
+
+class TermSuspension(BaseModel):
+    """The claimant refused the inspection of the vehicle or the medical examination: the
+    offer term is suspended from `start_on` to `end_on` (None: still suspended), art. 148 c.3 CdA."""
+
+    KINDS = (("inspection", _l("Rifiuto dell'ispezione del veicolo")),
+             ("medical", _l("Rifiuto dell'accertamento medico")))
+
+    claim = pw.ForeignKeyField(Claim, backref="suspensions", on_delete="CASCADE")
+    kind = pw.CharField(max_length=16, choices=KINDS, verbose_name=_l("Motivo"))
+    start_on = pw.DateField(verbose_name=_l("Dal"))
+    end_on = pw.DateField(null=True, verbose_name=_l("Al"))
+    note = pw.TextField(null=True, verbose_name=_l("Nota"))
+    recorded_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("claim", "start_on"), False),)
+
+    @property
+    def kind_label(self):
+        return dict(self.KINDS).get(self.kind, self.kind)
