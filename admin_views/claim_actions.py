@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, PrescriptionInterruption, Repairer
+from models import AspCentre, Claim, InsuranceCompany, Lawyer, LawyerCentre, PrescriptionInterruption, Repairer, \
+    TermSuspension
 from models.claims import OFFER_ANSWERS, PROCEDURES
-from workflows import checklist, clock, dates, next_due
+from workflows import checklist, clock, dates, next_due, term_events
 from workflows.parties import ensure_own_desk
 from workflows.transitions import OUTCOME_REASONS
 
@@ -90,16 +91,45 @@ def _choices(pairs) -> list[tuple[str, str]]:
     return [(code, str(label)) for code, label in pairs]
 
 
-# The events that record what the legal terms need: (name, label, kind, choices) of each field.
+# The events that record what the legal terms need: (name, label, kind, choices, required) of
+# each field. A day of receipt may be unknown when the sending is recorded: it is left empty
+# ("in attesa di ricevuta") and recorded later with its own event.
+RECEIVED = _l("Ricevuta dalla compagnia il (se nota)")
 TERM_FIELDS = {
-    "request_missing": [("requested_on", _l("Richiesta della compagnia del"), "date", None),
-                        ("items", _l("Che cosa chiede la compagnia"), "textarea", None)],
-    "send_missing": [("sent_on", _l("Integrazione inviata il"), "date", None)],
-    "answer_offer": [("answer", _l("Risposta del cliente"), "select", OFFER_ANSWERS),
-                     ("answered_on", _l("Risposta del"), "date", None)],
-    "interrupt_prescription": [("interrupted_on", _l("Data della lettera"), "date", None),
-                               ("means", _l("Mezzo"), "select", PrescriptionInterruption.MEANS)],
+    "request_missing": [("requested_on", _l("Richiesta della compagnia del"), "date", None, True),
+                        ("items", _l("Che cosa chiede la compagnia"), "textarea", None, True)],
+    "send_missing": [("sent_on", _l("Integrazione inviata il"), "date", None, True),
+                     ("received_on", RECEIVED, "date", None, False)],
+    "receive_missing": [("received_on", _l("Integrazione ricevuta dalla compagnia il"), "date", None, True)],
+    "refuse_offer": [("refused_on", _l("Diniego ricevuto il"), "date", None, True),
+                     ("reason", _l("Motivi indicati dalla compagnia"), "textarea", None, True)],
+    "fraud_check": [("notified_on", _l("Comunicazione ricevuta il"), "date", None, True)],
+    "answer_offer": [("answer", _l("Risposta del cliente"), "select", OFFER_ANSWERS, True),
+                     ("answered_on", _l("Risposta inviata il"), "date", None, True),
+                     ("received_on", RECEIVED, "date", None, False)],
+    "receive_answer": [("received_on", _l("Risposta ricevuta dalla compagnia il"), "date", None, True)],
+    "suspend_offer_term": [("kind", _l("Che cosa ha rifiutato il danneggiato"), "select", TermSuspension.KINDS, True),
+                           ("start_on", _l("Rifiuto del"), "date", None, True)],
+    "end_suspension": [("end_on", _l("Sospensione finita il"), "date", None, True)],
+    "interrupt_prescription": [("sent_on", _l("Lettera inviata il"), "date", None, True),
+                               ("received_on", RECEIVED, "date", None, False),
+                               ("means", _l("Mezzo"), "select", PrescriptionInterruption.MEANS, True)],
+    "receive_demand": [("received_on", _l("Ricevuta dalla compagnia il"), "date", None, True)],
 }
+
+
+def _pending_demands(claim: Claim) -> list[tuple[str, str]]:
+    return [(str(row.id), f"{dates.format_date(row.on_date)} · {row.means_label or ''}")
+            for row in term_events.pending_demands(claim)]
+
+
+def _term_fields(event: str, claim: Claim, today: str) -> list[Field]:
+    fields = [Field(name, label, kind, required, _choices(choices) if choices else [],
+                    value=today if kind == "date" and required else None)
+              for name, label, kind, choices, required in TERM_FIELDS[event]]
+    if event == "receive_demand":
+        fields.insert(0, Field("demand", _l("Richiesta inviata il"), "select", True, _pending_demands(claim)))
+    return fields + [_note()]
 
 
 def fields_for(event: str, claim: Claim) -> list[Field]:
@@ -118,7 +148,8 @@ def fields_for(event: str, claim: Claim) -> list[Field]:
                       value=next_due.procedure_of(claim)),
                 Field("signed_by_both", _l("Modulo Blu firmato da entrambi i conducenti"), "checkbox",
                       value=claim.signed_by_both),
-                Field("injuries", _l("Ci sono feriti"), "checkbox", value=claim.injuries), _note()]
+                Field("personal_injury", _l("La richiesta comprende danni alla persona (90 giorni)"), "checkbox",
+                      value=claim.personal_injury), _note()]
     if event in ("record_offer", "record_payment"):
         fields = [Field("amount", _l("Importo (€)"), "money", True),
                   Field("on_date", _l("Data"), "date", True, value=today),
@@ -127,9 +158,11 @@ def fields_for(event: str, claim: Claim) -> list[Field]:
             fields.append(Field("final", _l("Rimborso a saldo: chiude la pratica"), "checkbox"))
         return fields + [_note()]
     if event in TERM_FIELDS:
-        return [Field(name, label, kind, True, _choices(choices) if choices else [],
-                      value=today if kind == "date" else None) for name, label, kind, choices in TERM_FIELDS[event]] \
-            + [_note()]
+        return _term_fields(event, claim, today)
+    if event == "longer_prescription":
+        return [Field("years", _l("Anni di prescrizione"), "text", True, value=claim.prescription_years or ""),
+                Field("reason", _l("Reato e motivo (art. 2947 c.3 c.c.)"), "textarea", False,
+                      value=claim.prescription_reason or ""), _note()]
     if event in ("close", "drop"):
         return [Field("reason", _l("Motivo"), "select", True, _reasons()), _note()]
     if event == "cancel":

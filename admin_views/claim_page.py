@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from models import Attachment, Claim, ClaimStatus, PrescriptionInterruption, QueueLimit
+from models import Attachment, Claim, ClaimStatus, PrescriptionInterruption, QueueLimit, TermSuspension
 from models.claims import OFFER_ANSWERS, PROCEDURES
 from workflows import access, checklist, circumstances, clock, duplicates, engine, money, next_due
 from workflows.attachments import download_name, previewable, storage_path, stored_type
@@ -91,10 +91,17 @@ class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
                 (_("Integrazione chiesta dalla compagnia il"), when(claim.missing_requested_on)),
                 (_("Integrazione chiesta"), claim.missing_requested_items),
                 (_("Integrazione inviata il"), when(claim.missing_sent_on)),
+                (_("Integrazione ricevuta dalla compagnia il"), self._received(claim.missing_sent_on,
+                                                                              claim.missing_received_on)),
+                (_("Approfondimento antifrode comunicato il"), when(claim.fraud_check_on)),
+                (_("Diniego motivato della compagnia del"), when(claim.offer_refused_on)),
+                (_("Motivi del diniego"), claim.refusal_reason),
                 (_("Prima offerta del"), when(claim.offer_received_on)),
-                (_("Offerta accettata o rifiutata il"), when(claim.offer_answered_on)),
                 (_("Risposta all'offerta"), dict(OFFER_ANSWERS).get(claim.offer_answer, "")),
-                (_("Prescrizione interrotta il"), when(claim.prescription_interrupted_on)),
+                (_("Risposta inviata il"), when(claim.offer_answered_on)),
+                (_("Risposta ricevuta dalla compagnia il"), self._received(claim.offer_answered_on,
+                                                                          claim.answer_received_on)),
+                (_("Primo pagamento del"), when(claim.first_paid_on)),
             ]),
             (_("Indennizzo diretto (art. 149)"), [
                 (_("Valutazione del portale"), "" if claim.direct_compensation is None else yes_no(claim.direct_compensation)),
@@ -113,6 +120,13 @@ class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
         if claim.claimed_amount is not None:
             rows.append((_("Da recuperare"), euro(money.outstanding(claim.claimed_amount, paid))))
         return rows
+
+    @staticmethod
+    def _received(sent_on, received_on) -> str:
+        """The day of receipt, or "in attesa di ricevuta" for something sent whose receipt is not known."""
+        if received_on:
+            return when(received_on)
+        return _("in attesa di ricevuta") if sent_on else ""
 
     def _outcome_text(self, claim) -> str:
         """Why the file ended: the reason in words, and its note."""
@@ -137,7 +151,8 @@ class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
                                 badge=next_due.LEVEL_BADGES.get(d.level(today), "light"))
                 for d in next_due.all_deadlines(claim, limit)]
         return SimpleNamespace(rows=rows, limit=limit, interruptions=list(
-            claim.interruptions.order_by(PrescriptionInterruption.on_date.desc())))
+            claim.interruptions.order_by(PrescriptionInterruption.on_date.desc())),
+            suspensions=list(claim.suspensions.order_by(TermSuspension.start_on.desc())))
 
     def claim_missing(self, claim):
         return [checklist.describe(code) for code in checklist.recorded_missing(claim)]
@@ -185,6 +200,8 @@ class ClaimPageMixin(ClaimDocumentsMixin, ClaimsOfficeMixin):
             return redirect(details)
         flash(_("Pratica %(number)s: %(action)s eseguita. Stato: %(status)s.", number=saved.number,
                 action=TRANSITIONS[event].label, status=saved.status_label), "success")
+        if event == "record_payment" and engine.payment_warning(saved):
+            flash(engine.payment_warning(saved), "warning")
         return redirect(details)
 
     def _failed_action(self, event: str, exc):

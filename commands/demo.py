@@ -83,9 +83,10 @@ def seed_demo():
     seeder = DemoSeeder(current_app.config["STORAGE_DIR"])
     with _quiet("gessin.workflows"), db.atomic(), _no_emails():
         cast = seeder.seed()
-        first_offer = Payment.select(pw.fn.MIN(Payment.on_date)).where(Payment.claim == Claim.id,
-                                                                        Payment.kind == "offer")
-        Claim.update(offer_received_on=first_offer).execute()  # the builders write offers as rows
+        def first(kind):
+            return Payment.select(pw.fn.MIN(Payment.on_date)).where(Payment.claim == Claim.id, Payment.kind == kind)
+        # The builders write offers and payments as rows: the first of each, as the events would.
+        Claim.update(offer_received_on=first("offer"), first_paid_on=first("reimbursement")).execute()
         next_due.recompute_all()  # and the deadlines' dates directly
     seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
     click.echo(f"Dati demo creati in {seconds} s: {len(cast.centres)} centri ASP, "

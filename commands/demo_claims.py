@@ -153,7 +153,7 @@ class ClaimBuilder:
         validated, filed = self.step_time(S.VALIDATED), self.step_time(S.FILED)
         return dict(
             complete_since=validated and validated.date(), claim_filed_on=filed and filed.date(),
-            prescription_interrupted_on=filed and filed.date(), offer_answered_on=offer_answered_on,
+            offer_answered_on=offer_answered_on, answer_received_on=offer_answered_on,
             closed_at=self.plan.times[-1] if self.plan.status in S.FINAL else None,
         )
 

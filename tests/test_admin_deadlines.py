@@ -56,7 +56,7 @@ def test_the_deadlines_card_lists_each_term_with_its_basis_and_the_queue_limit(c
     card = page[page.index('id="deadlines"'):]
     card = card[:card.index("</section>")]
     assert "nessuna data per ora" in card and "sospeso dal 12/03/2026" in card
-    assert act(client, claim, "send_missing", sent_on="20/03/2026").status_code == 302
+    assert act(client, claim, "send_missing", sent_on="19/03/2026", received_on="20/03/2026").status_code == 302
     page = details(client, claim)
     card = page[page.index('id="deadlines"'):]
     card = card[:card.index("</section>")]
@@ -73,15 +73,15 @@ def test_interruptions_and_the_answer_to_the_offer_are_recorded_from_the_page(cl
     engine.apply("record_offer", Claim.get_by_id(claim.id), desk.users[Role.LAWYER], amount="900", on_date="20/11/2025")
     assert 'data-event="answer_offer"' in details(client, claim)
     assert act(client, claim, "answer_offer", answer="accepted", answered_on="25/11/2025").status_code == 302
-    assert act(client, claim, "interrupt_prescription", interrupted_on="01/12/2025", means="pec",
+    assert act(client, claim, "interrupt_prescription", sent_on="01/12/2025", received_on="01/12/2025", means="pec",
                note="diffida").status_code == 302
-    assert act(client, claim, "interrupt_prescription", interrupted_on="02/12/2025",
+    assert act(client, claim, "interrupt_prescription", sent_on="02/12/2025",
                means="raccomandata").status_code == 302
     saved = Claim.get_by_id(claim.id)
     assert (saved.offer_answer, saved.offer_answered_on) == ("accepted", dt.date(2025, 11, 25))
     assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == claim).count() == 2
     card = details(client, claim)
-    assert "Raccomandata A/R" in card and "diffida" in card
+    assert "Raccomandata A/R" in card and "diffida" in card and "in attesa di ricevuta" in card
     # a repairer sees the card, not the forms
     login(client, desk.users[Role.REPAIRER])
     page = details(client, claim)
@@ -94,7 +94,7 @@ def test_an_accident_date_corrected_in_the_claim_form_moves_the_next_deadline(cl
     claim = claim_in(desk, ClaimStatus.ASSIGNED)
     login(client, desk.users[Role.ADMIN])
     form = client.get(f"/admin/claim/edit/?id={claim.id}").get_data(as_text=True)
-    for name in ("offer_answered_on", "prescription_interrupted_on", "next_due_on", "missing_sent_on"):
+    for name in ("offer_answered_on", "answer_received_on", "next_due_on", "missing_sent_on", "missing_received_on"):
         assert f'name="{name}"' not in form, name  # recorded by their events, never typed twice
     response = client.post(f"/admin/claim/edit/?id={claim.id}", data={
         "csrf_token": csrf_token(client, "/admin/claim/"), **FORM, "customer_name": "Cliente",

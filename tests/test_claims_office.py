@@ -65,18 +65,19 @@ def test_sent_by_pec_the_chosen_files_arrive_byte_for_byte_and_the_claim_moves_o
     assert got == [(d.original_name, d.sha256) for d in chosen]
     saved = Claim.get_by_id(entrusted.id)
     today = clock.today()
-    assert (saved.status, saved.claim_filed_on, saved.prescription_interrupted_on) == (ClaimStatus.FILED, today, today)
-    assert PrescriptionInterruption.get(PrescriptionInterruption.claim == entrusted).means == "pec"
+    assert (saved.status, saved.claim_filed_on) == (ClaimStatus.FILED, today)
+    # the claim letter's receipt interrupts prescription by itself: no second entry
+    assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
     sent = StatusChange.get(StatusChange.claim == entrusted, StatusChange.event == "claims_office")
     assert PEC in sent.note and message["Message-ID"] in sent.note
 
 
-def test_sent_by_plain_email_it_files_the_claim_without_interrupting_prescription(client, desk, entrusted):
+def test_sent_by_plain_email_it_files_the_claim_without_a_second_interruption(client, desk, entrusted):
     login(client, desk.users[Role.LAWYER])
     send(client, entrusted, to="sinistri@compagnia-esempio.it",
          attachments=[str(d.id) for d in documents(entrusted, "denuncia")])
     saved = Claim.get_by_id(entrusted.id)
-    assert saved.status == ClaimStatus.FILED and saved.prescription_interrupted_on is None
+    assert saved.status == ClaimStatus.FILED
     assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
 
 

@@ -67,13 +67,17 @@ def test_missing_items_under_direct_compensation_suspend_the_offer_term(desk):
     assert not engine.can("send_missing", claim, lawyer)  # nothing asked yet
     claim = engine.apply("request_missing", claim, lawyer, requested_on="12/03/2026", items="foto del danno")
     assert (claim.missing_requested_on, claim.missing_requested_items) == (dt.date(2026, 3, 12), "foto del danno")
-    assert "sospeso fino all'invio" in last_history(claim).note
-    # while they have not arrived the offer has no date: the next deadline is prescription (20/02/2028, a Sunday)
-    assert (claim.next_due_kind, claim.next_due_on) == ("prescription", dt.date(2028, 2, 21))
+    assert "sospeso fino a quando l'integrazione arriva alla compagnia" in last_history(claim).note
+    # while they have not reached the insurer the offer has no date: the next deadline is
+    # prescription, two years from the claim letter's receipt (03/03/2028, a Friday)
+    assert (claim.next_due_kind, claim.next_due_on) == ("prescription", dt.date(2028, 3, 3))
     assert not engine.can("request_missing", claim, lawyer)
-    claim = engine.apply("send_missing", claim, lawyer, sent_on="20/03/2026")
+    claim = engine.apply("send_missing", claim, lawyer, sent_on="18/03/2026")
+    assert (claim.next_due_kind, claim.next_due_on) == ("prescription", dt.date(2028, 3, 3))  # sent, not received
+    assert "in attesa di ricevuta" in last_history(claim).note
+    claim = engine.apply("receive_missing", claim, lawyer, received_on="20/03/2026")
     assert (claim.next_due_kind, claim.next_due_on) == ("offer", dt.date(2026, 5, 11))
-    assert "Offerta dovuta entro il 11/05/2026" in last_history(claim).note
+    assert "Offerta della compagnia: 11/05/2026" in last_history(claim).note
     assert OutboundEmail.select().where(OutboundEmail.claim == claim).count() >= 3
 
 
@@ -82,7 +86,7 @@ def test_missing_items_under_the_ordinary_procedure_restart_the_offer_term(desk)
     lawyer = desk.users[Role.LAWYER]
     claim = filed(desk, "03/03/2026", procedure="ordinary")
     claim = engine.apply("request_missing", claim, lawyer, requested_on="12/03/2026", items="preventivo")
-    claim = engine.apply("send_missing", claim, lawyer, sent_on="20/03/2026")
+    claim = engine.apply("send_missing", claim, lawyer, sent_on="18/03/2026", received_on="20/03/2026")
     assert (claim.next_due_kind, claim.next_due_on) == ("offer", dt.date(2026, 5, 19))
     with pytest.raises(NotAllowed):
         engine.apply("send_missing", claim, lawyer, sent_on="21/03/2026")
@@ -115,40 +119,51 @@ def test_the_answer_to_the_offer_starts_the_15_day_payment_term(desk):
     assert not engine.can("answer_offer", claim, lawyer)  # no offer yet
     claim = engine.apply("record_offer", claim, lawyer, amount="1.200,00", on_date="20/11/2025")
     assert claim.offer_received_on == dt.date(2025, 11, 20)
-    assert claim.next_due_kind == "prescription"  # the offer came: its term is met
+    # the offer came: its term is met; left unanswered, the insurer pays it once 30 days have run
+    # (20/12/2025), within 15 more: 04/01/2026, a Sunday -> 05/01/2026 (art. 148 c.8 CdA)
+    assert (claim.next_due_kind, claim.next_due_on) == ("payment", dt.date(2026, 1, 5))
     with pytest.raises(InvalidData) as error:
         engine.apply("answer_offer", claim, lawyer, answer="maybe", answered_on="19/11/2025")
     assert {name for name, _ in error.value.errors} == {"answer", "answered_on"}
-    claim = engine.apply("answer_offer", claim, lawyer, answer="refused", answered_on="10/12/2025")
-    # 10/12 + 15 = 25/12 Christmas, 26/12 St Stephen, then Saturday 27/12/2025, an ordinary day
+    claim = engine.apply("answer_offer", claim, lawyer, answer="refused", answered_on="08/12/2025",
+                         received_on="10/12/2025")
+    # from its receipt: 10/12 + 15 = 25/12 Christmas, 26/12 St Stephen, then Saturday 27/12/2025
     assert (claim.offer_answer, claim.next_due_kind, claim.next_due_on) == ("refused", "payment", dt.date(2025, 12, 27))
-    assert "Offerta rifiutata il 10/12/2025: la compagnia paga entro il 27/12/2025." in last_history(claim).note
+    assert "Pagamento dopo la risposta all'offerta: 27/12/2025" in last_history(claim).note
     assert not engine.can("answer_offer", claim, lawyer)
 
 
-def test_each_interruption_of_prescription_is_kept_and_the_last_restarts_two_years(desk):
+def test_each_demand_is_kept_and_interrupts_from_the_day_it_reached_the_insurer(desk):
     limits()
     lawyer = desk.users[Role.LAWYER]
     claim = claim_in(desk, ClaimStatus.ASSIGNED)
     Claim.update(accident_date=dt.date(2024, 2, 29)).where(Claim.id == claim.id).execute()
     claim = Claim.get_by_id(claim.id)
-    claim = engine.apply("interrupt_prescription", claim, lawyer, interrupted_on="29/02/2024", means="pec")
+    claim = engine.apply("interrupt_prescription", claim, lawyer, sent_on="29/02/2024", received_on="29/02/2024",
+                         means="pec")
     # from 29/02/2024: no 29/02/2026, so 28/02/2026, a Saturday
     assert claim.next_due_on == dt.date(2026, 2, 28) and claim.next_due_kind == "prescription"
-    claim = engine.apply("interrupt_prescription", claim, lawyer, interrupted_on="10/01/2026", means="raccomandata",
+    claim = engine.apply("interrupt_prescription", claim, lawyer, sent_on="10/01/2026", means="raccomandata",
                          note="diffida dello studio")
-    # from 10/01/2026: 10/01/2028, a Monday
-    assert (claim.prescription_interrupted_on, claim.next_due_on) == (dt.date(2026, 1, 10), dt.date(2028, 1, 10))
-    older = engine.apply("interrupt_prescription", claim, lawyer, interrupted_on="01/06/2025", means="pec")
-    assert older.prescription_interrupted_on == dt.date(2026, 1, 10)  # an older letter recorded late moves nothing
-    rows = [(i.on_date, i.means, i.note) for i in PrescriptionInterruption.select().where(
+    # sent, not yet received: it interrupts nothing yet, and the page says so
+    assert claim.next_due_on == dt.date(2026, 2, 28)
+    assert "in attesa di ricevuta" in last_history(claim).note
+    pending = PrescriptionInterruption.get(PrescriptionInterruption.on_date == dt.date(2026, 1, 10))
+    claim = engine.apply("receive_demand", claim, lawyer, demand=str(pending.id), received_on="14/01/2026")
+    # from its receipt, 14/01/2026: 14/01/2028, a Friday
+    assert claim.next_due_on == dt.date(2028, 1, 14)
+    older = engine.apply("interrupt_prescription", claim, lawyer, sent_on="01/06/2025", received_on="03/06/2025",
+                         means="pec")
+    assert older.next_due_on == dt.date(2028, 1, 14)  # an older letter recorded late moves nothing
+    rows = [(i.on_date, i.received_on, i.means, i.note) for i in PrescriptionInterruption.select().where(
         PrescriptionInterruption.claim == claim).order_by(PrescriptionInterruption.on_date)]
-    assert rows == [(dt.date(2024, 2, 29), "pec", None), (dt.date(2025, 6, 1), "pec", None),
-                    (dt.date(2026, 1, 10), "raccomandata", "diffida dello studio")]
-    assert "Prescrizione al 10/01/2028" in last_history(claim).note
+    assert rows == [(dt.date(2024, 2, 29), dt.date(2024, 2, 29), "pec", None),
+                    (dt.date(2025, 6, 1), dt.date(2025, 6, 3), "pec", None),
+                    (dt.date(2026, 1, 10), dt.date(2026, 1, 14), "raccomandata", "diffida dello studio")]
+    assert "Prescrizione del diritto: 14/01/2028" in last_history(older).note
     with pytest.raises(InvalidData) as error:
-        engine.apply("interrupt_prescription", older, lawyer, interrupted_on="", means="fax")
-    assert {name for name, _ in error.value.errors} == {"interrupted_on", "means"}
+        engine.apply("interrupt_prescription", older, lawyer, sent_on="", means="fax")
+    assert {name for name, _ in error.value.errors} == {"sent_on", "means"}
 
 
 def test_a_letter_sent_after_the_right_prescribed_is_refused(desk):
@@ -156,7 +171,7 @@ def test_a_letter_sent_after_the_right_prescribed_is_refused(desk):
     Claim.update(accident_date=dt.date(2024, 1, 10)).where(Claim.id == claim.id).execute()
     with pytest.raises(InvalidData, match="prescritto dal 10/01/2026"):
         engine.apply("interrupt_prescription", Claim.get_by_id(claim.id), desk.users[Role.LAWYER],
-                     interrupted_on="15/01/2026", means="pec")
+                     sent_on="15/01/2026", means="pec")
 
 
 def test_the_queue_clock_of_each_state_is_its_own_limit_from_status_since(desk):
@@ -290,19 +305,21 @@ def test_many_claims_get_their_own_deadline_or_none_in_one_statement(desk):
         (day, "queue", None), (None, None, None), (day + DAY, "prescription", day)]
 
 
-def test_a_wincar_seguito_that_reports_injuries_moves_the_offer_term_with_it(desk, app):
+def test_someone_hurt_in_the_accident_does_not_make_a_claim_for_personal_injury(desk, app):
+    """The 90 days are for a request that claims personal injury (art. 148 c.2), not for an
+    accident in which someone was hurt: a WinCar seguito reporting injuries leaves the term."""
     from workflows import intake
     limits()
-    claim = filed(desk, TODAY, signed_by_both=True, injuries=False)
+    claim = filed(desk, TODAY, signed_by_both=True, personal_injury=False)
     assert claim.next_due_kind == "offer"
     before = claim.next_due_on
-    Claim.update(signed_by_both=True, injuries=False).where(Claim.id == claim.id).execute()
     received = intake.receive_followup(Claim.get_by_id(claim.id), {"injuries": True}, [],
                                        app.config["STORAGE_DIR"])
     saved = Claim.get_by_id(received.claim.id)
-    expected = deadlines.offer_due(saved.claim_filed_on, signed_by_both=saved.signed_by_both, injuries=True,
-                                   procedure=saved.procedure).due
-    assert saved.injuries and saved.next_due_on == expected and expected != before
+    assert saved.injuries and not saved.personal_injury and saved.next_due_on == before
+    # the lawyer files a request that claims it: 90 days
+    other = filed(desk, TODAY, signed_by_both=True, personal_injury=True)
+    assert other.next_due_on == deadlines.offer_due(TODAY, signed_by_both=True, personal_injury=True).due != before
 
 
 @pytest.mark.parametrize("due, warn, level", [

@@ -81,16 +81,17 @@ def test_a_bulk_action_that_leaves_the_deadline_as_it_was_keeps_the_reminder_day
 
 def test_a_wincar_seguito_that_moves_the_offer_term_moves_its_reminder(desk, app):
     limits()
-    claim = filed(desk, TODAY, signed_by_both=True, injuries=False)
+    claim = filed(desk, TODAY, signed_by_both=True, personal_injury=False)
     before = row(claim)
     assert before == of_claim(claim)
-    received = intake.receive_followup(Claim.get_by_id(claim.id), {"injuries": True}, [], app.config["STORAGE_DIR"])
+    received = intake.receive_followup(Claim.get_by_id(claim.id), {"signed_by_both": False}, [],
+                                       app.config["STORAGE_DIR"])
     assert row(claim) == of_claim(received.claim) and row(claim) != before
 
 
 def test_a_seguito_that_leaves_the_deadline_keeps_the_reminder_day_where_the_sweep_moved_it(desk, app):
     limits()
-    claim = filed(desk, TODAY, signed_by_both=True, injuries=False)
+    claim = filed(desk, TODAY, signed_by_both=True, personal_injury=False)
     due = row(claim)[1]
     reminders.sweep(today=due - 2 * DAY)  # in its last week: warned, its day is now the day after the term
     assert row(claim)[0] == due + DAY
@@ -121,7 +122,8 @@ def test_the_claim_form_that_moves_the_deadline_moves_the_reminder(client, desk)
         "csrf_token": csrf_token(client, "/admin/claim/"), **FORM, "customer_name": "Cliente",
         "accident_date": "25/04/2025"})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    assert row(claim) == (dt.date(2027, 4, 19), dt.date(2027, 4, 26), dt.date(2027, 4, 19))
+    # prescription, 25/04/2027 a Sunday -> 26/04, is reminded 60 days ahead: from 25/02/2027
+    assert row(claim) == (dt.date(2027, 2, 25), dt.date(2027, 4, 26), dt.date(2027, 2, 25))
 
 
 def test_the_sweep_deletes_the_row_once_the_breach_is_said(desk):

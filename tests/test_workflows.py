@@ -24,13 +24,21 @@ VALID_DATA = {
     "assign": "lawyer",
     "self_assign": {},
     "reassign": {"lawyer": "self"},
-    "file_claim": {"filed_on": TODAY.isoformat(), "signed_by_both": True, "injuries": False},
+    "file_claim": {"filed_on": TODAY.isoformat(), "signed_by_both": True, "personal_injury": False},
     "record_offer": {"amount": "500,00", "on_date": TODAY},
     "record_payment": {"amount": "100,00", "on_date": TODAY},
     "request_missing": {"requested_on": TODAY, "items": "foto del veicolo"},
     "send_missing": {"sent_on": TODAY},
+    "receive_missing": {"received_on": TODAY},
+    "refuse_offer": {"refused_on": TODAY, "reason": "responsabilità del proprio assicurato non provata"},
+    "fraud_check": {"notified_on": TODAY},
     "answer_offer": {"answer": "accepted", "answered_on": TODAY},
-    "interrupt_prescription": {"interrupted_on": TODAY, "means": "pec", "note": "diffida"},
+    "receive_answer": {"received_on": TODAY},
+    "suspend_offer_term": {"kind": "inspection", "start_on": TODAY},
+    "end_suspension": {"end_on": TODAY},
+    "interrupt_prescription": {"sent_on": TODAY, "means": "pec", "note": "diffida"},
+    "receive_demand": {"received_on": TODAY},
+    "longer_prescription": {"years": "6", "reason": "lesioni personali colpose (art. 590 c.p.)"},
     "close": {"reason": "settled"},
     "drop": {"reason": "no_cover"},
     "reopen": {"note": "chiusa per errore"},
@@ -200,7 +208,7 @@ def test_filing_records_the_dates_the_deadlines_need(desk):
         engine.apply("file_claim", claim, lawyer, filed_on=clock.today() + dt.timedelta(days=1))
     with pytest.raises(InvalidData, match="precedere"):
         engine.apply("file_claim", claim, lawyer, filed_on=TODAY - dt.timedelta(days=30))
-    saved = engine.apply("file_claim", claim, lawyer, filed_on=TODAY, signed_by_both="y", injuries="")
+    saved = engine.apply("file_claim", claim, lawyer, filed_on=TODAY, signed_by_both="y", personal_injury="")
     assert (saved.claim_filed_on, saved.signed_by_both, saved.injuries) == (TODAY, True, False)
 
 
@@ -225,16 +233,20 @@ def test_amounts_must_be_positive_money(desk, amount):
     assert Payment.select().count() == 0
 
 
-def test_with_an_assigned_credit_a_reimbursement_needs_the_invoice(desk):
+def test_a_payment_received_under_an_assigned_credit_without_the_invoice_is_recorded_with_a_warning(desk):
+    """Art. 149-bis CdA: the insurer pays repair costs against the invoice; a payment it made
+    anyway was received, and is recorded: the file is warned, the payment never refused."""
     claim = new_claim(desk)  # has cessione_credito, no fattura
     admin = desk.users[Role.ADMIN]
     for event in ("validate", "assign", "file_claim"):
         claim = engine.apply(event, claim, admin, **data_for(desk, event))
-    with pytest.raises(InvalidData, match="149-bis"):
-        engine.apply("record_payment", claim, admin, amount="100", on_date=TODAY)
+    assert "149-bis" in engine.payment_warning(claim)
+    saved = engine.apply("record_payment", claim, admin, amount="100", on_date=TODAY)
+    assert saved.status == ClaimStatus.PARTIALLY_REIMBURSED and Payment.select().count() == 1
+    last = StatusChange.select().where(StatusChange.claim == claim).order_by(StatusChange.id.desc()).first()
+    assert "149-bis" in last.note
     add_document(claim, "fattura", "fattura.pdf", PDF, storage_dir=desk.app.config["STORAGE_DIR"])
-    assert engine.apply("record_payment", claim, admin, amount="100", on_date=TODAY).status == \
-        ClaimStatus.PARTIALLY_REIMBURSED
+    assert engine.payment_warning(Claim.get_by_id(claim.id)) is None
 
 
 def test_closing_for_another_reason_needs_a_note(desk):

@@ -30,7 +30,7 @@ from models import (
     utcnow,
 )
 
-from . import access, next_due, notify
+from . import access, next_due, notify, term_facts
 from .engine import PREPARE, Change, can, check_allowed
 from .errors import InvalidData, NotAllowed, WorkflowError
 from .transitions import BULK_ROLES, TRANSITIONS
@@ -214,9 +214,10 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
             result.skipped.append((claim.number, str(exc.message)))
     # Read before the transaction opens: on SQLite a read first would have to upgrade its lock.
     now, limits = utcnow(), next_due.limits()
+    facts = term_facts.for_claims(claim.id for claim, _ in ready)  # the few demands and suspensions
     try:
         with db.atomic():
-            done = _write(event, ready, user, now, limits, tell)
+            done = _write(event, ready, user, now, limits, facts, tell)
             result.succeeded += [c.number for c, _ in ready if c.id in done]
             result.skipped += [(c.number, "modificata da un altro utente nel frattempo")
                                for c, _ in ready if c.id not in done]
@@ -228,7 +229,7 @@ def _apply_batch(event: str, ids: list[int], user: User, data: dict,
     return result
 
 
-def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limits, tell: Tell) -> set[int]:
+def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limits, facts, tell: Tell) -> set[int]:
     """Per group of alike claims: one UPDATE (checking state and version, writing the next
     deadline too) and one INSERT ... SELECT of their history rows; then the reminder days,
     and the parties told (`tell`)."""
@@ -242,7 +243,7 @@ def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limi
     deadlines = {}
     for (source, target, updates, note), members in groups.items():
         after = {**dict(updates), "status": target, **({"status_since": now} if target != source else {})}
-        deadlines.update(next_due.columns_for_alike(members, after, limits))
+        deadlines.update(next_due.columns_for_alike(members, after, limits, facts))
         for first in range(0, len(members), WRITE_CHUNK):
             part = members[first:first + WRITE_CHUNK]
             updated = _update(part, source, after, deadlines, now)

@@ -220,7 +220,8 @@ def compose(claim: Claim, extra: str = "", today: dt.date | None = None) -> Lett
                f"descritto" + (", rivolta a codesta Compagnia quale assicuratrice del veicolo del danneggiato."
                                if direct else ", rivolta a codesta Compagnia quale assicuratrice del veicolo "
                                               "responsabile."))
-    days, _why = deadlines.offer_days(signed_by_both=bool(claim.signed_by_both), injuries=bool(claim.injuries))
+    days, _why = deadlines.offer_days(signed_by_both=bool(claim.signed_by_both),
+                                   personal_injury=bool(claim.personal_injury))
     sections = [
         ("Dati del sinistro", [
             f"Data: {accident}.",

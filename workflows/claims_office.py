@@ -144,12 +144,8 @@ def _queue(claim, user, address, parts, body, sender, today) -> list[int]:
                             note=f"Inviata all'ufficio sinistri ({'PEC' if pec else 'e-mail'}) {address}: {names}. "
                                  f"Message-ID {message_ids}")
         saved = Claim.get_by_id(claim.id)
-        if pec:
-            saved = engine.apply("interrupt_prescription", saved, user, announce=False, interrupted_on=today,
-                                 means="pec", note="Richiesta inviata all'ufficio sinistri via PEC")
-        if saved.status == ClaimStatus.ASSIGNED:
+        if saved.status == ClaimStatus.ASSIGNED:  # its receipt interrupts prescription by itself
             engine.apply("file_claim", saved, user, filed_on=today, procedure=saved.procedure,
-                         signed_by_both=saved.signed_by_both, injuries=saved.injuries,
                          note=f"Richiesta danni inviata all'ufficio sinistri il {today:%d/%m/%Y} "
                               f"({'PEC' if pec else 'e-mail'} a {address}).")
     notify.flush()

@@ -55,7 +55,6 @@ def cover(claim: Claim, parts: list[Part], left_out: list[LeftOut], total: int, 
             f" - {claim.accident_place or 'luogo non indicato'}",
             f"Ricevuta il: {dates.format_moment(claim.received_at)}",
             f"Richiesta danni ricevuta dalla compagnia il: {_d(claim.claim_filed_on)}",
-            f"Prescrizione interrotta il: {_d(claim.prescription_interrupted_on)}",
         ], size=9)
         deadlines = next_due.all_deadlines(claim, QueueLimit.get_or_none(QueueLimit.status == claim.status))
         pdf.heading("Scadenze")

@@ -128,7 +128,7 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
     after = {**change.updates, "status": target, "status_since": now if target != source else claim.status_since}
     # The state's queue limit is read before the transaction opens: on SQLite a read first
     # would make the UPDATE upgrade a read lock, which a concurrent writer refuses at once.
-    deadline = next_due.columns_after(claim, after)
+    deadline = next_due.columns_after(claim, after, change.facts)
     values.update(next_due.claim_columns(deadline))
     with db.atomic():
         updated = (Claim.update(values)
@@ -239,17 +239,22 @@ def _reassign(claim, user, lawyer=None, note=None):
     return Change(updates={"lawyer": chosen.id}, note=_text(note) or f"Nuovo affidamento a {chosen.name}.")
 
 
-def _file_claim(claim, user, filed_on=None, signed_by_both=False, injuries=False, procedure=None, note=None):
+def _file_claim(claim, user, filed_on=None, signed_by_both=None, personal_injury=None, procedure=None, note=None):
+    """The day the claim letter reached the insurer: the offer term runs from it, and it is a
+    written demand that interrupts prescription by itself (art. 2943 c.4 c.c.). The facts not
+    given (the signatures, a claim for personal injury) are the claim's own."""
     errors = FieldErrors()
     filed = errors.check(_date, filed_on, "filed_on", _l("Data di ricezione della richiesta danni"))
     if filed and claim.accident_date and filed < claim.accident_date:
         errors.add("filed_on", _l("La richiesta danni non può precedere la data del sinistro."))
     chosen = errors.check(term_events.procedure, claim, procedure)
     errors.raise_if_any()
-    return Change(updates={"claim_filed_on": filed, "signed_by_both": _flag(signed_by_both),
-                           "injuries": _flag(injuries), "procedure": chosen},
+    signed = claim.signed_by_both if signed_by_both is None else _flag(signed_by_both)
+    injury = claim.personal_injury if personal_injury is None else _flag(personal_injury)
+    return Change(updates={"claim_filed_on": filed, "signed_by_both": signed, "personal_injury": injury,
+                           "procedure": chosen},
                   note=_text(note) or f"Richiesta danni ricevuta dalla compagnia il {filed:%d/%m/%Y} "
-                  f"({term_events.PROCEDURE_WORDS[chosen]}).")
+                  f"({term_events.PROCEDURE_WORDS[chosen]}); interrompe la prescrizione.")
 
 
 def _payer(claim, payer):
@@ -282,22 +287,30 @@ def _record_offer(claim, user, amount=None, on_date=None, payer=None, note=None)
                   + (f" {_text(note)}" if _text(note) else ""))
 
 
-def _record_payment(claim, user, amount=None, on_date=None, payer=None, note=None, final=False):
-    errors = FieldErrors()
+def payment_warning(claim) -> str | None:
+    """Art. 149-bis CdA: with the credit assigned, the insurer pays repair costs only against
+    the repairer's invoice. A payment received without one on file is recorded, with this."""
     if checklist.has_document(claim, "cessione_credito") and not checklist.has_document(claim, "fattura"):
-        errors.add("fattura", _l("Con la cessione del credito la compagnia rimborsa solo contro la fattura di "
-                                 "riparazione (art. 149-bis CdA): carica prima la fattura."))
-    value, day, write = _money_record("reimbursement", claim, user, amount, on_date, payer, note, errors)
+        return ("Attenzione: con la cessione del credito la compagnia paga le spese di riparazione contro la fattura "
+                "di riparazione (art. 149-bis CdA), che non è in pratica: caricala.")
+    return None
+
+
+def _record_payment(claim, user, amount=None, on_date=None, payer=None, note=None, final=False):
+    value, day, write = _money_record("reimbursement", claim, user, amount, on_date, payer, note)
     paid = (Payment.select(pw.fn.COALESCE(pw.fn.SUM(Payment.amount), 0))
             .where(Payment.claim == claim, Payment.kind == "reimbursement").scalar())
     total = Decimal(str(paid)) + value
     full = _flag(final) or (claim.claimed_amount is not None and total >= claim.claimed_amount)
     target = ClaimStatus.REIMBURSED if full else ClaimStatus.PARTIALLY_REIMBURSED
     updates = {"closed_at": utcnow(), "outcome_reason": "paid"} if full else {}
+    if claim.first_paid_on is None or day < claim.first_paid_on:
+        updates["first_paid_on"] = day  # a payment ends the offer term, offer or not (art. 148 CdA)
+    warning = payment_warning(claim)
     return Change(target=target, updates=updates, after=write,
                   note=f"Rimborso di € {amounts.italian(value)} del {day:%d/%m/%Y} "
                   f"(totale rimborsato € {amounts.italian(total)})."
-                  + (f" {_text(note)}" if _text(note) else ""))
+                  + (f" {_text(note)}" if _text(note) else "") + (f" {warning}" if warning else ""))
 
 
 def _close(claim, user, reason=None, note=None):
@@ -337,8 +350,16 @@ PREPARE = {
     "record_payment": _record_payment,
     "request_missing": term_events.request_missing,
     "send_missing": term_events.send_missing,
+    "receive_missing": term_events.receive_missing,
+    "refuse_offer": term_events.refuse_offer,
+    "fraud_check": term_events.fraud_check,
     "answer_offer": term_events.answer_offer,
+    "receive_answer": term_events.receive_answer,
+    "suspend_offer_term": term_events.suspend_offer_term,
+    "end_suspension": term_events.end_suspension,
     "interrupt_prescription": term_events.interrupt_prescription,
+    "receive_demand": term_events.receive_demand,
+    "longer_prescription": term_events.longer_prescription,
     "close": _close,
     "drop": _close,
     "reopen": _reopen,

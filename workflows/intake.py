@@ -228,7 +228,7 @@ def _update(claim: Claim, changes: dict) -> None:
     if not changes:
         return
     values = {getattr(Claim, name): value for name, value in changes.items()}
-    # injuries and signatures move the offer term: the next deadline is written with them
+    # the signatures move the offer term: the next deadline is written with them
     values.update({Claim.version: Claim.version + 1, Claim.updated_at: utcnow()})
     if not next_due.update_claim(claim, values, Claim.version == claim.version, changes=changes):
         raise Conflict(engine.conflict_message(claim))

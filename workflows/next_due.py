@@ -28,12 +28,15 @@ from flask_babel import lazy_gettext as _l
 
 from models import Claim, ClaimStatus, QueueLimit, db, is_postgres
 
-from . import clock, dates, deadlines
+from . import clock, dates, deadlines, term_facts
 
 log = logging.getLogger("gessin.workflows")
 
 QUEUE = "queue"
-LEGAL_WARNING_DAYS = 7  # a legal term is "in scadenza" in its last week
+LEGAL_WARNING_DAYS = 7  # a legal term is "in scadenza" in its last week...
+# ... but prescription two months ahead: a registered letter takes days to arrive, and the
+# decision to sue takes more.
+WARNING_DAYS = {deadlines.PRESCRIPTION: 60}
 IN_TIME, DUE_SOON, OVERDUE = "in_time", "due_soon", "overdue"
 LEVEL_LABELS = {IN_TIME: _l("in tempo"), DUE_SOON: _l("in scadenza"), OVERDUE: _l("scaduta")}
 LEVEL_BADGES = {IN_TIME: "success", DUE_SOON: "warning", OVERDUE: "danger"}
@@ -47,9 +50,11 @@ KIND_LABELS = {
 RECOVERY = (ClaimStatus.FILED, ClaimStatus.PARTIALLY_REIMBURSED)
 OPEN = tuple(s for s in ClaimStatus.ALL if s not in ClaimStatus.FINAL)
 # What the rules read of a claim: a batch that loads these can compute without another query.
-COLUMNS = ("status", "status_since", "accident_date", "claim_filed_on", "signed_by_both", "injuries",
-           "procedure", "direct_compensation", "missing_requested_on", "missing_sent_on", "offer_received_on",
-           "offer_answered_on", "prescription_interrupted_on")
+# (The demands and suspensions are rows: `workflows.term_facts` reads a batch's in two queries.)
+COLUMNS = ("status", "status_since", "accident_date", "claim_filed_on", "signed_by_both", "personal_injury",
+           "procedure", "direct_compensation", "missing_requested_on", "missing_received_on", "offer_received_on",
+           "offer_refused_on", "first_paid_on", "fraud_check_on", "offer_answered_on", "answer_received_on",
+           "prescription_years", "prescription_reason")
 BATCH = 1000
 DEADLINE = ("next_due_on", "next_due_kind", "next_warn_on")  # the claim's columns
 REMIND = "remind_on"  # the reminder's day among the values (a `ReminderDue` row, not a claim column)
@@ -71,8 +76,10 @@ class Deadline:
         return None if self.due is None else (self.due - (today or clock.today())).days
 
     def level(self, today: dt.date | None = None) -> str | None:
+        """In time, due soon or overdue; None for no date, and for the suit term, a day from
+        which the claimant may act rather than a limit anyone can miss."""
         today = today or clock.today()
-        if self.due is None:
+        if self.due is None or self.kind == deadlines.SUIT:
             return None
         if today > self.due:
             return OVERDUE
@@ -112,38 +119,84 @@ def queue_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
                     f"(preavviso dopo {limit.warning_days})")
 
 
-def legal_terms(claim) -> list[deadlines.Term]:
-    """The legal terms that apply to the claim in its state, the suit term included."""
+def legal_terms(claim, facts: term_facts.TermFacts | None = None) -> list[deadlines.Term]:
+    """The legal terms that apply to the claim in its state, the suit term included.
+
+    `facts` are the claim's demands and suspensions (`workflows.term_facts`); None reads them.
+    """
     if claim.status not in OPEN:
         return []
+    if facts is None:
+        facts = term_facts.of(getattr(claim, "id", None))
     terms = []
     if claim.status in RECOVERY and claim.claim_filed_on:
-        if claim.offer_received_on is None:
-            terms.append(deadlines.offer_due(
-                claim.claim_filed_on, signed_by_both=bool(claim.signed_by_both), injuries=bool(claim.injuries),
-                procedure=procedure_of(claim), missing_requested_on=claim.missing_requested_on,
-                missing_received_on=claim.missing_sent_on if claim.missing_requested_on else None))
-        if claim.status == ClaimStatus.FILED and claim.offer_answered_on:
-            terms.append(deadlines.payment_due(claim.offer_answered_on))
-        terms.append(deadlines.suit_allowed_from(claim.claim_filed_on, injuries=bool(claim.injuries)))
+        offer = offer_term(claim, facts)
+        if offer_pending(claim):
+            terms.append(offer)
+        payment = payment_term(claim)
+        if payment is not None:
+            terms.append(payment)
+        moved = facts.suspensions or (claim.missing_requested_on is not None and deadlines.request_in_time(
+            claim.claim_filed_on, claim.missing_requested_on))
+        terms.append(deadlines.suit_allowed_from(claim.claim_filed_on, personal_injury=bool(claim.personal_injury),
+                                                 offer=offer if moved else None))
     if claim.accident_date:
-        last = claim.prescription_interrupted_on
-        terms.append(deadlines.prescription(claim.accident_date, interruptions=(last,) if last else ()))
+        terms.append(prescription_term(claim, facts))
     return terms
 
 
-def all_deadlines(claim, limit: QueueLimit | None) -> list[Deadline]:
+def offer_pending(claim) -> bool:
+    """The offer term runs until the insurer makes an offer, says why it makes none, or pays."""
+    return claim.offer_received_on is None and claim.offer_refused_on is None and claim.first_paid_on is None
+
+
+def offer_term(claim, facts: term_facts.TermFacts) -> deadlines.Term:
+    return deadlines.offer_due(
+        claim.claim_filed_on, signed_by_both=bool(claim.signed_by_both),
+        personal_injury=bool(claim.personal_injury), procedure=procedure_of(claim),
+        missing_requested_on=claim.missing_requested_on,
+        missing_received_on=claim.missing_received_on if claim.missing_requested_on else None,
+        suspensions=facts.suspensions, fraud_check_on=claim.fraud_check_on)
+
+
+def payment_term(claim) -> deadlines.Term | None:
+    """After the answer to the offer reached the insurer, or an offer left unanswered (art. 148 c.6-8)."""
+    if claim.status != ClaimStatus.FILED or claim.first_paid_on is not None or claim.offer_received_on is None:
+        return None
+    if claim.offer_answered_on:
+        return deadlines.payment_due(claim.offer_answered_on, claim.answer_received_on)
+    return deadlines.payment_if_unanswered(claim.offer_received_on)
+
+
+def prescription_term(claim, facts: term_facts.TermFacts) -> deadlines.Term:
+    """The chain of every demand that reached the insurer, the claim letter's receipt included."""
+    demands = facts.received() + ((claim.claim_filed_on,) if claim.claim_filed_on else ())
+    term = deadlines.prescription(claim.accident_date, demands=demands, years=claim.prescription_years,
+                                  reason=claim.prescription_reason)
+    waiting = facts.awaiting_receipt()
+    if waiting:
+        sent = ", ".join(f"{day:%d/%m/%Y}" for day in waiting)
+        term = deadlines.Term(term.due, f"{term.basis}; in attesa di ricevuta la richiesta inviata il {sent}: "
+                                        "interromperà la prescrizione dal giorno in cui la compagnia l'ha ricevuta",
+                              term.kind)
+    return term
+
+
+def warning_day(term: deadlines.Term) -> dt.date | None:
+    if term.due is None or term.kind == deadlines.SUIT:
+        return None
+    return term.due - dt.timedelta(days=WARNING_DAYS.get(term.kind, LEGAL_WARNING_DAYS))
+
+
+def all_deadlines(claim, limit: QueueLimit | None, facts: term_facts.TermFacts | None = None) -> list[Deadline]:
     """The queue limit of the state (if any) and every legal term, as the claim page lists them."""
     found = [queue_deadline(claim, limit)]
-    for term in legal_terms(claim):
-        warn = None if term.due is None or term.kind == deadlines.SUIT \
-            else term.due - dt.timedelta(days=LEGAL_WARNING_DAYS)
-        found.append(Deadline(term.kind, term.due, warn, term.basis))
+    found += [Deadline(term.kind, term.due, warning_day(term), term.basis) for term in legal_terms(claim, facts)]
     return [d for d in found if d is not None]
 
 
-def next_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
-    candidates = [d for d in all_deadlines(claim, limit) if d.due is not None and d.kind != deadlines.SUIT]
+def next_deadline(claim, limit: QueueLimit | None, facts: term_facts.TermFacts | None = None) -> Deadline | None:
+    candidates = [d for d in all_deadlines(claim, limit, facts) if d.due is not None and d.kind != deadlines.SUIT]
     return min(candidates, key=lambda d: (d.due, d.kind != QUEUE), default=None)
 
 
@@ -173,40 +226,44 @@ class Projected:
         return self._changes[name] if name in self._changes else getattr(self._claim, name)
 
 
-def columns_after(claim: Claim, changes: dict) -> dict:
-    """The next-deadline values of `claim` once `changes` apply (one query: the state's limit);
-    the reminder's day only when the deadline changes (the same deadline: its reminders go
-    on from where they were)."""
+def columns_after(claim: Claim, changes: dict, facts: term_facts.TermFacts | None = None) -> dict:
+    """The next-deadline values of `claim` once `changes` apply (and its demands and
+    suspensions are `facts`; None: as stored); the reminder's day only when the deadline
+    changes (the same deadline: its reminders go on from where they were)."""
     after = Projected(claim, changes)
     limit = QueueLimit.get_or_none(QueueLimit.status == after.status)
-    new = values_of(next_deadline(after, limit))
+    new = values_of(next_deadline(after, limit, facts if facts is not None else term_facts.of(claim.id)))
     if _unchanged(claim, new):
         del new[REMIND]
     return new
 
 
-def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
+def columns_for(claims_and_changes, limits_by_status: dict[str, QueueLimit],
+                facts_by_id: dict[int, term_facts.TermFacts]) -> dict[int, dict]:
     """Claim id -> next-deadline values, for claims already loaded with `COLUMNS` and
-    `DEADLINE` (no query); as `columns_after`, an unchanged deadline keeps its reminder day."""
+    `DEADLINE` and their `facts_by_id` (`term_facts.for_claims`: no query here); as
+    `columns_after`, an unchanged deadline keeps its reminder day."""
     out = {}
     for claim, changes in claims_and_changes:
         after = Projected(claim, changes)
-        new = values_of(next_deadline(after, limits_by_status.get(after.status)))
+        new = values_of(next_deadline(after, limits_by_status.get(after.status),
+                                      facts_by_id.get(claim.id, term_facts.NONE)))
         if _unchanged(claim, new):
             del new[REMIND]
         out[claim.id] = new
     return out
 
 
-def columns_for_alike(claims, changes: dict, limits_by_status: dict[str, QueueLimit]) -> dict[int, dict]:
+def columns_for_alike(claims, changes: dict, limits_by_status: dict[str, QueueLimit],
+                      facts_by_id: dict[int, term_facts.TermFacts]) -> dict[int, dict]:
     """As `columns_for`, for claims that all take the same `changes` (a bulk action's group):
     claims that read alike to the rules (and hold the same deadline now) are computed once."""
     out, found = {}, {}
     read_of = attrgetter(*(name for name in COLUMNS + DEADLINE if name not in changes))  # the rest is `changes`
     for claim in claims:
-        read = read_of(claim)
+        read = (read_of(claim), facts_by_id.get(claim.id, term_facts.NONE))
         if read not in found:
-            found[read] = columns_for([(claim, changes)], limits_by_status)[claim.id]
+            found[read] = columns_for([(claim, changes)], limits_by_status, facts_by_id)[claim.id]
         out[claim.id] = found[read]
     return out
 
@@ -326,9 +383,10 @@ def store(values_by_id: dict[int, dict], versions: dict[int, int] | None = None,
 
 def _write(rows: list, limits_by_status: dict[str, QueueLimit]) -> int:
     """Store the next deadline of `rows` (loaded with `COLUMNS`); only those that changed."""
-    changed = {}
+    changed, facts_by_id = {}, term_facts.for_claims(claim.id for claim in rows)
     for claim in rows:
-        new = values_of(next_deadline(claim, limits_by_status.get(claim.status)))
+        new = values_of(next_deadline(claim, limits_by_status.get(claim.status),
+                                      facts_by_id.get(claim.id, term_facts.NONE)))
         if not _unchanged(claim, new):
             changed[claim.id] = new
     if not changed:

@@ -48,22 +48,41 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("self_assign", _l("Auto-affida al centro"), (S.VALIDATED,), S.ASSIGNED, CENTRE, bulk=True),
     Transition("reassign", _l("Cambia legale"), IN_RECOVERY, None, CENTRE, needs=("lawyer",)),
     Transition("file_claim", _l("Registra invio richiesta danni"), (S.ASSIGNED,), S.FILED, RECOVERY,
-               needs=("filed_on", "procedure", "signed_by_both", "injuries")),
+               needs=("filed_on", "procedure", "signed_by_both", "personal_injury")),
     Transition("record_offer", _l("Registra offerta"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
                needs=("amount", "on_date")),
     Transition("record_payment", _l("Registra rimborso"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
                needs=("amount", "on_date")),
-    # What the legal terms need (workflows/deadlines.py), recorded as the insurer and the lawyer act.
+    # What the legal terms need (workflows/deadlines.py, workflows/term_events.py), recorded as the
+    # insurer and the claimant act, each with the day it reached its addressee.
     Transition("request_missing", _l("Registra richiesta di integrazione"), (S.FILED,), None, RECOVERY,
                needs=("requested_on", "items"),
-               applies=lambda c: c.missing_requested_on is None and c.offer_received_on is None),
+               applies=lambda c: c.missing_requested_on is None and _offer_pending(c)),
     Transition("send_missing", _l("Registra invio dell'integrazione"), (S.FILED,), None, RECOVERY,
                needs=("sent_on",), applies=lambda c: c.missing_requested_on is not None and c.missing_sent_on is None),
+    Transition("receive_missing", _l("Registra ricezione dell'integrazione"), (S.FILED,), None, RECOVERY,
+               needs=("received_on",),
+               applies=lambda c: c.missing_sent_on is not None and c.missing_received_on is None),
+    Transition("refuse_offer", _l("Registra diniego motivato"), (S.FILED,), None, RECOVERY,
+               needs=("refused_on", "reason"), applies=lambda c: _offer_pending(c)),
+    Transition("fraud_check", _l("Registra comunicazione antifrode"), (S.FILED,), None, RECOVERY,
+               needs=("notified_on",), applies=lambda c: c.fraud_check_on is None and _offer_pending(c)),
     Transition("answer_offer", _l("Registra risposta all'offerta"), (S.FILED, S.PARTIALLY_REIMBURSED), None, RECOVERY,
                needs=("answer", "answered_on"),
                applies=lambda c: c.offer_received_on is not None and c.offer_answered_on is None),
+    Transition("receive_answer", _l("Registra ricezione della risposta"), (S.FILED, S.PARTIALLY_REIMBURSED), None,
+               RECOVERY, needs=("received_on",),
+               applies=lambda c: c.offer_answered_on is not None and c.answer_received_on is None),
+    Transition("suspend_offer_term", _l("Registra rifiuto di ispezione o visita medica"), (S.FILED,), None,
+               RECOVERY, needs=("kind", "start_on"), applies=lambda c: _offer_pending(c) and not _suspended(c)),
+    Transition("end_suspension", _l("Registra fine della sospensione"), (S.FILED,), None, RECOVERY,
+               needs=("end_on",), applies=lambda c: _suspended(c)),
     Transition("interrupt_prescription", _l("Registra interruzione della prescrizione"), OPEN_STATES, None, RECOVERY,
-               needs=("interrupted_on", "means")),
+               needs=("sent_on", "means")),
+    Transition("receive_demand", _l("Registra ricevuta della richiesta"), OPEN_STATES, None, RECOVERY,
+               needs=("demand", "received_on"), applies=lambda c: _demand_awaiting_receipt(c)),
+    Transition("longer_prescription", _l("Prescrizione più lunga (fatto reato)"), OPEN_STATES, None, RECOVERY,
+               needs=("years", "reason")),
     Transition("close", _l("Chiudi"), OPEN_STATES, S.CLOSED, RECOVERY, needs=("reason",)),
     Transition("drop", _l("Senza seguito"), OPEN_STATES, S.DROPPED, RECOVERY, needs=("reason",), bulk=True),
     Transition("reopen", _l("Riapri"), S.FINAL, None, (Role.ADMIN,), needs=("note",)),
@@ -74,6 +93,21 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in (
     Transition("transfer", _l("Trasferisci pratica"), OPEN_STATES, None, (Role.ADMIN,),
                needs=("repairer", "asp_centre", "note")),
 )}
+
+def _offer_pending(claim) -> bool:
+    from .next_due import offer_pending
+    return claim.claim_filed_on is not None and offer_pending(claim)
+
+
+def _suspended(claim) -> bool:
+    from .term_events import open_suspension
+    return open_suspension(claim) is not None
+
+
+def _demand_awaiting_receipt(claim) -> bool:
+    from .term_events import pending_demands
+    return bool(pending_demands(claim))
+
 
 def _nothing_missing(claim) -> bool:
     from .checklist import missing_items
