@@ -188,7 +188,9 @@ class QueueLimitView(GessinModelView):
                      "breach_days": _l("Scadenza dopo (giorni)")}
     column_formatters = {"status": lambda v, c, m, n: status_badge(m.status)}
     form_excluded_columns = ("created_at",)
-    form_choices = {"status": [(k, str(v)) for k, v in ClaimStatus.CHOICES]}
+    # Open states only: a closed file has no next deadline (the model refuses the others too).
+    # `form_args`, not `form_choices`, which only Flask-Admin's SQLAlchemy forms read.
+    form_args = {"status": {"choices": [(k, v) for k, v in ClaimStatus.CHOICES if k not in ClaimStatus.FINAL]}}
 
     def scoped_query(self, user):
         return QueueLimit.select()

@@ -95,7 +95,12 @@ class QueueLimit(ValidatedModel):
         constraints = [pw.Check("warning_days >= 0"), pw.Check("breach_days >= warning_days")]
 
     def validate(self) -> None:
-        """The table's CHECK constraints, said by the field they concern."""
+        """The table's CHECK constraints, said by the field they concern; and no limit on a
+        final state: a closed file has no next deadline."""
+        if self.status in ClaimStatus.FINAL:
+            raise InvalidValue("status", _l("Lo stato «%(status)s» è finale: una pratica chiusa non ha tempi di "
+                                            "permanenza. Scegli uno stato aperto.",
+                                            status=ClaimStatus.LABELS[self.status]))
         if self.warning_days is not None and self.warning_days < 0:
             raise InvalidValue("warning_days", _l("Il preavviso non può essere negativo."))
         if self.breach_days is not None and self.warning_days is not None and self.breach_days < self.warning_days:

@@ -1,0 +1,123 @@
+"""The call centre's queue limits: open states only, and every change or removal recomputed
+for the claims it touched."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from models import Claim, ClaimStatus, InvalidValue, QueueLimit, ReminderDue, Role, db
+from workflows import next_due, queue_limits
+
+from .conftest import csrf_token, login
+from .test_next_due import limits
+from .test_workflows import TODAY, claim_in, desk  # noqa: F401 - fixtures and builders
+
+DAY = dt.timedelta(days=1)
+OPEN_LABELS = ["Ricevuta", "Incompleta", "Validata", "Affidata", "Richiesta inviata", "Rimborso parziale"]
+
+
+def stored(claim):
+    claim = Claim.get_by_id(claim.id)
+    return claim.next_due_kind, claim.next_due_on, claim.next_warn_on
+
+
+def fake_deadline(claim, day=dt.date(2027, 1, 4)):
+    """What a limit on a final state left on a closed claim: a next deadline and its reminder."""
+    Claim.update(next_due_on=day, next_due_kind="queue", next_warn_on=day - DAY).where(Claim.id == claim.id).execute()
+    ReminderDue.insert(claim=claim.id, remind_on=day - DAY, due_on=day, warn_on=day - DAY).execute()
+
+
+# ---- open states only ------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", ClaimStatus.FINAL)
+def test_a_limit_on_a_final_state_is_refused_by_the_model_in_italian(desk, status):
+    with pytest.raises(InvalidValue, match="è finale: una pratica chiusa non ha tempi di permanenza") as caught:
+        QueueLimit.create(status=status, warning_days=1, breach_days=2)
+    assert caught.value.field == "status"
+    assert QueueLimit.select().where(QueueLimit.status == status).count() == 0
+
+
+def test_the_limits_form_offers_only_the_open_states_and_refuses_a_final_one(client, desk):
+    limits()
+    login(client, desk.users[Role.ADMIN])
+    page = client.get("/admin/queuelimit/new/").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="status".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option[^>]*>\s*([^<]+?)\s*</option>", select) == OPEN_LABELS
+    response = client.post("/admin/queuelimit/new/", data={
+        "csrf_token": csrf_token(client, "/admin/queuelimit/new/"), "status": "closed",
+        "warning_days": "1", "breach_days": "2"})
+    page = response.get_data(as_text=True)
+    assert "is-invalid" in re.search(r'<select[^>]*name="status"[^>]*>', page).group(0)
+    assert "Non è una opzione valida" in page
+    assert QueueLimit.select().count() == 0
+
+
+def test_a_claim_entering_a_final_state_gets_no_deadline_even_from_a_limit_left_on_it(desk):
+    limits()
+    QueueLimit.insert(status="closed", warning_days=1, breach_days=2).execute()  # as one saved before the check
+    closed = claim_in(desk, ClaimStatus.CLOSED)
+    assert stored(closed) == (None, None, None)
+    assert next_due.all_deadlines(closed, QueueLimit.get(QueueLimit.status == "closed")) == []
+
+
+def test_recompute_all_clears_and_counts_the_fake_deadline_of_every_closed_claim(desk):
+    limits(validated=(1, 2))
+    closed, dropped = claim_in(desk, ClaimStatus.CLOSED), claim_in(desk, ClaimStatus.DROPPED)
+    validated = claim_in(desk, ClaimStatus.VALIDATED)
+    for claim in (closed, dropped):
+        fake_deadline(claim)
+    assert next_due.recompute_all() == 2  # `recompute-deadlines` says so: "2 pratiche aggiornate"
+    assert stored(closed) == stored(dropped) == (None, None, None)
+    assert ReminderDue.select().where(ReminderDue.claim.in_([closed.id, dropped.id])).count() == 0
+    assert stored(validated) == ("queue", TODAY + 2 * DAY, TODAY + DAY)  # an open claim keeps its own
+    assert ReminderDue.get_by_id(validated.id).due_on == TODAY + 2 * DAY
+    assert next_due.recompute_all() == 0
+
+
+def test_recompute_deadlines_reports_the_closed_claims_it_cleared(desk):
+    limits()
+    fake_deadline(claim_in(desk, ClaimStatus.CLOSED))
+    result = desk.app.test_cli_runner().invoke(args=["recompute-deadlines"])
+    assert result.exit_code == 0 and "Scadenze ricalcolate: 1 pratiche aggiornate." in result.output
+
+
+def test_the_recompute_after_a_limit_on_a_final_state_was_removed_clears_its_claims(desk):
+    limits()
+    closed = claim_in(desk, ClaimStatus.CLOSED)
+    fake_deadline(closed)
+    assert next_due.recompute_for_limit("closed") == 1
+    assert stored(closed) == (None, None, None) and ReminderDue.get_or_none(ReminderDue.claim == closed.id) is None
+
+
+def test_the_migration_removes_limits_on_final_states_and_the_deadlines_they_left(desk):
+    from models.migrate import router
+    limits(received=(1, 2))
+    closed, received = claim_in(desk, ClaimStatus.CLOSED), claim_in(desk, ClaimStatus.RECEIVED)
+    fake_deadline(closed)
+    migrations = router()
+    while migrations.done[-1] != "021_queue_limits":  # the later ones first
+        migrations.rollback()
+    migrations.rollback()
+    try:
+        db.execute_sql('INSERT INTO "queue_limit" ("created_at", "status", "warning_days", "breach_days") '
+                       "VALUES (CURRENT_TIMESTAMP, 'closed', 1, 2)")
+    finally:
+        migrations.run()
+    assert [limit.status for limit in QueueLimit.select()] == ["received"]
+    assert stored(closed) == (None, None, None) and ReminderDue.get_or_none(ReminderDue.claim == closed.id) is None
+    assert stored(received) == ("queue", TODAY + 2 * DAY, TODAY + DAY)  # an open claim's deadline stays
+
+
+# ---- a change or a removal recomputes the claims it touched -----------------------------
+
+def test_a_removed_limit_takes_its_deadline_off_its_claims(desk):
+    limits(validated=(1, 2))
+    claims = [claim_in(desk, ClaimStatus.VALIDATED) for _ in range(2)]
+    QueueLimit.delete().execute()
+    assert queue_limits.limit_changed("validated") == 2
+    for claim in claims:
+        assert Claim.get_by_id(claim.id).next_due_kind != "queue"
+        assert ReminderDue.get_or_none(ReminderDue.claim == claim.id) is None or \
+            ReminderDue.get_by_id(claim.id).due_on != TODAY + 2 * DAY
