@@ -11,6 +11,7 @@ from models import Claim, ClaimStatus, InvalidValue, QueueLimit, ReminderDue, Ro
 from workflows import next_due, queue_limits
 
 from .conftest import csrf_token, login
+from .test_mail import queue, run_queued, worker_app  # noqa: F401 - fixtures
 from .test_next_due import limits
 from .test_workflows import TODAY, claim_in, desk  # noqa: F401 - fixtures and builders
 
@@ -118,6 +119,32 @@ def test_a_removed_limit_takes_its_deadline_off_its_claims(desk):
     QueueLimit.delete().execute()
     assert queue_limits.limit_changed("validated") == 2
     for claim in claims:
-        assert Claim.get_by_id(claim.id).next_due_kind != "queue"
-        assert ReminderDue.get_or_none(ReminderDue.claim == claim.id) is None or \
-            ReminderDue.get_by_id(claim.id).due_on != TODAY + 2 * DAY
+        assert stored(claim)[0] != "queue"  # the legal terms, if any, remain
+
+
+def test_limits_deleted_with_the_grids_bulk_action_are_recomputed_by_the_worker(client, desk, worker_app, queue):
+    limits(validated=(1, 2), received=(1, 3))
+    validated, received = claim_in(desk, ClaimStatus.VALIDATED), claim_in(desk, ClaimStatus.RECEIVED)
+    queue.flush()
+    rows = [limit.id for limit in QueueLimit.select()]
+    login(client, desk.users[Role.ADMIN])
+    client.post("/admin/queuelimit/action/", data={
+        "csrf_token": csrf_token(client, "/admin/queuelimit/"), "action": "delete", "rowid": rows,
+        "url": "/admin/queuelimit/"})
+    assert QueueLimit.select().count() == 0
+    assert stored(validated)[0] == "queue"  # not in the request
+    assert run_queued() == 2  # one recompute per state
+    assert stored(validated)[0] != "queue" and stored(received)[0] != "queue"
+
+
+def test_a_recompute_that_fails_in_the_worker_is_tried_again_not_lost(desk, worker_app, queue, monkeypatch):
+    from tasks.reminders import recompute_after_limit
+
+    def database_away(*statuses):
+        raise db.OperationalError("database is locked")
+
+    limits(validated=(1, 2))
+    monkeypatch.setattr(queue_limits, "limit_changed", database_away)
+    recompute_after_limit("validated")
+    run_queued()
+    assert queue.scheduled_count() == 1  # a minute later, again
