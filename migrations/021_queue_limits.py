@@ -1,11 +1,12 @@
-"""Peewee migrations -- 021_queue_limits.py: queue limits only for open states.
+"""Peewee migrations -- 021_queue_limits.py: queue limits only for open states,
+and counted in working days when the call centre chooses so.
 
 A limit on a final state (Rimborsato chiuso, Chiuso, Senza seguito, Annullata) put a
 deadline on every file in it, which nothing took away again: such limits are deleted, and
 every claim in a final state loses the next deadline it stores (`next_due_on`,
 `next_due_kind`, `next_warn_on`) and its pending reminder (`reminder_due`). A closed file
-has no next deadline. The rollback changes nothing: the deleted limits and deadlines
-were wrong and do not come back.
+has no next deadline. The rollback drops the new column only: the deleted limits and
+deadlines were wrong and do not come back.
 """
 
 import peewee as pw
@@ -30,8 +31,11 @@ def _clear_final(database: pw.Database) -> None:
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
+    # A database default: limits written by SQL that does not name it (009's seed) count calendar days.
+    migrator.add_fields('queue_limit',
+                        working_days=pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")]))
     migrator.run(_clear_final, database)
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
-    pass
+    migrator.remove_fields('queue_limit', 'working_days')

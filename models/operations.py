@@ -88,6 +88,10 @@ class QueueLimit(ValidatedModel):
     status = pw.CharField(max_length=24, unique=True, choices=ClaimStatus.CHOICES, verbose_name=_l("Stato"))
     warning_days = pw.IntegerField(verbose_name=_l("Preavviso dopo (giorni)"))
     breach_days = pw.IntegerField(verbose_name=_l("Scadenza dopo (giorni)"))
+    # Working days (Monday to Friday, no public holiday) rather than calendar days: a limit
+    # is the call centre's, not the law's (workflows/deadlines.add_working_days).
+    working_days = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")],
+                                   verbose_name=_l("Conta in giorni lavorativi"))
 
     unique_messages = {"status": _l("Questo stato ha già i suoi tempi di permanenza.")}
 

@@ -103,14 +103,16 @@ def procedure_of(claim) -> str:
 
 
 def queue_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
-    """The state's limit from the day the claim entered it; none in a final state."""
+    """The state's limit from the day the claim entered it, in calendar or working days as
+    the call centre chose (`QueueLimit.working_days`); none in a final state."""
     if limit is None or claim.status not in OPEN or claim.status != limit.status or claim.status_since is None:
         return None
-    since = dates.to_rome(claim.status_since).date()
-    return Deadline(QUEUE, since + dt.timedelta(days=limit.breach_days),
-                    since + dt.timedelta(days=limit.warning_days),
-                    f"al massimo {limit.breach_days} giorni nello stato attuale, dal {since:%d/%m/%Y} "
-                    f"(preavviso dopo {limit.warning_days})")
+    since, working = dates.to_rome(claim.status_since).date(), bool(limit.working_days)
+    day = (lambda n: deadlines.add_working_days(since, n)) if working else (lambda n: since + dt.timedelta(days=n))
+    unit = ("giorno lavorativo", "giorni lavorativi") if working else ("giorno", "giorni")
+    return Deadline(QUEUE, day(limit.breach_days), day(limit.warning_days),
+                    f"al massimo {limit.breach_days} {unit[limit.breach_days != 1]} nello stato attuale, "
+                    f"dal {since:%d/%m/%Y} (preavviso dopo {limit.warning_days})")
 
 
 def legal_terms(claim) -> list[deadlines.Term]:
