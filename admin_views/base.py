@@ -379,5 +379,6 @@ class GessinModelView(KeptStaticUrls, ItalianCsvExport, ModelView):
         for row in self.get_query().where(pk.in_([int(i) for i in ids])):
             self.on_model_delete(row)
             row.delete_instance()
+            self.after_model_delete(row)  # as a single delete does (a queue limit's recompute)
             count += 1
         flash(ngettext("%(num)d scheda eliminata.", "%(num)d schede eliminate.", count), "success")

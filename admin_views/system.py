@@ -183,12 +183,17 @@ class HistoryView(ReadOnlyView):
 class QueueLimitView(GessinModelView):
     roles = (Role.ADMIN,)
     delete_roles = (Role.ADMIN,)
-    column_list = ("status", "warning_days", "breach_days")
+    column_list = ("status", "warning_days", "breach_days", "working_days")
     column_labels = {"status": _l("Stato"), "warning_days": _l("Preavviso dopo (giorni)"),
-                     "breach_days": _l("Scadenza dopo (giorni)")}
-    column_formatters = {"status": lambda v, c, m, n: status_badge(m.status)}
+                     "breach_days": _l("Scadenza dopo (giorni)"), "working_days": _l("Giorni contati")}
+    column_formatters = {"status": lambda v, c, m, n: status_badge(m.status),
+                         "working_days": lambda v, c, m, n: _("lavorativi") if m.working_days else _("di calendario")}
     form_excluded_columns = ("created_at",)
-    form_choices = {"status": [(k, str(v)) for k, v in ClaimStatus.CHOICES]}
+    # Open states only: a closed file has no next deadline (the model refuses the others too).
+    # `form_args`, not `form_choices`, which only Flask-Admin's SQLAlchemy forms read.
+    form_args = {"status": {"choices": [(k, v) for k, v in ClaimStatus.CHOICES if k not in ClaimStatus.FINAL]},
+                 "working_days": {"label": _l("Conta in giorni lavorativi"), "description": _l(
+                     "Dal lunedì al venerdì, festività nazionali escluse; altrimenti giorni di calendario.")}}
 
     def scoped_query(self, user):
         return QueueLimit.select()

@@ -88,6 +88,10 @@ class QueueLimit(ValidatedModel):
     status = pw.CharField(max_length=24, unique=True, choices=ClaimStatus.CHOICES, verbose_name=_l("Stato"))
     warning_days = pw.IntegerField(verbose_name=_l("Preavviso dopo (giorni)"))
     breach_days = pw.IntegerField(verbose_name=_l("Scadenza dopo (giorni)"))
+    # Working days (Monday to Friday, no public holiday) rather than calendar days: a limit
+    # is the call centre's, not the law's (workflows/deadlines.add_working_days).
+    working_days = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")],
+                                   verbose_name=_l("Conta in giorni lavorativi"))
 
     unique_messages = {"status": _l("Questo stato ha già i suoi tempi di permanenza.")}
 
@@ -95,7 +99,12 @@ class QueueLimit(ValidatedModel):
         constraints = [pw.Check("warning_days >= 0"), pw.Check("breach_days >= warning_days")]
 
     def validate(self) -> None:
-        """The table's CHECK constraints, said by the field they concern."""
+        """The table's CHECK constraints, said by the field they concern; and no limit on a
+        final state: a closed file has no next deadline."""
+        if self.status in ClaimStatus.FINAL:
+            raise InvalidValue("status", _l("Lo stato «%(status)s» è finale: una pratica chiusa non ha tempi di "
+                                            "permanenza. Scegli uno stato aperto.",
+                                            status=ClaimStatus.LABELS[self.status]))
         if self.warning_days is not None and self.warning_days < 0:
             raise InvalidValue("warning_days", _l("Il preavviso non può essere negativo."))
         if self.breach_days is not None and self.warning_days is not None and self.breach_days < self.warning_days:

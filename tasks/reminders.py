@@ -45,11 +45,12 @@ def remind_after_restart() -> None:
     send_reminders()
 
 
-@huey.task()
+@huey.task(retries=5, retry_delay=60)
 def recompute_after_limit(*statuses: str) -> None:
-    """The next deadline of every open claim in `statuses`, after the call centre changed a
+    """The next deadline of every claim in `statuses`, after the call centre changed a
     queue limit (at a million claims too long for the web request that saved it). Safe
-    to run twice: a claim already in line is not written again."""
+    to run twice: a claim already in line is not written again; so a failed run (the
+    database busy or away) is tried again, a minute later, rather than lost."""
     app = flask_app()
     with app.app_context(), database():
         changed = queue_limits.limit_changed(*statuses)

@@ -103,6 +103,22 @@ def add_years(start: dt.date, years: int) -> tuple[dt.date, str]:
     return due, f"; il {start.day:02d}/{start.month:02d} non esiste nel {year}: ultimo giorno del mese{tail}"
 
 
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday and no public holiday: how the call centre counts its queue limits
+    when it chooses working days (they are not law, so not art. 2963 c.c.'s rule)."""
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+@lru_cache(maxsize=8192)  # as `_ending`: the claims of a batch share their days
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The `days`-th working day after `start` (not counted); `start` itself for 0."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        days -= is_working_day(day)
+    return day
+
+
 # ---- the terms -----------------------------------------------------------------------
 
 def offer_days(*, signed_by_both: bool, personal_injury: bool) -> tuple[int, str]:

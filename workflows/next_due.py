@@ -26,7 +26,7 @@ from operator import attrgetter
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import Claim, ClaimStatus, QueueLimit, db, is_postgres
+from models import Claim, ClaimStatus, QueueLimit, ReminderDue, db, is_postgres
 
 from . import clock, dates, deadlines, term_facts
 
@@ -110,13 +110,16 @@ def procedure_of(claim) -> str:
 
 
 def queue_deadline(claim, limit: QueueLimit | None) -> Deadline | None:
-    if limit is None or claim.status != limit.status or claim.status_since is None:
+    """The state's limit from the day the claim entered it, in calendar or working days as
+    the call centre chose (`QueueLimit.working_days`); none in a final state."""
+    if limit is None or claim.status not in OPEN or claim.status != limit.status or claim.status_since is None:
         return None
-    since = dates.to_rome(claim.status_since).date()
-    return Deadline(QUEUE, since + dt.timedelta(days=limit.breach_days),
-                    since + dt.timedelta(days=limit.warning_days),
-                    f"al massimo {limit.breach_days} giorni nello stato attuale, dal {since:%d/%m/%Y} "
-                    f"(preavviso dopo {limit.warning_days})")
+    since, working = dates.to_rome(claim.status_since).date(), bool(limit.working_days)
+    day = (lambda n: deadlines.add_working_days(since, n)) if working else (lambda n: since + dt.timedelta(days=n))
+    unit = ("giorno lavorativo", "giorni lavorativi") if working else ("giorno", "giorni")
+    return Deadline(QUEUE, day(limit.breach_days), day(limit.warning_days),
+                    f"al massimo {limit.breach_days} {unit[limit.breach_days != 1]} nello stato attuale, "
+                    f"dal {since:%d/%m/%Y} (preavviso dopo {limit.warning_days})")
 
 
 def legal_terms(claim, facts: term_facts.TermFacts | None = None) -> list[deadlines.Term]:
@@ -417,21 +420,35 @@ def _recompute(statuses, batch: int) -> int:
     return changed
 
 
+def _clear_final(statuses) -> int:
+    """A claim in a final state has no next deadline: clear any it stores (left by a limit
+    once set on that state, or by a change made outside the workflow) and its pending
+    reminder, in one statement each; returns how many claims had one."""
+    final = Claim.status.in_([s for s in statuses if s not in OPEN])
+    stored = Claim.next_due_on.is_null(False) | Claim.next_due_kind.is_null(False) | Claim.next_warn_on.is_null(False)
+    with db.atomic():
+        cleared = Claim.update(next_due_on=None, next_due_kind=None, next_warn_on=None).where(final, stored).execute()
+        ReminderDue.delete().where(ReminderDue.claim.in_(Claim.select(Claim.id).where(final))).execute()
+    return cleared
+
+
 def recompute_all(batch: int = BATCH) -> int:
-    """Recompute every open claim's next deadline, in batches by id; returns how many changed.
+    """Recompute every open claim's next deadline, in batches by id, and clear any a closed
+    one stores; returns how many changed.
 
     The stored dates do not move as days pass (only the level read from them does, so
     a daily sweep needs a range scan of `next_warn_on` / `next_due_on`, not this); this
     brings in line claims changed outside the workflow (a migration, a WinCar seguito of
     the accident date) or a new version of the rules.
     """
-    changed = _recompute(OPEN, batch)
-    log.info("next deadlines recomputed for every open claim: %d changed", changed)
+    changed = _recompute(OPEN, batch) + _clear_final(ClaimStatus.FINAL)
+    log.info("next deadlines recomputed for every claim: %d changed", changed)
     return changed
 
 
 def recompute_for_limit(status: str, batch: int = BATCH) -> int:
-    """After the call centre changed (or removed) the limit of `status`: its claims, at once."""
-    changed = _recompute((status,), batch) if status in OPEN else 0
+    """After the call centre changed (or removed) the limit of `status`: its claims, at once
+    (in a final state, where no limit applies, whatever deadline they store is cleared)."""
+    changed = _recompute((status,), batch) if status in OPEN else _clear_final((status,))
     log.info("next deadlines recomputed for the claims in state %s: %d changed", status, changed)
     return changed
