@@ -19,7 +19,7 @@ class ReminderDue(pw.Model):
     move was a new entry in every index; here it is one narrow row and its two indexes.
     The deadline's dates are copied beside the day so that the sweep computes the next
     day from the row it moves, in the statement that moves it (workflows/reminders.py).
-    Written with the claim's next deadline, in its transaction (`next_due.schedule_reminders`).
+    Written with the claim's next deadline, in its transaction (`workflows.deadline_store.schedule_reminders`).
     """
 
     claim = pw.ForeignKeyField(Claim, primary_key=True, on_delete="CASCADE", verbose_name=_l("Pratica"))

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from models import Claim, ClaimStatus, OutboundEmail, PrescriptionInterruption, QueueLimit, Role, StatusChange, db
-from workflows import clock, deadlines, engine, next_due
+from workflows import clock, deadline_store, deadlines, engine, next_due
 from workflows.bulk import apply_many
 from workflows.errors import InvalidData, NotAllowed
 
@@ -285,9 +285,9 @@ def test_a_recompute_leaves_alone_a_claim_changed_since_it_was_read(desk):
     limits(validated=(1, 2))
     claim = claim_in(desk, ClaimStatus.VALIDATED)
     blank = {"next_due_on": None, "next_due_kind": None, "next_warn_on": None}
-    assert next_due.store({claim.id: blank}, {claim.id: claim.version - 1}) == 0
+    assert deadline_store.store({claim.id: blank}, {claim.id: claim.version - 1}) == 0
     assert Claim.get_by_id(claim.id).next_due_on == TODAY + 2 * DAY
-    assert next_due.store({claim.id: blank}, {claim.id: claim.version}) == 1
+    assert deadline_store.store({claim.id: blank}, {claim.id: claim.version}) == 1
     assert Claim.get_by_id(claim.id).next_due_on is None
 
 
@@ -299,7 +299,7 @@ def test_many_claims_get_their_own_deadline_or_none_in_one_statement(desk):
              claims[1].id: {"next_due_on": None, "next_due_kind": None, "next_warn_on": None},
              claims[2].id: {"next_due_on": day + DAY, "next_due_kind": "prescription", "next_warn_on": day}}
     with QueryCounter() as queries:
-        assert next_due.store(mixed) == 3
+        assert deadline_store.store(mixed) == 3
     assert queries.count == 1
     assert [(c.next_due_on, c.next_due_kind, c.next_warn_on) for c in (Claim.get_by_id(c.id) for c in claims)] == [
         (day, "queue", None), (None, None, None), (day + DAY, "prescription", day)]

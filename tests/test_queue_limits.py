@@ -191,7 +191,7 @@ def test_a_batch_with_working_day_limits_reads_no_more_than_the_claims(desk):
     claims = [entered_on(claim_in(desk, status), FRIDAY) for status in (ClaimStatus.RECEIVED, ClaimStatus.VALIDATED)]
     loaded = next_due.limits()
     with QueryCounter() as queries:
-        found = next_due.columns_for([(claim, {}) for claim in claims], loaded)
+        found = next_due.columns_for([(claim, {}) for claim in claims], loaded, {})
     assert queries.count == 0
     assert {values["next_due_on"] for values in found.values()} == {dt.date(2026, 12, 9)}
 

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from models import Claim, ClaimStatus, DeadlineReminder, Lawyer, ReminderDue, Role, db, is_postgres
-from workflows import engine, next_due, reminders
+from workflows import deadline_store, engine, next_due, reminders
 
 from .conftest import QueryCounter
 from .test_workflows import claim_in, desk  # noqa: F401 - fixtures and builders
@@ -29,7 +29,7 @@ def deadline(claim, due_on=D, warn_on=D - 3 * DAY, kind="queue", remind_on=None)
 
 def set_day(claim, day, due_on=D, warn_on=None):
     """The claim's reminder row as a writer of its next deadline leaves it (None: no row)."""
-    next_due.schedule_reminders({claim.id: (day, due_on, warn_on) if day else None})
+    deadline_store.schedule_reminders({claim.id: (day, due_on, warn_on) if day else None})
 
 
 def told(claim=None) -> list[tuple]:

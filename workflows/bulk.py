@@ -30,7 +30,7 @@ from models import (
     utcnow,
 )
 
-from . import access, next_due, notify, term_facts
+from . import access, deadline_store, next_due, notify, term_facts
 from .engine import PREPARE, Change, can, check_allowed
 from .errors import InvalidData, NotAllowed, WorkflowError
 from .transitions import BULK_ROLES, TRANSITIONS
@@ -249,7 +249,7 @@ def _write(event: str, ready: list[tuple[Loaded, Change]], user: User, now, limi
             updated = _update(part, source, after, deadlines, now)
             _history(updated, now, user, event, source, target, note)
             done.update(updated)
-    next_due.schedule_reminders({claim_id: next_due.reminder_of(deadlines[claim_id]) for claim_id in done
+    deadline_store.schedule_reminders({claim_id: deadline_store.reminder_of(deadlines[claim_id]) for claim_id in done
                                  if next_due.REMIND in deadlines[claim_id]})
     tell(event, [(claim, change) for claim, change in ready if claim.id in done], user)
     return done
@@ -262,13 +262,13 @@ def _update(claims: list[Loaded], source: str, after: dict, deadlines: dict, now
     """UPDATE the claims still in `source` at the version they were read in, to `after` and
     their next deadline; returns the ids updated. The claims are listed per version read
     (`version = 3 AND id IN (...)`), not as (id, version) pairs the database compares row by
-    row. The SQL is written here, as `next_due.store`: peewee builds long lists of values
+    row. The SQL is written here, as `deadline_store.store`: peewee builds long lists of values
     more slowly than the database runs them."""
     p = db.param
     fields = [(getattr(Claim, name), value) for name, value in after.items()] + [(Claim.updated_at, now)]
     sets = [f'"{field.column_name}" = {p}' for field, _ in fields] + ['"version" = "version" + 1']
     params = [field.db_value(value) for field, value in fields]
-    deadline_sets, deadline_params = next_due.set_clauses([(c.id, deadlines[c.id]) for c in claims])
+    deadline_sets, deadline_params = deadline_store.set_clauses([(c.id, deadlines[c.id]) for c in claims])
     by_version: dict[int, list[int]] = {}  # claims read together are mostly at a few versions
     for claim in claims:
         by_version.setdefault(claim.version, []).append(claim.id)

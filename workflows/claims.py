@@ -5,7 +5,7 @@ import logging
 
 from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, insert_row, utcnow
 
-from . import next_due, notify
+from . import deadline_store, next_due, notify
 
 log = logging.getLogger("gessin.workflows")
 
@@ -32,7 +32,7 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
         claim.validate()  # what `save()` checks, before the INSERT that does not
         claim.check_unique()
         insert_row(claim)
-        next_due.schedule_after(claim.id, deadline)
+        deadline_store.schedule_after(claim.id, deadline)
         insert_row(StatusChange(
             claim=claim, at=now, actor=actor, actor_label=actor_label(actor),
             event=OPEN_EVENT, from_status=None, to_status=ClaimStatus.RECEIVED, note=note,

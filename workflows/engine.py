@@ -28,7 +28,7 @@ from models import (
     utcnow,
 )
 
-from . import access, amounts, checklist, clock, next_due, notify, term_events, transfer
+from . import access, amounts, checklist, clock, deadline_store, next_due, notify, term_events, transfer
 from .change import Change
 from .event_data import date as _date
 from .event_data import flag as _flag
@@ -136,7 +136,7 @@ def _commit(t: Transition, claim: Claim, user: User, change: Change, read_versio
                    .execute())
         if updated != 1:
             raise Conflict(conflict_message(claim))
-        next_due.schedule_after(claim.id, deadline)
+        deadline_store.schedule_after(claim.id, deadline)
         StatusChange.create(claim=claim, at=now, actor=user, actor_label=str(user) if user else "Gessin", event=t.event,
                             from_status=source, to_status=target, note=change.note)
         if change.after:

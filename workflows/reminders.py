@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from models import ClaimStatus, Lawyer, db, is_postgres, utcnow
 
-from . import clock, next_due
+from . import clock, deadline_store
 from .next_due import DUE_SOON, OVERDUE
 from .reminder_digests import CALL_CENTRE, send_digests  # noqa: F401 - the digests, the second half
 
@@ -168,7 +168,7 @@ def _batch(sql: str, today: dt.date, batch: int, desks: dict[int, int]) -> tuple
                 rows.append((now, claim_id, kind, due.isoformat(), level, recipient, iso))
         recorded = _record(rows)
         if done:
-            next_due.schedule_reminders(dict.fromkeys(done))
+            deadline_store.schedule_reminders(dict.fromkeys(done))
     return len(moved), recorded
 
 
