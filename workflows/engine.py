@@ -28,7 +28,7 @@ from models import (
     utcnow,
 )
 
-from . import access, amounts, checklist, clock, next_due, notify, term_events, transfer
+from . import access, amounts, checklist, clock, next_due, notify, term_events, transfer, who_pays
 from .change import Change
 from .event_data import date as _date
 from .event_data import flag as _flag
@@ -247,7 +247,8 @@ def _file_claim(claim, user, filed_on=None, signed_by_both=False, injuries=False
     chosen = errors.check(term_events.procedure, claim, procedure)
     errors.raise_if_any()
     return Change(updates={"claim_filed_on": filed, "signed_by_both": _flag(signed_by_both),
-                           "injuries": _flag(injuries), "procedure": chosen},
+                           "injuries": _flag(injuries), "procedure": chosen,
+                           **who_pays.on_filing(claim, chosen)},  # the debtor follows the procedure
                   note=_text(note) or f"Richiesta danni ricevuta dalla compagnia il {filed:%d/%m/%Y} "
                   f"({term_events.PROCEDURE_WORDS[chosen]}).")
 
