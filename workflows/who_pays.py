@@ -71,24 +71,22 @@ def settle(claim: Claim, chosen=KEEP) -> dict:
     """Set on `claim` (not saved) its debtor once a change applies, and return those columns.
 
     `chosen`: the insurer (or id) a person picked in this change, None for none (the rule
-    decides); KEEP when nobody picked one.
+    decides); KEEP when nobody picked one. A debtor is "by hand" only while it departs from
+    the rule's: once the rule names it too (the vehicle's insurer filled in later), it
+    follows the rule again.
     """
     rule = by_rule(claim)
     if chosen is not KEEP:
-        chosen = getattr(chosen, "id", chosen)
-        claim.insurer_by_hand = chosen is not None and chosen != rule
-        if claim.insurer_by_hand:
-            claim.insurer = chosen
+        claim.insurer, claim.insurer_by_hand = getattr(chosen, "id", chosen), True
+    claim.insurer_by_hand = bool(claim.insurer_by_hand) and claim.insurer_id not in (None, rule)
     if not claim.insurer_by_hand:
         claim.insurer = rule
     return {"insurer": claim.insurer_id, "insurer_by_hand": bool(claim.insurer_by_hand)}
 
 
 def on_filing(claim: Claim, procedure: str) -> dict:
-    """The debtor once `procedure` is chosen on filing, as columns (none if chosen by hand)."""
-    if claim.insurer_by_hand:
-        return {}
-    return {"insurer": by_rule(next_due.Projected(claim, {"procedure": procedure}))}
+    """The debtor's columns once `procedure` is chosen on filing (`claim` is left as it is)."""
+    return settle(Claim(**{**claim.__data__, "procedure": procedure}))
 
 
 def reassess(claim: Claim, chosen=KEEP) -> dict:
