@@ -6,9 +6,10 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from playhouse.shortcuts import model_to_dict
 
 from models import Claim, ClaimStatus, Role, db
-from workflows import claim_letter, claims_office, engine, who_pays
+from workflows import claim_letter, claims_office, engine, intake, who_pays
 
 from .test_workflows import TODAY, claim_in, desk  # noqa: F401 - fixture
 
@@ -145,3 +146,21 @@ def test_the_migration_keeps_a_debtor_typed_by_hand_and_aligns_the_others(f, car
     assert rows[typed.id] == (cars["a"].id, True)
     assert rows[derived.id] == (cars["b"].id, False)
     assert rows[blank.id] == (cars["b"].id, False)
+
+
+def test_a_wincar_seguito_reassesses_but_keeps_a_debtor_chosen_by_hand(f, cars):
+    typed, ruled = two_cars(f, cars, insurer=cars["other"]), two_cars(f, cars)
+    for claim, debtor in ((typed, cars["other"]), (ruled, cars["b"])):
+        # what `receive_followup` assesses: the claim as it is, with the seguito's fields
+        columns = intake.assess(Claim(**{**model_to_dict(claim, recurse=False), "vehicle_count": 3}))
+        assert (columns["direct_compensation"], columns["insurer"]) == (False, debtor.id)
+
+
+def test_a_new_reason_alone_is_said_too(f, cars):
+    claim = two_cars(f, cars, vehicle_a_insurer=None)
+    before = who_pays.Assessed.of(claim)
+    claim.vehicle_b_plate = None
+    who_pays.reassess(claim)
+    assert who_pays.change_note(before, claim) == (
+        "Valutazione del portale («—») con un nuovo motivo: Indennizzo diretto da verificare, dati mancanti: "
+        "manca la compagnia del veicolo A; manca la targa del veicolo B.")

@@ -196,9 +196,8 @@ def _pct(value) -> str:
 def facts_from_claim(claim: Claim) -> Facts:
     """The facts a claim row holds; works on an unsaved Claim too.
 
-    The Claim has no fields yet for who was injured and the permanent disability;
-    until it does (`injured_driver_a_only`, `passengers_injured`, `disability_pct`),
-    a claim with injuries is assessed as "data missing". Every insurer in the
+    `Claim.injuries` is the Modulo Blu's fact (someone was hurt in the accident), not
+    whether this request claims personal injury. Every insurer in the
     portal's table is taken as an Italian (or Italy-authorised) one, and so is a name
     WinCar sent that the call centre has not mapped to the table yet: the vehicle is
     insured all the same (`workflows.insurers`).

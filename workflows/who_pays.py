@@ -112,9 +112,12 @@ class Assessed:
 def change_note(before: Assessed, claim: Claim) -> str | None:
     """The history's words when a change moved the verdict or the debtor (None if neither)."""
     parts = []
-    if (claim.direct_compensation, claim.direct_compensation_reason) != (before.applies, before.reason):
+    if claim.direct_compensation != before.applies:
         parts.append(f"Valutazione del portale: «{_verdict_word(before.applies)}» → "
                      f"«{_verdict_word(claim.direct_compensation)}». {claim.direct_compensation_reason}")
+    elif claim.direct_compensation_reason != before.reason:
+        parts.append(f"Valutazione del portale («{_verdict_word(claim.direct_compensation)}») con un nuovo motivo: "
+                     f"{claim.direct_compensation_reason}")
     if claim.insurer_id != before.insurer_id:
         old = InsuranceCompany.get_or_none(InsuranceCompany.id == before.insurer_id) if before.insurer_id else None
         new = claim.insurer.name if claim.insurer_id is not None else "—"
