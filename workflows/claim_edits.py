@@ -3,10 +3,11 @@
 A whitelist, not an exclusion list: a column added to `Claim` is never editable until
 it is named here. What the workflow or the intake owns (state, number, version, the
 missing items, the outcome, the WinCar reference, the duplicate warnings, the direct
-compensation verdict, recomputed by `save_edit` from the facts) is never a form field, and neither are the parties that decide
-who sees the file: the repairer and the ASP centre are chosen once, when a claim is
-entered by hand, and changed afterwards only by the call centre's "transfer" event
-(`workflows.transitions`); the lawyer only by the entrusting events.
+compensation verdict, which `save_edit` recomputes from the facts) is never a form field,
+and neither are the parties that decide who sees the file: the repairer and the ASP
+centre are chosen once, when a claim is entered by hand, and changed afterwards only by
+the call centre's "transfer" event (`workflows.transitions`); the lawyer only by the
+entrusting events.
 """
 from __future__ import annotations
 

@@ -281,8 +281,9 @@ def _recompute(sides: dict[int, list[str]], name: str, insurer: InsuranceCompany
         note = f"Compagnia del veicolo {vehicles} «{name}» abbinata a {insurer.name}."
         if (claim.insurer_id, applies, reason) != before:
             recomputed += 1
-            Claim.update(insurer=claim.insurer_id, direct_compensation=applies,
-                         direct_compensation_reason=reason).where(Claim.id == claim.id).execute()
+            Claim.update(insurer=claim.insurer_id, insurer_by_hand=assessed["insurer_by_hand"],
+                         direct_compensation=applies, direct_compensation_reason=reason).where(
+                Claim.id == claim.id).execute()
             if claim.insurer_id != before[0]:
                 debtor_name = (insurer.name if claim.insurer_id == insurer.id
                                else claim.insurer.name if claim.insurer_id else "—")
