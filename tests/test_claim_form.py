@@ -189,3 +189,9 @@ def test_a_hand_entered_ordinary_claims_debtor_and_letter_addressee_agree(client
     back = edit(client, typed, desk, insurers, vehicle_count=3, customer_name="Paolo Neri")  # debtor chosen none
     assert (back.insurer_id, back.insurer_by_hand) == (insurers["b"].id, False)
     assert claim_letter.addressee(back).name == "Beta Assicurazioni"
+
+
+def test_the_debtor_left_blank_is_named_by_the_procedure(client, desk):
+    login(client, desk.users[Role.ADMIN])
+    form = entry_form(client)
+    assert selected(form, "insurer") in (None, "__None") and "— secondo la procedura (veicolo A o B) —" in form
