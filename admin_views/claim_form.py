@@ -33,7 +33,7 @@ REQUIRED_ON_ENTRY = ("repairer", "asp_centre", "customer_name", "accident_date",
 BLANK_CHOICES = {
     "repairer": _l("— scegli la carrozzeria —"),
     "asp_centre": _l("— scegli il centro ASP —"),
-    "insurer": _l("— nessuna —"),
+    "insurer": _l("— secondo la procedura (veicolo A o B) —"),  # none chosen: `who_pays` names it
     "vehicle_a_insurer": _l("— nessuna —"),
     "vehicle_b_insurer": _l("— nessuna —"),
 }

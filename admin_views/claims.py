@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import AspCentre, Claim, ClaimStatus, InsuranceCompany, InvalidValue, Lawyer, Repairer, Role, validators
-from workflows import access, claim_edits, money, next_due, queues
+from workflows import access, claim_edits, money, next_due, queues, who_pays
 from workflows.claims import open_claim
 from workflows.errors import WorkflowError
 from workflows.queues import Queue
@@ -184,9 +184,9 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
 
     def update_model(self, form, model):
         """Save the role's data fields only if nobody changed the claim since the form was read."""
-        read_version = model.version
-        allowed = [name for name in claim_edits.editable_fields(current_user._get_current_object())
-                   if name in form]
+        read_version, before = model.version, who_pays.Assessed.of(model)
+        user = current_user._get_current_object()
+        allowed = [name for name in claim_edits.editable_fields(user) if name in form]
         try:
             for name in allowed:
                 getattr(form, name).populate_obj(model, name)
@@ -194,11 +194,7 @@ class ClaimView(ClaimPageMixin, ClaimUploadsMixin, BulkActionsMixin, GessinModel
             model.validate()
         except (InvalidValue, ValueError) as exc:
             return self.refuse_save(form, exc)
-        data = {getattr(Claim, name): getattr(model, name) for name in allowed}
-        data[Claim.version] = read_version + 1
-        data[Claim.updated_at] = model.updated_at
-        updated = next_due.update_claim(model, data, Claim.version == read_version)  # and its reminder day
-        if not updated:
+        if not claim_edits.save_edit(model, allowed, read_version, before, user):
             flash(_("La pratica %(number)s è stata modificata da un altro utente nel frattempo: ricarica la pagina.",
                     number=model.number), "error")
             return False

@@ -15,7 +15,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from models import Claim, InsuranceCompany, InsurerAlias, InvalidValue, Role
-from workflows import insurers
+from models.claims import PROCEDURES
+from workflows import insurers, who_pays
 from workflows.errors import WorkflowError
 
 from .base import GessinModelView
@@ -131,9 +132,14 @@ def insurer_as_sent(claim: Claim, side: str):
 
 
 def debtor_as_sent(claim: Claim):
-    """The debtor insurer; while unknown, the name sent for the vehicle that would pay (A under direct
-    compensation, else B), flagged."""
-    if claim.insurer_id is not None:
-        return claim.insurer
-    side = "a" if claim.direct_compensation else "b"
-    return insurer_as_sent(claim, side) if insurers.is_unmapped(claim, side) else ""
+    """The debtor insurer (`who_pays.debtor`, as the letter reads it) and why it pays: chosen by
+    hand, or the vehicle the procedure names; while the registry does not know that vehicle's
+    insurer, the name sent, flagged."""
+    to = who_pays.debtor(claim)
+    if to.insurer is None and not to.unmapped:
+        return ""
+    name = to.name if to.insurer is not None else Markup(
+        '{} <span class="badge badge-warning insurer-unmapped">{}</span>').format(to.name, _("da abbinare"))
+    why = _("indicata a mano") if to.by_hand else _("assicuratrice del veicolo %(side)s, %(procedure)s",
+                                                    side=to.side.upper(), procedure=dict(PROCEDURES)[to.procedure])
+    return Markup('{} <span class="small text-muted debtor-basis">— {}</span>').format(name, why)

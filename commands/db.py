@@ -2,7 +2,7 @@ import click
 from flask.cli import with_appcontext
 
 from models.migrate import upgrade
-from workflows import next_due
+from workflows import next_due, who_pays
 
 
 @click.command("db-upgrade")
@@ -12,6 +12,8 @@ def db_upgrade():
     applied = upgrade()
     click.echo(f"Migrazioni applicate: {', '.join(applied) if applied else 'nessuna, schema già aggiornato'}")
     if applied:  # a new rule or column may move deadlines: bring every open claim in line
+        # Claims entered by hand before the portal assessed them get their verdict (it moves terms).
+        click.echo(f"Indennizzo diretto valutato: {who_pays.reassess_unassessed()} pratiche senza valutazione.")
         click.echo(f"Scadenze ricalcolate: {next_due.recompute_all()} pratiche aggiornate.")
 
 

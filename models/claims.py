@@ -192,6 +192,8 @@ class Claim(ValidatedModel):
     direct_compensation = pw.BooleanField(null=True, verbose_name=_l("Indennizzo diretto"))
     direct_compensation_reason = pw.TextField(null=True, verbose_name=_l("Motivo valutazione indennizzo diretto"))
     wincar_assessment = pw.CharField(max_length=200, null=True, verbose_name=_l("Valutazione WinCar"))
+    # Who pays (workflows/who_pays.py): the debtor insurer follows the procedure unless chosen by hand.
+    insurer_by_hand = pw.BooleanField(default=False, verbose_name=_l("Compagnia debitrice indicata a mano"))
     # Numbers of other claims with the same plate and accident date, for the centre to check.
     possible_duplicates = pw.CharField(max_length=300, null=True, verbose_name=_l("Possibili duplicati"))
 

@@ -39,7 +39,7 @@ def claim(f, app):
                    vehicle_a_driver="Mario Rossi", vehicle_a_circumstances="1",
                    vehicle_b_plate="EF456GH", vehicle_b_insurer=other, vehicle_b_policy="POL-B-991",
                    vehicle_b_driver="Luca Verdi", vehicle_b_circumstances="8,17", signed_by_both=True,
-                   estimate_amount=Decimal("1520.40"), claimed_amount=Decimal("1620.40"), insurer=other)
+                   estimate_amount=Decimal("1520.40"), claimed_amount=Decimal("1620.40"))
 
 
 def test_the_letter_carries_every_item_art_148_asks_for(claim):

@@ -45,10 +45,23 @@ CASES = [
     ("plate of B blank", {"plate_b": "  "}, None, ["manca la targa del veicolo B"]),
     ("number of vehicles missing", {"vehicle_count": None}, None, ["manca il numero dei veicoli coinvolti"]),
     ("not known whether anyone is hurt", {"injuries": None}, None, ["manca l'indicazione se ci sono feriti"]),
-    ("injured passenger", {"injuries": True, "passengers_injured": True}, False,
-     ["Procedura ordinaria (art. 148 CdA)", "passeggeri feriti", "art. 141 CdA"]),
-    ("someone besides A's driver hurt", {"injuries": True, "injured_driver_a_only": False}, False,
-     ["art. 148", "feriti diversi dal conducente del veicolo A"]),
+    # Passengers claim under art. 141: their injuries leave the vehicle's claim in direct compensation.
+    ("only passengers hurt", {"injuries": True, "passengers_injured": True, "injured_driver_a_only": False}, True,
+     ["Indennizzo diretto (art. 149 CdA)", "passeggeri trasportati feriti", "art. 141 CdA",
+      "senza escludere l'indennizzo diretto", "180/2009"]),
+    ("passengers and A's driver hurt, disability 5%", {**DRIVER_A_HURT, "passengers_injured": True,
+                                                       "disability_pct": Decimal(5)}, True,
+     ["ferito il conducente del veicolo A", "del 5%", "passeggeri trasportati feriti", "art. 141 CdA"]),
+    ("passengers hurt, A's driver beyond the minor-injury limit",
+     {"injuries": True, "passengers_injured": True, "injured_driver_a_only": False, "disability_pct": Decimal(12)},
+     False, ["art. 148", "invalidità permanente del 12%"]),
+    ("passengers hurt, not known who else", {"injuries": True, "passengers_injured": True}, None,
+     ["manca chi è ferito"]),
+    ("someone besides A's driver and the passengers hurt",
+     {"injuries": True, "injured_driver_a_only": False, "passengers_injured": False}, False,
+     ["art. 148", "feriti diversi dal conducente del veicolo A e dai trasportati"]),
+    ("others hurt, not known whether only passengers", {"injuries": True, "injured_driver_a_only": False}, None,
+     ["manca se i feriti diversi dal conducente del veicolo A sono solo passeggeri trasportati", "art. 141 CdA"]),
     ("A's driver hurt, disability 5%", {**DRIVER_A_HURT, "disability_pct": Decimal(5)}, True,
      ["art. 149", "ferito solo il conducente del veicolo A", "del 5%", "art. 139", "180/2009"]),
     ("A's driver hurt, disability exactly 9%", {**DRIVER_A_HURT, "disability_pct": Decimal(9)}, True, ["del 9%"]),
@@ -152,10 +165,11 @@ def test_facts_from_an_unsaved_claim():
 
 
 def test_apply_verdict_sets_the_claim_fields_and_the_caller_saves(f, parties):
-    claim = _claim(f, parties, vehicle_b_country="D", vehicle_b_plate="MAB1234")
+    claim = _claim(f, parties)
+    claim.vehicle_b_country, claim.vehicle_b_plate = "D", "MAB1234"
     applies, reason = apply_verdict(claim)
     assert (applies, reason) == (False, "Procedura ordinaria (art. 148 CdA): veicolo B con targa estera (D).")
-    assert Claim.get_by_id(claim.id).direct_compensation is None  # not saved by apply_verdict
+    assert Claim.get_by_id(claim.id).direct_compensation is True  # as opened; not saved by apply_verdict
     claim.save()
     saved = Claim.get_by_id(claim.id)
     assert (saved.direct_compensation, saved.direct_compensation_reason) == (applies, reason)

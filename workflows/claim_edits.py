@@ -3,19 +3,20 @@
 A whitelist, not an exclusion list: a column added to `Claim` is never editable until
 it is named here. What the workflow or the intake owns (state, number, version, the
 missing items, the outcome, the WinCar reference, the duplicate warnings, the direct
-compensation verdict) is never a form field, and neither are the parties that decide
-who sees the file: the repairer and the ASP centre are chosen once, when a claim is
-entered by hand, and changed afterwards only by the call centre's "transfer" event
-(`workflows.transitions`); the lawyer only by the entrusting events.
+compensation verdict, which `save_edit` recomputes from the facts) is never a form field,
+and neither are the parties that decide who sees the file: the repairer and the ASP
+centre are chosen once, when a claim is entered by hand, and changed afterwards only by
+the call centre's "transfer" event (`workflows.transitions`); the lawyer only by the
+entrusting events.
 """
 from __future__ import annotations
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from models import AspCentre, Claim, Repairer, Role, User
+from models import AspCentre, Claim, Repairer, Role, StatusChange, User, db, utcnow
 
-from . import access
+from . import access, next_due, who_pays
 from .errors import NotAllowed
 
 # The claim's own data: the customer, the Modulo Blu, amounts and the dates a clerk records.
@@ -87,3 +88,27 @@ def place_new_claim(claim: Claim, user: User) -> None:
         raise NotAllowed(_l("Non puoi inserire una pratica per questo Centro ASP."), "asp_centre")
     if not settable_repairers(user).where(Repairer.id == claim.repairer_id).exists():
         raise NotAllowed(_l("Non puoi inserire una pratica per questa carrozzeria."), "repairer")
+
+
+def save_edit(claim: Claim, fields, read_version: int, before: who_pays.Assessed, user: User) -> bool:
+    """Write a form edit of `fields` (already set on `claim`), with the verdict on direct
+    compensation and the debtor insurer the facts now give (`who_pays.reassess`; the debtor
+    picked in the form, if changed, is the one chosen by hand) and the next deadline, only if
+    nobody changed the claim since `read_version` (False if someone did). A verdict or a
+    debtor that moves says so in the history, in the same transaction; `before` is what the
+    claim held."""
+    chosen = claim.insurer_id if "insurer" in fields and claim.insurer_id != before.insurer_id else who_pays.KEEP
+    assessed = who_pays.reassess(claim, chosen)
+    data = {getattr(Claim, name): getattr(claim, name) for name in fields}
+    data.update({getattr(Claim, name): value for name, value in assessed.items()})
+    data[Claim.version] = read_version + 1
+    data[Claim.updated_at] = claim.updated_at
+    note = who_pays.change_note(before, claim)
+    with db.atomic():
+        if not next_due.update_claim(claim, data, Claim.version == read_version):  # and its reminder day
+            return False
+        if note:
+            StatusChange.create(claim=claim, at=utcnow(), actor=user, actor_label=str(user),
+                                event=who_pays.REASSESSED_EVENT, from_status=claim.status, to_status=claim.status,
+                                note=note)
+    return True

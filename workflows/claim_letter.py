@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import Attachment, Claim, Role, User, db
 
-from . import access, circumstances, clock, deadlines, next_due
+from . import access, circumstances, clock, deadlines, who_pays
 from .attachments import store_attachment
 from .errors import NotAllowed
 from .money import format_euro
@@ -98,13 +98,12 @@ def insurer_name(claim: Claim, side: str) -> str:
 
 
 def addressee(claim: Claim) -> Addressee:
-    procedure = next_due.procedure_of(claim)
-    side = "a" if procedure == deadlines.DIRECT else "b"
-    insurer = getattr(claim, f"vehicle_{side}_insurer")
-    if insurer is None:
-        return Addressee(insurer_name(claim, side), procedure=procedure, side=side)
-    return Addressee(insurer.name, address_lines(insurer.claims_address), insurer.claims_pec or "",
-                     insurer.claims_email or "", procedure=procedure, side=side)
+    """The debtor insurer (`who_pays.debtor`: the procedure's vehicle's insurer, or the one chosen by hand)."""
+    to = who_pays.debtor(claim)
+    if to.insurer is None:
+        return Addressee(to.name, procedure=to.procedure, side=to.side)
+    return Addressee(to.name, address_lines(to.insurer.claims_address), to.insurer.claims_pec or "",
+                     to.insurer.claims_email or "", procedure=to.procedure, side=to.side)
 
 
 def sender(claim: Claim) -> Party:

@@ -5,7 +5,7 @@ import logging
 
 from models import Claim, ClaimStatus, StatusChange, User, allocate_number, db, insert_row, utcnow
 
-from . import deadline_store, next_due, notify
+from . import deadline_store, next_due, notify, who_pays
 
 log = logging.getLogger("gessin.workflows")
 
@@ -17,7 +17,12 @@ def actor_label(user: User | None, fallback: str = "WinCar") -> str:
 
 
 def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str | None = None) -> Claim:
-    """Save a new claim as Ricevuta with the next portal number, in one transaction."""
+    """Save a new claim as Ricevuta with the next portal number, in one transaction.
+
+    The portal's verdict on direct compensation and the debtor insurer are set from the
+    claim's facts (`who_pays.reassess`): a debtor chosen in the form that departs from the
+    procedure's is kept as chosen by hand.
+    """
     now = utcnow()
     with db.transaction():  # joins a caller's transaction (an intake) without a savepoint
         claim.number = allocate_number(now.year)
@@ -26,6 +31,7 @@ def open_claim(claim: Claim, actor: User | None, source: str = "web", note: str 
         claim.status = ClaimStatus.RECEIVED
         claim.status_since = now
         claim.version = 1
+        who_pays.reassess(claim, chosen=claim.insurer_id)  # the verdict and debtor its facts give
         deadline = next_due.columns_after(claim, {})
         for field, value in next_due.claim_columns(deadline).items():
             setattr(claim, field.name, value)

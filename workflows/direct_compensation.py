@@ -11,8 +11,10 @@ Vatican and insured (an insurer is named for each); the damage is to the vehicle
 and the goods carried; any injury is only to the driver of vehicle A (the
 customer's, not at fault) and is a minor one (permanent disability up to 9%,
 art. 139). Injured passengers claim under art. 141 from the insurer of the vehicle
-they were in, with the art. 148 procedure. Where it applies, the procedure is
-optional for the damaged party (Corte costituzionale 180/2009).
+they were in, with the art. 148 procedure: their injuries do not take the vehicle's
+claim out of direct compensation (DOMAIN.md), and the reason says where they claim.
+Where it applies, the procedure is optional for the damaged party (Corte
+costituzionale 180/2009).
 """
 from __future__ import annotations
 
@@ -44,6 +46,11 @@ class Facts:
 
     Vehicle A is the customer's (the damaged party), vehicle B the other party's.
     A country of None counts as Italy, as in `models.validators.plate`.
+
+    Passengers are read apart from the other injured, since they claim under art. 141:
+    with passengers hurt, `injured_driver_a_only` False says no more than that the driver
+    of A is not the only one hurt (the passengers are), so A's driver counts as hurt only
+    when it is True or a disability is given for him.
     """
 
     vehicle_count: int | None = 2
@@ -109,16 +116,23 @@ def _exclusions(facts: Facts) -> list:
 
 
 def _injury_exclusions(facts: Facts) -> list:
-    if facts.passengers_injured:
-        return [_l("passeggeri feriti (i trasportati chiedono il risarcimento alla compagnia "
-                   "del veicolo su cui viaggiavano, art. 141 CdA)")]
-    if facts.injured_driver_a_only is False:
-        return [_l("feriti diversi dal conducente del veicolo A")]
+    """Someone hurt besides A's driver and the passengers, or A's driver beyond a minor injury."""
+    if facts.injured_driver_a_only is False and facts.passengers_injured is False:
+        return [_l("feriti diversi dal conducente del veicolo A e dai trasportati")]
     pct = facts.disability_pct
     if pct is not None and Decimal(pct) > MINOR_INJURY_LIMIT:
         return [_l("conducente del veicolo A con invalidità permanente del %(pct)s%%, oltre il limite "
                    "del 9%% delle lesioni lievi (art. 139 CdA)", pct=_pct(pct))]
     return []
+
+
+def _driver_a_hurt(facts: Facts) -> bool | None:
+    """Is A's driver among the injured (None: not known)? Passengers apart (see `Facts`)."""
+    if facts.injured_driver_a_only or facts.disability_pct is not None:
+        return True
+    if facts.passengers_injured and facts.injured_driver_a_only is False:
+        return False
+    return None
 
 
 def _missing(facts: Facts) -> list:
@@ -133,11 +147,21 @@ def _missing(facts: Facts) -> list:
             found.append(_l("manca la compagnia del veicolo %(side)s", side=side))
     if facts.injuries is None:
         found.append(_l("manca l'indicazione se ci sono feriti"))
-    elif facts.injuries and not facts.injured_driver_a_only:
-        found.append(_l("manca chi è ferito (solo il conducente del veicolo A o anche altri)"))
-    elif facts.injuries and facts.disability_pct is None:
-        found.append(_l("manca la percentuale di invalidità permanente del conducente del veicolo A"))
+    elif facts.injuries:
+        found += _injury_missing(facts)
     return found
+
+
+def _injury_missing(facts: Facts) -> list:
+    if facts.injured_driver_a_only is False and facts.passengers_injured is None:
+        return [_l("manca se i feriti diversi dal conducente del veicolo A sono solo passeggeri trasportati "
+                   "(che chiedono il risarcimento ai sensi dell'art. 141 CdA)")]
+    hurt = _driver_a_hurt(facts)
+    if hurt is None:
+        return [_l("manca chi è ferito (solo il conducente del veicolo A o anche altri)")]
+    if hurt and facts.disability_pct is None:
+        return [_l("manca la percentuale di invalidità permanente del conducente del veicolo A")]
+    return []
 
 
 def _vehicles_finding(facts: Facts):
@@ -151,6 +175,14 @@ def _vehicles_finding(facts: Facts):
 def _injury_finding(facts: Facts):
     if not facts.injuries:
         return _l("nessun ferito")
+    passengers = _l("passeggeri trasportati feriti, che chiedono il risarcimento alla compagnia del veicolo su cui "
+                    "viaggiavano ai sensi dell'art. 141 CdA, senza escludere l'indennizzo diretto per il veicolo")
+    if not _driver_a_hurt(facts):
+        return passengers
+    driver = _l("ferito il conducente del veicolo A, con lesioni lievi (invalidità permanente del %(pct)s%%, "
+                "entro il 9%% dell'art. 139 CdA)", pct=_pct(facts.disability_pct))
+    if facts.passengers_injured:
+        return f"{driver}; {passengers}"
     return _l("ferito solo il conducente del veicolo A, con lesioni lievi (invalidità permanente del %(pct)s%%, "
               "entro il 9%% dell'art. 139 CdA)", pct=_pct(facts.disability_pct))
 
@@ -164,9 +196,8 @@ def _pct(value) -> str:
 def facts_from_claim(claim: Claim) -> Facts:
     """The facts a claim row holds; works on an unsaved Claim too.
 
-    The Claim has no fields yet for who was injured and the permanent disability;
-    until it does (`injured_driver_a_only`, `passengers_injured`, `disability_pct`),
-    a claim with injuries is assessed as "data missing". Every insurer in the
+    `Claim.injuries` is the Modulo Blu's fact (someone was hurt in the accident), not
+    whether this request claims personal injury. Every insurer in the
     portal's table is taken as an Italian (or Italy-authorised) one, and so is a name
     WinCar sent that the call centre has not mapped to the table yet: the vehicle is
     insured all the same (`workflows.insurers`).

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 
 from models import Claim, ClaimStatus, QueueLimit
 
-from . import claim_letter, clock, dates, next_due
+from . import claim_letter, clock, dates, next_due, who_pays
 from .dossier_build import LeftOut, Part
 from .pdf import FAMILY, Document
 
@@ -38,14 +38,15 @@ def cover(claim: Claim, parts: list[Part], left_out: list[LeftOut], total: int, 
         pdf.add_page()
         pdf.paragraph(f"Fascicolo della pratica {claim.number}", size=16, style="B", gap=1)
         pdf.paragraph(f"Situazione al {_d(today or clock.today())} - {total} pagine", size=9, gap=3)
-        to = claim_letter.addressee(claim)
+        to = who_pays.debtor(claim)
         pdf.heading("Soggetti")
         pdf.lines([
             f"Danneggiato: {claim.customer_name or '-'} (codice fiscale {claim.customer_fiscal_code or '-'})",
             f"Carrozzeria: {claim.repairer.name}",
             f"Centro ASP: {claim.asp_centre.name}",
             f"Legale: {claim.lawyer.name if claim.lawyer else '-'}",
-            f"Compagnia destinataria: {to.name or '-'} (veicolo {to.side.upper()}, "
+            f"Compagnia destinataria: {to.name or '-'} ("
+            f"{'indicata a mano' if to.by_hand else f'veicolo {to.side.upper()}'}, "
             f"{'indennizzo diretto' if to.procedure == 'direct' else 'procedura ordinaria'})",
         ], size=9)
         pdf.heading("Date e stato")

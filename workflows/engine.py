@@ -28,7 +28,7 @@ from models import (
     utcnow,
 )
 
-from . import access, amounts, checklist, clock, deadline_store, next_due, notify, term_events, transfer
+from . import access, amounts, checklist, clock, deadline_store, next_due, notify, term_events, transfer, who_pays
 from .change import Change
 from .event_data import date as _date
 from .event_data import flag as _flag
@@ -252,7 +252,7 @@ def _file_claim(claim, user, filed_on=None, signed_by_both=None, personal_injury
     signed = claim.signed_by_both if signed_by_both is None else _flag(signed_by_both)
     injury = claim.personal_injury if personal_injury is None else _flag(personal_injury)
     return Change(updates={"claim_filed_on": filed, "signed_by_both": signed, "personal_injury": injury,
-                           "procedure": chosen},
+                           "procedure": chosen, **who_pays.on_filing(claim, chosen)},  # the debtor follows it
                   note=_text(note) or f"Richiesta danni ricevuta dalla compagnia il {filed:%d/%m/%Y} "
                   f"({term_events.PROCEDURE_WORDS[chosen]}); interrompe la prescrizione.")
 

@@ -20,8 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import Claim, ClaimStatus, InsuranceCompany, InsurerAlias, Role, StatusChange, User, db, utcnow
 
-from . import engine
-from .direct_compensation import apply_verdict
+from . import engine, who_pays
 from .errors import InvalidData, NotAllowed
 
 log = logging.getLogger("gessin.insurers")
@@ -270,23 +269,24 @@ def _unknown_spellings() -> list[str]:
 
 def _recompute(sides: dict[int, list[str]], name: str, insurer: InsuranceCompany, user: User, now) -> int:
     """The debtor insurer and the direct-compensation verdict of the open claims just mapped,
-    by the intake's rule (`workflows.intake.assess`); one history row per open claim."""
+    by the one rule (`who_pays.reassess`: a debtor chosen by hand stays); one history row per open claim."""
     if not sides:
         return 0
     history, recomputed = [], 0
     for claim in Claim.select().where(Claim.id.in_(list(sides)), Claim.status.not_in(ClaimStatus.FINAL)):
         before = (claim.insurer_id, claim.direct_compensation, claim.direct_compensation_reason)
-        applies, reason = apply_verdict(claim)
-        debtor = claim.vehicle_a_insurer_id if applies else claim.vehicle_b_insurer_id
-        claim.insurer_id = debtor or claim.insurer_id
+        assessed = who_pays.reassess(claim)
+        applies, reason = assessed["direct_compensation"], assessed["direct_compensation_reason"]
         vehicles = " e ".join(s.upper() for s in sides[claim.id])
         note = f"Compagnia del veicolo {vehicles} «{name}» abbinata a {insurer.name}."
         if (claim.insurer_id, applies, reason) != before:
             recomputed += 1
-            Claim.update(insurer=claim.insurer_id, direct_compensation=applies,
-                         direct_compensation_reason=reason).where(Claim.id == claim.id).execute()
+            Claim.update(insurer=claim.insurer_id, insurer_by_hand=assessed["insurer_by_hand"],
+                         direct_compensation=applies, direct_compensation_reason=reason).where(
+                Claim.id == claim.id).execute()
             if claim.insurer_id != before[0]:
-                debtor_name = insurer.name if claim.insurer_id == insurer.id else str(claim.insurer)
+                debtor_name = (insurer.name if claim.insurer_id == insurer.id
+                               else claim.insurer.name if claim.insurer_id else "—")
                 note += f" Compagnia debitrice: {debtor_name}."
             if (applies, reason) != before[1:]:
                 note += f" {reason}"

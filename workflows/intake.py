@@ -19,9 +19,8 @@ from playhouse.shortcuts import model_to_dict
 
 from models import AspCentre, Attachment, Claim, Repairer, StatusChange, db, utcnow
 
-from . import engine, field_changes, next_due, notify
+from . import engine, field_changes, next_due, notify, who_pays
 from .attachments import add_rows, discard_unsaved, write_file
-from .direct_compensation import apply_verdict
 from .duplicates import duplicates_of
 from .errors import Conflict, InvalidData
 from .insurers import insurers_named, keep_hand_set  # noqa: F401 (insurers_named: the API's entry)
@@ -119,7 +118,7 @@ def receive_new(repairer: Repairer, wincar_ref: str, centre: AspCentre, fields: 
     if existing is not None:
         return Received(existing, created=False)
     claim = Claim(repairer=repairer, asp_centre=centre, wincar_ref=wincar_ref, **fields)
-    assess(claim)
+    mark_duplicates(claim)  # the verdict and the debtor insurer: `open_claim`
     files = _Files(storage_dir, documents)
     try:
         with db.atomic():
@@ -208,15 +207,17 @@ def _apply_followup(claim: Claim, fields: dict, documents: list[Document], stora
 
 
 def assess(claim: Claim) -> dict:
-    """The portal's own direct-compensation verdict, the debtor insurer it implies, and
-    possible duplicates (same plate and accident date), set on `claim` and returned."""
-    applies, reason = apply_verdict(claim)
-    debtor = claim.vehicle_a_insurer if applies else claim.vehicle_b_insurer
-    claim.insurer = debtor or claim.insurer
+    """The portal's own direct-compensation verdict, the debtor insurer it implies
+    (`who_pays.reassess`: one chosen by hand stays), and possible duplicates, set on `claim`
+    and returned."""
+    return {**who_pays.reassess(claim), **mark_duplicates(claim)}
+
+
+def mark_duplicates(claim: Claim) -> dict:
+    """Other claims with the same plate and accident date, set on `claim` and returned."""
     numbers = ",".join(c.number for c in duplicates_of(claim))[:300] or None
     claim.possible_duplicates = numbers
-    return {"direct_compensation": applies, "direct_compensation_reason": reason, "insurer": claim.insurer,
-            "possible_duplicates": numbers}
+    return {"possible_duplicates": numbers}
 
 
 def _differs(current, new) -> bool:

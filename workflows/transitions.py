@@ -143,6 +143,7 @@ EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {
     "seguito": _l("Seguito da WinCar"),
     "upload": _l("Documenti caricati"),
     "insurer_mapped": _l("Compagnia abbinata"),
+    "reassessed": _l("Valutazione e compagnia debitrice aggiornate"),  # workflows/who_pays.py, on a form edit
 }
 
 
