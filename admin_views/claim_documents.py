@@ -16,7 +16,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import ClaimDossier, DossierState, db, parse_id
+from models import ClaimDossier, DossierState, PrescriptionInterruption, db, parse_id
 from workflows import claim_letter, dossier
 from workflows.attachments import storage_path
 from workflows.errors import WorkflowError
@@ -33,11 +33,16 @@ class ClaimDocumentsMixin:
     def may_prepare(self, claim) -> bool:
         return claim_letter.may_prepare(current_user._get_current_object(), claim)
 
-    def letter_missing(self, claim) -> list[str]:
-        return claim_letter.compose(claim).missing
+    def letter_draft(self, claim):
+        """The letter as it would be now: its recipients, how it travels by default, and what
+        the claim lacks or falls short of, listed above the form."""
+        return claim_letter.compose(claim)
 
-    def letter_addressee(self, claim):
-        return claim_letter.addressee(claim)
+    def letter_means(self):
+        return PrescriptionInterruption.MEANS  # the same two ways, with their labels
+
+    def print_refusal(self, row) -> str | None:
+        return dossier.print_refusal(row)
 
     def dossier_of(self, claim):
         return dossier.current(claim)
@@ -60,7 +65,7 @@ class ClaimDocumentsMixin:
     @expose("/letter/<id:claim_id>/preview", methods=["POST"])
     def letter_preview(self, claim_id: int):
         claim = self._preparable_claim(claim_id)
-        data = claim_letter.letter_pdf(claim, request.form.get("extra", ""))
+        data = claim_letter.letter_pdf(claim, request.form.get("extra", ""), means=request.form.get("means"))
         log.info("claim %s: claim letter previewed by %s", claim.number, current_user.login)
         response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False,
                              download_name=claim_letter.file_name(claim))
@@ -73,7 +78,7 @@ class ClaimDocumentsMixin:
         claim = self._preparable_claim(claim_id)
         try:
             stored = claim_letter.save(claim, current_user._get_current_object(), request.form.get("extra", ""),
-                                       current_app.config["STORAGE_DIR"])
+                                       current_app.config["STORAGE_DIR"], means=request.form.get("means"))
         except WorkflowError as exc:
             flash(str(exc.message), "error")
         else:
@@ -116,7 +121,8 @@ class ClaimDocumentsMixin:
         body = dossier.status(row)
         if row.state == DossierState.READY:
             body["download"] = url_for(".dossier_download", dossier_id=row.id)
-            body["print"] = url_for(".dossier_print", dossier_id=row.id)
+            if row.print_stored_name:
+                body["print"] = url_for(".dossier_print", dossier_id=row.id)
         response = jsonify(body)
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -140,6 +146,13 @@ class ClaimDocumentsMixin:
 
     @expose("/dossier/<id:dossier_id>/print")
     def dossier_print(self, dossier_id: int):
+        """Refused, with where to add it, while the claims office's postal address is missing:
+        a raccomandata without it reaches nobody."""
+        row = self._visible_dossier(dossier_id)
+        refusal = dossier.print_refusal(row) if row.state == DossierState.READY else None
+        if refusal:
+            flash(refusal, "error")
+            return redirect(self.get_url(".details_view", id=row.claim_id) + "#dossier")
         return self._dossier_file(dossier_id, "print_stored_name", "raccomandata")
 
     def may_record_posting(self, claim) -> bool:

@@ -14,7 +14,7 @@ from workflows import claim_edits
 SECTIONS = (
     (_l("Soggetti"), ("repairer", "asp_centre")),
     (_l("Cliente (danneggiato)"), ("customer_name", "customer_fiscal_code", "customer_phone", "customer_email",
-                                   "customer_address")),
+                                   "customer_address", "customer_iban")),
     (_l("Sinistro"), ("accident_date", "accident_time", "accident_place", "vehicle_count", "signed_by_both",
                       "witnesses", "insurer")),
     (_l("Veicolo A (del cliente)"), ("vehicle_a_plate", "vehicle_a_country", "vehicle_a_insurer", "vehicle_a_policy",
@@ -22,6 +22,9 @@ SECTIONS = (
     (_l("Veicolo B (controparte)"), ("vehicle_b_plate", "vehicle_b_country", "vehicle_b_insurer", "vehicle_b_policy",
                                      "vehicle_b_driver", "vehicle_b_circumstances")),
     (_l("Feriti"), ("injuries", "injured_persons", "injured_driver_a_only", "passengers_injured", "disability_pct")),
+    # What a request for personal injury must carry (art. 148 c.2 CdA), for the claim letter.
+    (_l("Danni alla persona"), ("injured_birth_date", "injured_occupation", "injured_income", "injury_extent",
+                                "art142_declaration")),
     (_l("Importi"), ("estimate_amount", "claimed_amount")),
     (_l("Note"), ("notes",)),
 )

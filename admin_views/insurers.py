@@ -76,7 +76,8 @@ class UnknownInsurerView(BaseView):
     def create(self):
         form = request.form
         return self._apply(lambda user, name: insurers.create_from_name(
-            name, form.get("insurer_name", ""), user, form.get("claims_email"), form.get("claims_pec")))
+            name, form.get("insurer_name", ""), user, form.get("claims_email"), form.get("claims_pec"),
+            form.get("claims_address")))
 
     def _apply(self, step):
         user = current_user._get_current_object()

@@ -65,6 +65,7 @@ class AttachmentKind:
         "fattura": _l("Fattura di riparazione"),
         "foto": _l("Foto"),
         "perizia": _l("Perizia"),
+        "certificato_medico": _l("Certificato medico di guarigione"),
         "altro": _l("Altro"),
     }
     ALL = tuple(LABELS)
@@ -181,6 +182,15 @@ class Claim(ValidatedModel):
     fraud_check_on = pw.DateField(null=True, verbose_name=_l("Approfondimento antifrode comunicato il"))
     prescription_years = pw.SmallIntegerField(null=True, verbose_name=_l("Anni di prescrizione (fatto reato)"))
     prescription_reason = pw.TextField(null=True, verbose_name=_l("Motivo della prescrizione più lunga"))
+    # What the claim letter names (migration 023): the payee's IBAN when the credit is not
+    # assigned, and what a request for personal injury must carry (art. 148 c.2 CdA); the
+    # medical certificate of recovery is an attachment (`certificato_medico`).
+    customer_iban = pw.CharField(max_length=34, null=True, verbose_name=_l("IBAN del cliente"))
+    injured_birth_date = pw.DateField(null=True, verbose_name=_l("Data di nascita del danneggiato"))
+    injured_occupation = pw.CharField(max_length=200, null=True, verbose_name=_l("Attività del danneggiato"))
+    injured_income = MoneyField(null=True, verbose_name=_l("Reddito annuo del danneggiato"))
+    injury_extent = pw.TextField(null=True, verbose_name=_l("Entità delle lesioni subite"))
+    art142_declaration = pw.BooleanField(default=False, verbose_name=_l("Dichiarazione art. 142 c.2 CdA acquisita"))
     # The earliest of the queue limit and the legal terms (workflows/next_due.py), for grids and the sweep.
     next_due_on = pw.DateField(null=True, index=True, verbose_name=_l("Prossima scadenza"))
     next_due_kind = pw.CharField(max_length=16, null=True, index=True, verbose_name=_l("Tipo di scadenza"))
@@ -238,7 +248,9 @@ class Claim(ValidatedModel):
             self.customer_fiscal_code = validators.fiscal_code(self.customer_fiscal_code, "customer_fiscal_code")
         if self.customer_email:
             self.customer_email = validators.email(self.customer_email, "customer_email")
-        for name in ("estimate_amount", "claimed_amount"):
+        if self.customer_iban:
+            self.customer_iban = validators.iban(self.customer_iban, "customer_iban")
+        for name in ("estimate_amount", "claimed_amount", "injured_income"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise validators.InvalidValue(name, _l("L'importo non può essere negativo."))

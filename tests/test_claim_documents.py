@@ -142,3 +142,36 @@ def test_the_repairers_form_sets_its_inspection_hours_and_iban(client, net):
     from models import Repairer
     shop = Repairer.get_by_id(claim.repairer_id)
     assert (shop.inspection_hours, shop.iban) == ("sabato 9-12", "IT60X0542811101000000123456")
+
+
+def test_the_card_lists_the_copy_what_is_missing_and_the_means(client, net, f):
+    claim, users = net
+    claim.direct_compensation, claim.procedure = True, None
+    claim.vehicle_a_insurer = f.insurer(name="Alfa Assicurazioni", claims_pec="sinistri@pec.alfa.example.it")
+    claim.save()
+    login(client, users["manager"])
+    page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    assert 'class="letter-copy">Beta Assicurazioni<' in page  # the copy to the liable party's insurer
+    assert "l&#39;indirizzo dell&#39;ufficio sinistri della compagnia destinataria" in page
+    assert "l&#39;IBAN del danneggiato, beneficiario del pagamento" in page
+    assert '<option value="pec" selected>' in page  # the addressee has a PEC
+    response = _post(client, f"/admin/claim/letter/{claim.id}/preview", means="raccomandata")
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "A mezzo raccomandata A/R" in text and "e p.c." in text
+
+
+def test_the_print_for_a_raccomandata_is_refused_without_the_postal_address(client, net, app):
+    claim, users = net
+    claim.vehicle_b_insurer.claims_address = None
+    claim.vehicle_b_insurer.save()
+    row, _ = dossier.request(claim, users["manager"])
+    dossier.build(row.id, app.config["STORAGE_DIR"])
+    login(client, users["manager"])
+    page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    assert "Scarica il fascicolo" in page and 'id="dossier-print"' not in page  # warned before any click
+    assert "manca l&#39;indirizzo postale dell&#39;ufficio sinistri di Beta Assicurazioni" in page
+    assert "print" not in client.get(f"/admin/claim/dossier/{row.id}/status").get_json()
+    refused = client.get(f"/admin/claim/dossier/{row.id}/print")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("#dossier")
+    shown = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Stampa per raccomandata non disponibile" in shown and "Anagrafiche &gt; Compagnie" in shown

@@ -65,6 +65,22 @@ def test_posting_other_parties_to_the_edit_form_leaves_the_claim_where_it_was(cl
     assert saved.customer_name == "Nome Corretto"
 
 
+def test_the_lawyer_records_what_the_letter_for_personal_injury_needs(client, two):
+    login(client, two.lawyer)
+    form = client.get(f"/admin/claim/edit/?id={two.claim.id}").get_data(as_text=True)
+    assert "Danni alla persona" in form
+    response = edit(client, two.claim, customer_name="Cliente Uno", customer_iban="IT42 L123 4512 3451 2345 6789 012",
+                    injured_birth_date="20/03/1980", injured_occupation="impiegato", injured_income="32000,00",
+                    injury_extent="trauma cervicale", art142_declaration="y")
+    assert response.status_code == 302
+    saved = Claim.get_by_id(two.claim.id)
+    assert (saved.customer_iban, str(saved.injured_birth_date), saved.injured_occupation, str(saved.injured_income),
+            saved.injury_extent, saved.art142_declaration) == (
+        "IT42L1234512345123456789012", "1980-03-20", "impiegato", "32000.00", "trauma cervicale", True)
+    bad = edit(client, two.claim, customer_name="Cliente Uno", customer_iban="IT42L1234512345123456789013")
+    assert bad.status_code == 200 and "IBAN non valido" in bad.get_data(as_text=True)
+
+
 def test_a_lawyer_of_two_centres_cannot_move_a_claim_to_its_other_centre(client, two):
     login(client, two.lawyer)
     response = edit(client, two.claim, customer_name="Nome Corretto", repairer=two.repairer_a.id,

@@ -13,7 +13,7 @@ from .conftest import csrf_token, login
 from .test_workflows import desk  # noqa: F401 - fixture
 
 SECTIONS = ["Soggetti", "Cliente (danneggiato)", "Sinistro", "Veicolo A (del cliente)", "Veicolo B (controparte)",
-            "Feriti", "Importi", "Note"]
+            "Feriti", "Danni alla persona", "Importi", "Note"]
 
 
 def entry_form(client) -> str:

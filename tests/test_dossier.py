@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from models import ClaimDossier, DossierState, Role
-from workflows import dossier
+from workflows import dossier, dossier_pages
 from workflows.attachments import storage_path, store_attachment
 from workflows.errors import NotAllowed
 
@@ -243,3 +243,40 @@ def test_a_pdf_locked_only_against_changes_is_bound(case):
     row, _ = build(claim, manager, storage)
     _reader, texts = pages_text(row, storage)
     assert dossier.left_out(row) == [] and row.pages == 4 and "Segreto pagina 1" in texts[3]
+
+
+def test_the_envelope_carries_the_claims_office_postal_address(case):
+    claim, manager, storage, add = case
+    add("denuncia", "denuncia.pdf", make_pdf(1, "Denuncia"))
+    row, _ = build(claim, manager, storage)
+    _reader, texts = pages_text(row, storage, "print_stored_name")
+    assert "Spett.le Beta Assicurazioni Ufficio sinistri Corso Beta 2 10100 Torino (TO)" in texts[0]
+    assert dossier.print_refusal(row) is None
+
+
+def test_no_print_for_a_raccomandata_without_the_claims_office_postal_address(case, tmp_path):
+    claim, manager, storage, add = case
+    claim.vehicle_b_insurer.claims_address = None
+    claim.vehicle_b_insurer.save()
+    add("denuncia", "denuncia.pdf", make_pdf(1, "Denuncia"))
+    row, _ = build(claim, manager, storage)
+    assert row.state == DossierState.READY and row.stored_name and row.print_stored_name is None
+    refusal = dossier.print_refusal(row)
+    assert "manca l'indirizzo postale dell'ufficio sinistri di Beta Assicurazioni" in refusal
+    assert "Anagrafiche > Compagnie" in refusal
+    with pytest.raises(ValueError):
+        dossier_pages.envelope(claim, 1, tmp_path / "busta.pdf")
+    # the call centre adds the address: the same documents make a new print, with it
+    claim.vehicle_b_insurer.claims_address = "Corso Beta 2, 10100 Torino (TO)"
+    claim.vehicle_b_insurer.save()
+    row, queued = build(claim, manager, storage)
+    assert queued and row.print_stored_name and dossier.print_refusal(row) is None
+    assert "Corso Beta 2" in pages_text(row, storage, "print_stored_name")[1][0]
+
+
+def test_an_insurer_outside_the_registry_is_sent_to_be_matched_before_the_print(case):
+    claim, manager, storage, add = case
+    claim.vehicle_b_insurer, claim.vehicle_b_insurer_name = None, "Zurik"
+    claim.save()
+    row, _ = build(claim, manager, storage)
+    assert row.print_stored_name is None and "Compagnie da abbinare" in dossier.print_refusal(row)

@@ -194,6 +194,7 @@ def test_creating_an_insurer_from_a_name_with_a_corrected_spelling(client, winca
     assert done.created and done.claims == 1
     created = InsuranceCompany.get(InsuranceCompany.name == "Zurich Italia")
     assert created.claims_email == "sinistri@zurich.example.it"
+    assert created.claims_pec is None and created.claims_address is None
     assert Claim.get_by_id(claim.id).vehicle_b_insurer_id == created.id
     assert send(client, wincar, "WC-2", b="ZURIK ITALIA").vehicle_b_insurer_id == created.id  # the sent spelling
     assert send(client, wincar, "WC-3", b="Zurich Italia S.p.A.").vehicle_b_insurer_id == created.id  # the new one
@@ -261,6 +262,22 @@ def test_the_grid_creates_an_insurer_and_refuses_a_bad_pick(client, wincar, f):
     removed = client.post("/admin/insurer_alias/delete/", data={"csrf_token": token, "id": InsurerAlias.get().id})
     assert removed.status_code == 302 and not InsurerAlias.select().exists()
     assert Claim.get().vehicle_b_insurer.name == "Zurich Italia"  # the claims keep what the mapping gave them
+
+
+def test_crea_e_abbina_stores_the_claims_offices_postal_address_e_mail_and_pec(client, wincar, f):
+    send(client, wincar, "WC-1", b="Zurik")
+    login(client, f.user(Role.ADMIN))
+    page = client.get("/admin/unknown-insurer/").get_data(as_text=True)
+    assert 'name="claims_address"' in page and 'name="claims_email"' in page and 'name="claims_pec"' in page
+    client.post("/admin/unknown-insurer/create", data={
+        "csrf_token": csrf_token(client, "/admin/unknown-insurer/"), "name": "Zurik", "insurer_name": "Zurich Italia",
+        "claims_email": "sinistri@zurich.example.it", "claims_pec": "sinistri@pec.zurich.example.it",
+        "claims_address": "  Via Benigno Crespi 23,\n 20159 Milano (MI) "})
+    created = InsuranceCompany.get(InsuranceCompany.name == "Zurich Italia")
+    assert (created.claims_email, created.claims_pec, created.claims_address) == (
+        "sinistri@zurich.example.it", "sinistri@pec.zurich.example.it", "Via Benigno Crespi 23, 20159 Milano (MI)")
+    with pytest.raises(InvalidData, match="300 caratteri"):
+        insurers.create_from_name("Altra", "Altra Compagnia", f.user(Role.ADMIN), claims_address="x" * 301)
 
 
 def test_the_claims_grid_filters_on_a_name_to_map(client, wincar, f):

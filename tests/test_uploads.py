@@ -50,6 +50,18 @@ def test_the_centre_uploads_several_photos_at_once(client, desk):
     assert "2 documenti caricati sulla pratica" in page and "fronte.jpg" in page
 
 
+def test_the_medical_certificate_of_recovery_is_a_kind_of_document_uploads_and_wincar_accept(client, desk):
+    from intake_api.schema import AttachmentIn
+    claim = claim_in(desk, ClaimStatus.ASSIGNED)
+    login(client, desk.users[Role.ASP_MANAGER])
+    page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    assert '<option value="certificato_medico">Certificato medico di guarigione</option>' in page
+    assert post_files(client, claim, "certificato_medico", ("guarigione.pdf", PDF)).status_code == 302
+    assert Attachment.get(Attachment.claim == claim, Attachment.kind == "certificato_medico").original_name == \
+        "guarigione.pdf"
+    assert AttachmentIn.model_validate({"type": "certificato_medico", "filename": "g.pdf", "content_base64": "JVBERi0="})
+
+
 def test_one_wrong_file_names_itself_and_nothing_is_saved(client, desk):
     claim = claim_in(desk, ClaimStatus.VALIDATED)
     login(client, desk.users[Role.ASP_MANAGER])

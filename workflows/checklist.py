@@ -38,6 +38,7 @@ DOCUMENT_WORDS = {
     "fattura": _l("la fattura di riparazione"),
     "foto": _l("le foto del veicolo"),
     "perizia": _l("la perizia"),
+    "certificato_medico": _l("il certificato medico di guarigione"),
     "altro": _l("altri documenti"),
 }
 

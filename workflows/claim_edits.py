@@ -30,6 +30,9 @@ DATA_FIELDS = (
     "injuries", "injured_persons", "injured_driver_a_only", "passengers_injured", "disability_pct",
     "witnesses", "signed_by_both",
     "insurer", "estimate_amount", "claimed_amount", "notes",
+    # What the claim letter names: the payee's IBAN, and the data of a request for personal injury.
+    "customer_iban", "injured_birth_date", "injured_occupation", "injured_income", "injury_extent",
+    "art142_declaration",
 )
 # Who the file belongs to: set on a new claim only.
 PARTY_FIELDS = ("repairer", "asp_centre")

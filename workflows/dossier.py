@@ -36,7 +36,7 @@ from .errors import InvalidData, NotAllowed
 log = logging.getLogger("gessin.workflows")
 
 ORDER = ("denuncia", "richiesta_danni", "mandato", "cessione_credito", "documento_identita", "preventivo",
-         "fattura", "perizia", "foto", "altro")
+         "fattura", "perizia", "certificato_medico", "foto", "altro")
 EVERY_VERSION = ("foto", "altro")  # each version is another photo or paper, not a replacement
 STALE_AFTER = dt.timedelta(minutes=15)  # a build "under way" this long ago lost its worker
 
@@ -76,6 +76,8 @@ def fingerprint(claim: Claim, docs: list[Attachment]) -> str:
         digest.update(f"{doc.id}:{doc.sha256}\n".encode())
     if not any(d.kind == claim_letter.KIND for d in docs):  # the worker writes the letter from the claim
         digest.update(f"letter:{claim.updated_at.isoformat()}:{claim.version}".encode())
+    to = claim_letter.addressee(claim)  # the print's envelope: a new address is a new print
+    digest.update(f"envelope:{to.name}:{'|'.join(to.lines)}".encode())
     return digest.hexdigest()
 
 
@@ -148,7 +150,8 @@ def _progress(row: ClaimDossier, done: int) -> None:
 
 
 def build(dossier_id: int, storage_dir: str | Path, today: dt.date | None = None) -> ClaimDossier | None:
-    """Build the dossier in a scratch folder and store its two files; returns the row, or None if
+    """Build the dossier in a scratch folder and store its two files (the print for a raccomandata only
+    with the claims office's postal address, `dossier_pages.envelope_refusal`); returns the row, or None if
     there was nothing to do. A document that cannot be bound is left out, named on the cover."""
     row = take(dossier_id)
     if row is None:
@@ -166,15 +169,18 @@ def build(dossier_id: int, storage_dir: str | Path, today: dt.date | None = None
                 sources, lambda parts, left_out, total: dossier_pages.cover(
                     claim, parts, left_out, total, work / "cover.pdf", today),
                 work, work / "dossier.pdf", progress=lambda done: _progress(row, done))
-            dossier_pages.envelope(claim, bound.pages, work / "envelope.pdf", today)
-            # from the numbered parts again, not the dossier read whole: one part in memory at a time
-            dossier_build.concatenate([work / "envelope.pdf", *bound.stamped], work / "print.pdf")
+            printable = dossier_pages.envelope_refusal(claim) is None  # no print without the postal address
+            if printable:
+                dossier_pages.envelope(claim, bound.pages, work / "envelope.pdf", today)
+                # from the numbered parts again, not the dossier read whole: one part in memory at a time
+                dossier_build.concatenate([work / "envelope.pdf", *bound.stamped], work / "print.pdf")
         except Superseded:
             log.info("claim %s: dossier asked for again meanwhile, this build stops", claim.number)
             return None
-        names = (uuid.uuid4().hex + ".pdf", uuid.uuid4().hex + ".pdf")
+        names = (uuid.uuid4().hex + ".pdf", uuid.uuid4().hex + ".pdf" if printable else None)
         for source, name in zip((bound.path, work / "print.pdf"), names):
-            dossier_build.copy_into(source, storage_path(storage_dir, name))
+            if name:
+                dossier_build.copy_into(source, storage_path(storage_dir, name))
     old = (row.stored_name, row.print_stored_name)
     finished = (ClaimDossier.update(state=DossierState.READY, stored_name=names[0], print_stored_name=names[1],
                                     pages=bound.pages, size=bound.size, sha256=bound.sha256, finished_at=utcnow(),
@@ -203,6 +209,15 @@ def _sources(claim: Claim, docs: list[Attachment], storage_dir, work: Path, toda
                                       hashlib.sha256(path.read_bytes()).hexdigest(), path)
         sources.insert(sum(1 for s in sources if s.kind == "denuncia"), letter)
     return sources
+
+
+def print_refusal(row: ClaimDossier) -> str | None:
+    """Why the ready dossier's print for a raccomandata is refused (None: it is not): the claims
+    office's postal address is missing now, or was when the dossier was built."""
+    refusal = dossier_pages.envelope_refusal(row.claim)
+    if refusal is None and not row.print_stored_name:
+        refusal = dossier_pages.REBUILD
+    return None if refusal is None else str(refusal)
 
 
 def fail(dossier_id: int, error: str) -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from models import Claim, ClaimStatus, QueueLimit
 
@@ -96,9 +97,36 @@ def _fit(pdf: Document, text: str, width: float) -> str:
     return text + "..."
 
 
+REBUILD = _l("La stampa per raccomandata di questo fascicolo è stata preparata quando mancava l'indirizzo "
+              "dell'ufficio sinistri: prepara di nuovo il fascicolo.")
+
+
+def envelope_refusal(claim: Claim) -> str | None:
+    """Why the print for a raccomandata cannot be made (None: it can): the addressee's claims
+    office has no postal address, and where to add it. A window envelope with a company's
+    name alone reaches nobody, and its return receipt proves nothing."""
+    to = claim_letter.addressee(claim)
+    if to.lines:
+        return None
+    if not to.name:
+        return _l("Stampa per raccomandata non disponibile: manca la compagnia destinataria (veicolo %(side)s). "
+                  "Indicala nella pratica, poi prepara di nuovo il fascicolo.", side=to.side.upper())
+    if getattr(claim, f"vehicle_{to.side}_insurer") is None:
+        return _l("Stampa per raccomandata non disponibile: «%(name)s» non è nel registro delle compagnie. Il call "
+                  "center la abbina in Anagrafiche > Compagnie da abbinare, con l'indirizzo postale del suo ufficio "
+                  "sinistri; poi prepara di nuovo il fascicolo.", name=to.name)
+    return _l("Stampa per raccomandata non disponibile: manca l'indirizzo postale dell'ufficio sinistri di "
+              "%(name)s. Il call center lo aggiunge in Anagrafiche > Compagnie (campo «Indirizzo ufficio "
+              "sinistri»); poi prepara di nuovo il fascicolo.", name=to.name)
+
+
 def envelope(claim: Claim, pages: int, target: Path, today: dt.date | None = None) -> Path:
     """Two pages before a printed dossier: the address page for a window envelope (C5 or DL)
-    and the filled data of the return receipt (avviso di ricevimento) of a raccomandata A/R."""
+    and the filled data of the return receipt (avviso di ricevimento) of a raccomandata A/R.
+    Never without the claims office's postal address (`envelope_refusal`)."""
+    refusal = envelope_refusal(claim)
+    if refusal is not None:
+        raise ValueError(str(refusal))
     to, by = claim_letter.addressee(claim), claim_letter.sender(claim)
     to_block = [to.name or "Compagnia non indicata", "Ufficio sinistri", *to.lines]
     by_block = [by.name, *by.lines]

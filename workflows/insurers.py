@@ -208,8 +208,10 @@ def map_name(name: str, insurer: InsuranceCompany | int, user: User) -> Mapped:
 
 
 def create_from_name(name: str, insurer_name: str, user: User, claims_email: str | None = None,
-                     claims_pec: str | None = None) -> Mapped:
-    """Add a registry insurer for a name WinCar sent (spelled as the call centre corrects it) and map it."""
+                     claims_pec: str | None = None, claims_address: str | None = None) -> Mapped:
+    """Add a registry insurer for a name WinCar sent (spelled as the call centre corrects it), with
+    its claims office's e-mail, PEC and postal address (the claim letter and the raccomandata's
+    envelope need it), and map it."""
     _check(user)
     name, insurer_name = _clean(name, "name"), _clean(insurer_name, "insurer_name")
     if InsuranceCompany.select().where(pw.fn.LOWER(InsuranceCompany.name) == insurer_name.lower()).exists():
@@ -217,11 +219,20 @@ def create_from_name(name: str, insurer_name: str, user: User, claims_email: str
                              name=insurer_name), "insurer_name")
     with db.atomic():
         insurer = InsuranceCompany.create(name=insurer_name, claims_email=(claims_email or "").strip() or None,
-                                          claims_pec=(claims_pec or "").strip() or None)
+                                          claims_pec=(claims_pec or "").strip() or None,
+                                          claims_address=_address(claims_address))
         log.info("insurer %r (%s) added to the registry by %s", insurer.name, insurer.id, user.login)
         result = _map(name, insurer, user)
     result.created = True
     return _after(result, user)
+
+
+def _address(value: str | None) -> str | None:
+    value = " ".join((value or "").split())
+    if len(value) > InsuranceCompany.claims_address.max_length or "\x00" in value:
+        raise InvalidData(_l("Indirizzo dell'ufficio sinistri non valido (al massimo 300 caratteri)."),
+                          "claims_address")
+    return value or None
 
 
 def _clean(value: str | None, field_name: str) -> str:
