@@ -240,7 +240,7 @@ def offer_request(claim: Claim, documents: dict[str, Attachment]) -> list[str]:
     """30 days only with the CAI signed by both, 60 otherwise, 90 with personal injury; the 90
     days run from this letter only when it carries every item of art. 148 c.2."""
     injury = claims_personal_injury(claim)
-    days, _why = deadlines.offer_days(signed_by_both=bool(claim.signed_by_both), injuries=injury)
+    days, _why = deadlines.offer_days(signed_by_both=bool(claim.signed_by_both), personal_injury=injury)
     ask = ("Si invita pertanto codesta Compagnia, ai sensi dell'art. 148 D.Lgs. 209/2005, a formulare congrua e "
            "motivata offerta di risarcimento, ovvero a comunicare i motivi per i quali non ritiene di formularla, ")
     if injury and injury_gaps(claim, documents):
