@@ -12,6 +12,7 @@ from .claims import (
     StatusChange,
     allocate_number,
 )
+from .claims_office import ClaimsOfficeSending, InsurerAddress
 from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
@@ -46,6 +47,8 @@ ALL_MODELS = [
     StatusChange,
     Payment,
     PrescriptionInterruption,
+    InsurerAddress,
+    ClaimsOfficeSending,
     OutboundMessage,
     OutboundEmail,
     OutboundAttachment,
