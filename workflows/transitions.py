@@ -109,6 +109,8 @@ EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {
     "seguito": _l("Seguito da WinCar"),
     "upload": _l("Documenti caricati"),
     "insurer_mapped": _l("Compagnia abbinata"),
+    "claims_office": _l("Invio all'ufficio sinistri"),  # workflows/claims_office.py
+    "claims_office_delivered": _l("Consegna all'ufficio sinistri"),  # workflows/claims_office_delivery.py
 }
 
 
