@@ -82,10 +82,10 @@ def test_sent_by_plain_email_the_click_files_nothing_and_interrupts_nothing(clie
     login(client, desk.users[Role.LAWYER])
     send(client, entrusted, to="sinistri@compagnia-esempio.it",
          attachments=[str(d.id) for d in documents(entrusted, "denuncia")])
-    [row] = queued(entrusted)
-    assert row.status == "pending" and row.claims_office_sending.kind == "email"
     saved = Claim.get_by_id(entrusted.id)
     assert (saved.status, saved.claim_filed_on, saved.prescription_interrupted_on) == (ClaimStatus.ASSIGNED, None, None)
+    [row] = queued(entrusted)
+    assert row.status == "pending" and row.claims_office_sending.kind == "email"
     assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
 
 
