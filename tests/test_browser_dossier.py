@@ -118,7 +118,8 @@ def test_a_lawyer_previews_the_letter_builds_the_dossier_and_sends_it_to_the_cla
     assert page.locator(".badge.status-assigned").first.inner_text() == "Affidata"
     assert "Il messaggio non è ancora partito" in page.locator("#claims-office-sent").inner_text()
     page.screenshot(path=str(OUTPUT_DIR / "lawyer-sends-to-claims-office.png"), full_page=True)
-    [sent] = OutboundEmail.select().where(OutboundEmail.claim == claim, OutboundEmail.recipients == "sinistri@pec.beta.example.it")
+    [sent] = OutboundEmail.select().where(OutboundEmail.claim == claim,
+                                          OutboundEmail.recipients == "sinistri@pec.beta.example.it")
     assert [a.sha256 for a in sent.attachments] == [row.sha256]
 
     # the SMTP server accepts it (as the worker records it): the PEC then waits for its delivery receipt
@@ -126,7 +127,8 @@ def test_a_lawyer_previews_the_letter_builds_the_dossier_and_sends_it_to_the_cla
     db.close()
     page.reload()
     today = clock.today().strftime("%d/%m/%Y")
-    assert f"PEC inviata il {today}, in attesa della ricevuta di consegna." in page.locator("#claims-office-sent").inner_text()
+    waiting = page.locator("#claims-office-sent").inner_text()
+    assert f"PEC inviata il {today}, in attesa della ricevuta di consegna." in waiting
     receipt = page.locator("#claims-office-sent form")
     receipt.locator("[name=delivered_on]").fill(today)
     receipt.locator("[name=delivered_on]").press("Tab")  # the calendar closes, as when the clerk moves on

@@ -48,7 +48,8 @@ def test_the_form_offers_the_insurers_registered_pec_and_email_and_the_documents
     login(client, desk.users[Role.LAWYER])
     page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
     assert f'<option value="{PEC}">{PEC} (PEC ufficio sinistri)</option>' in page
-    assert '<option value="sinistri@compagnia-esempio.it">sinistri@compagnia-esempio.it (E-mail ufficio sinistri)' in page
+    email = "sinistri@compagnia-esempio.it"
+    assert f'<option value="{email}">{email} (E-mail ufficio sinistri)</option>' in page
     assert 'type="email"' not in page.split('id="claims-office-form"')[1].split("</form>")[0]  # nothing to type
     for doc in documents(entrusted, "denuncia", "mandato"):
         assert f'id="office-doc-{doc.id}"' in page

@@ -27,9 +27,9 @@ def page(client, claim) -> str:
 
 
 def queue_to(claim, user, to, limit=10**8, split_ok=False) -> list[int]:
-    return claims_office.send(claim, user, to=to, attachment_ids=[d.id for d in documents(claim, "denuncia", "mandato")],
-                              message="In allegato la richiesta.", limit=limit, split_ok=split_ok,
-                              sender="noreply@gessin.local")
+    chosen = [d.id for d in documents(claim, "denuncia", "mandato")]
+    return claims_office.send(claim, user, to=to, attachment_ids=chosen, message="In allegato la richiesta.",
+                              limit=limit, split_ok=split_ok, sender="noreply@gessin.local")
 
 
 def filings(claim) -> list[StatusChange]:

@@ -9,8 +9,8 @@ from workflows import claims_office, insurer_addresses
 from workflows.errors import NotAllowed
 
 from .conftest import csrf_token, login
-from .test_claims_office import PEC, documents, entrusted, queued, send  # noqa: F401 - fixtures
-from .test_workflows import claim_in, desk  # noqa: F401 - fixtures
+from .test_claims_office import documents, entrusted, queued, send  # noqa: F401 - fixtures
+from .test_workflows import desk  # noqa: F401 - fixtures
 
 APPROVED = "sinistri.lazio@pec.compagnia-esempio.it"
 GRID = "/admin/insurer-address/"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from models import (Attachment, Claim, ClaimDossier, ClaimsOfficeSending, ClaimStatus, OutboundEmail, StatusChange, User,
-                    db, utcnow)
+from models import (Attachment, Claim, ClaimDossier, ClaimsOfficeSending, ClaimStatus, OutboundEmail, StatusChange,
+                    User, db, utcnow)
 
 from . import claim_letter, insurer_addresses, notify
 from .errors import FieldErrors, InvalidData, NotAllowed
