@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from models import ClaimStatus
 from workflows import claim_letter, claims_office, claims_office_delivery, dossier, insurer_addresses
 from workflows.errors import Conflict, InvalidData, WorkflowError
 
@@ -62,14 +63,12 @@ class ClaimsOfficeMixin:
         except WorkflowError as exc:
             flash(str(exc.message), "error")
             return redirect(details)
-        flash(ngettext("In uscita verso l'ufficio sinistri: %(num)d messaggio. La richiesta risulta inviata quando è "
-                       "consegnata: un'e-mail quando il server di posta la accetta, una PEC quando ne registri la "
-                       "ricevuta di consegna.",
-                       "In uscita verso l'ufficio sinistri: %(num)d messaggi. La richiesta risulta inviata quando è "
-                       "consegnata: un'e-mail quando il server di posta la accetta, una PEC quando ne registri la "
-                       "ricevuta di consegna.", len(ids)), "success")
+        flash(ngettext("In uscita verso l'ufficio sinistri: %(num)d messaggio.",
+                       "In uscita verso l'ufficio sinistri: %(num)d messaggi.", len(ids)), "success")
+        if claim.status == ClaimStatus.ASSIGNED:
+            flash(_("La richiesta risulta inviata quando è consegnata: un'e-mail quando il server di posta la accetta, "
+                    "una PEC quando ne registri la ricevuta di consegna."), "info")
         return redirect(details)
-
 
     def office_sendings(self, claim) -> list:
         """The claim's sendings and their state, for those who prepare what goes to the insurer."""

@@ -87,6 +87,8 @@ def test_sent_by_plain_email_the_click_files_nothing_and_interrupts_nothing(clie
     assert (saved.status, saved.claim_filed_on, saved.prescription_interrupted_on) == (ClaimStatus.ASSIGNED, None, None)
     [row] = queued(entrusted)
     assert row.status == "pending" and row.claims_office_sending.kind == "email"
+    shown = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert "In uscita verso l" in shown and "La richiesta risulta inviata quando è consegnata" in shown
     assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
 
 

@@ -249,3 +249,17 @@ def test_a_receipt_names_a_pec_of_the_claim_itself(desk, entrusted):
         with pytest.raises(claims_office_delivery.InvalidData):
             claims_office_delivery.record_pec_receipt(entrusted, lawyer, sending, clock.today())
     assert {c.status for c in Claim.select()} == {ClaimStatus.ASSIGNED}
+
+
+def test_a_sender_who_lost_the_file_meanwhile_leaves_a_note_saying_what_to_record(desk, entrusted, worker_app):
+    [email_id] = queue_to(entrusted, desk.users[Role.LAWYER], EMAIL)
+    other = desk.f.lawyer(desk.centre, name="Avv. Bianchi")
+    engine.apply("reassign", Claim.get_by_id(entrusted.id), desk.users[Role.ADMIN], lawyer=other.id)
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    accepted(email_id, at)
+    claims_office_tasks.after_sent(email_id)  # as the worker calls it, in the worker's app
+    assert Claim.get_by_id(entrusted.id).status == ClaimStatus.ASSIGNED and filings(entrusted) == []
+    note = StatusChange.get(StatusChange.claim == entrusted, StatusChange.event == "claims_office_delivered")
+    day = dates.to_rome(at).date()
+    assert "Non registrata in automatico" in note.note and f"data {day:%d/%m/%Y}" in note.note
+    assert ClaimsOfficeSending.get(ClaimsOfficeSending.claim == entrusted).delivered_on == day
