@@ -17,6 +17,7 @@ from models import (
     ContactChange,
     ClaimStatus,
     InsuranceCompany,
+    InsurerAddress,
     InsurerAlias,
     IntakeEvent,
     Lawyer,
@@ -36,6 +37,7 @@ from .claims import ClaimView, QueueView
 from .flash_words import plain_italian
 from .formatters import euro, status_badge, when
 from .home import HomeView
+from .insurer_addresses import InsurerAddressView
 from .insurers import InsurerAliasView, UnknownInsurerView
 from .kept import forget_after_a_change
 from .menu_counts import count_in_menu, kept_menu
@@ -83,6 +85,8 @@ def init_admin(app: Flask) -> GessinAdmin:
     admin.add_view(UnknownInsurerView(name=_l("Compagnie da abbinare"), category=registry, endpoint="unknown_insurer",
                                       url="/admin/unknown-insurer"))
     admin.add_view(InsurerAliasView(InsurerAlias, name=_l("Nomi abbinati"), category=registry, endpoint="insurer_alias"))
+    admin.add_view(InsurerAddressView(InsurerAddress, name=_l("Indirizzi uffici sinistri"), category=registry,
+                                      endpoint="insurer_address", url="/admin/insurer-address"))
     system = _l("Sistema")
     admin.add_view(HistoryView(StatusChange, name=_l("Storico"), category=system, endpoint="history"))
     admin.add_view(OutboundEmailView(OutboundEmail, name=_l("E-mail in uscita"), category=system, endpoint="outbox"))

@@ -1,13 +1,16 @@
-"""'Invia all'ufficio sinistri' on the claim page (workflows/claims_office.py decides)."""
+"""'Invia all'ufficio sinistri' on the claim page, and what became of each sending
+(workflows/claims_office.py and workflows/claims_office_delivery.py decide)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request
 from flask_admin import expose
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from workflows import claims_office, dossier
-from workflows.errors import InvalidData, WorkflowError
+from models import ClaimStatus
+from workflows import claim_letter, claims_office, claims_office_delivery, dossier, insurer_addresses
+from workflows.errors import Conflict, InvalidData, WorkflowError
 
 MESSAGE = (
     "Spettabile ufficio sinistri,\n\n"
@@ -23,15 +26,16 @@ class ClaimsOfficeMixin:
         return claims_office.may_send(current_user._get_current_object(), claim)
 
     def office_form(self, claim) -> dict:
-        """What the sending form starts from: the address, the documents with their sizes, the text."""
-        to, pec = claims_office.default_to(claim)
+        """What the sending form starts from: the insurer's addresses, the documents with their sizes, the text."""
+        insurer = insurer_addresses.addressee_insurer(claim)
         chosen = {d.id for d in dossier.default_selection(claim)}
         documents = [(doc, doc.id in chosen) for doc in sorted(claim.attachments, key=dossier.order_key)]
         ready = claims_office.dossier_file(claim)
         sender = claims_office.claim_letter.sender(claim)
         accident = claim.accident_date.strftime("%d/%m/%Y") if claim.accident_date else "-"
         return {
-            "to": to, "pec": pec, "documents": documents, "dossier": ready,
+            "addresses": claims_office.addresses(claim), "insurer": insurer,
+            "where_to_add": insurer_addresses.WHERE_TO_ADD, "documents": documents, "dossier": ready,
             "chosen_bytes": sum(doc.size for doc, on in documents if on),
             "limit": current_app.config["MAIL_MAX_ATTACHMENT_BYTES"], "megabytes": claims_office.megabytes,
             "message": MESSAGE.format(number=claim.number, accident=accident, plate=claim.vehicle_a_plate or "-",
@@ -59,7 +63,36 @@ class ClaimsOfficeMixin:
         except WorkflowError as exc:
             flash(str(exc.message), "error")
             return redirect(details)
-        flash(ngettext("Inviata all'ufficio sinistri: %(num)d messaggio in uscita.",
-                       "Inviata all'ufficio sinistri: %(num)d messaggi in uscita.", len(ids)), "success")
+        flash(ngettext("In uscita verso l'ufficio sinistri: %(num)d messaggio.",
+                       "In uscita verso l'ufficio sinistri: %(num)d messaggi.", len(ids)), "success")
+        if claim.status == ClaimStatus.ASSIGNED:
+            flash(_("La richiesta risulta inviata quando è consegnata: un'e-mail quando il server di posta la accetta, "
+                    "una PEC quando ne registri la ricevuta di consegna."), "info")
         return redirect(details)
 
+    def office_sendings(self, claim) -> list:
+        """The claim's sendings and their state, for those who prepare what goes to the insurer."""
+        if not claim_letter.may_prepare(current_user._get_current_object(), claim):
+            return []
+        return claims_office_delivery.of_claim(claim)
+
+    @expose("/claims-office/<id:claim_id>/pec-receipt", methods=["POST"])
+    def record_pec_receipt(self, claim_id: int):
+        claim = self.get_one(claim_id)  # 404 outside the user's scope
+        user = current_user._get_current_object()
+        if not claim_letter.may_prepare(user, claim):
+            abort(403)
+        details = self.get_url(".details_view", id=claim.id)
+        try:
+            outcome = claims_office_delivery.record_pec_receipt(claim, user, request.form.get("sending", ""),
+                                                                request.form.get("delivered_on", ""))
+        except (InvalidData, Conflict) as exc:
+            for _field, message in getattr(exc, "errors", [(None, exc.message)]):
+                flash(str(message), "error")
+            return redirect(details + "#claims-office-sent")
+        except WorkflowError as exc:
+            flash(str(exc.message), "error")
+            return redirect(details)
+        flash(_("Ricevuta di consegna registrata: la richiesta danni risulta ricevuta dalla compagnia.")
+              if outcome == "filed" else _("Ricevuta di consegna registrata."), "success")
+        return redirect(details)

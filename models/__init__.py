@@ -13,6 +13,7 @@ from .claims import (
     TermSuspension,
     allocate_number,
 )
+from .claims_office import ClaimsOfficeSending, InsurerAddress
 from .dossiers import ClaimDossier, DossierState
 from .insurers import InsurerAlias
 from .onboarding import PasswordResetRequest, PrivacyNotice, RegistrationRequest, RepairerCentre
@@ -48,6 +49,8 @@ ALL_MODELS = [
     Payment,
     PrescriptionInterruption,
     TermSuspension,
+    InsurerAddress,
+    ClaimsOfficeSending,
     OutboundMessage,
     OutboundEmail,
     OutboundAttachment,

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .base import BaseModel, utcnow
 from .claims import Claim, ClaimStatus
+from .claims_office import ClaimsOfficeSending
 from .parties import ValidatedModel
 from .users import User
 from .validators import InvalidValue
@@ -49,6 +50,10 @@ class OutboundEmail(BaseModel):
     smtp_reply = pw.TextField(null=True, verbose_name=_l("Risposta del server SMTP"))
     possible_duplicate = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")],
                                          verbose_name=_l("Possibile duplicato"))
+    # A message of a sending to an insurer's claims office: once the server accepts it, the
+    # claim may be filed (workflows/claims_office_delivery.py).
+    claims_office_sending = pw.ForeignKeyField(ClaimsOfficeSending, null=True, backref="emails",
+                                               on_delete="SET NULL", verbose_name=_l("Invio all'ufficio sinistri"))
 
     @classmethod
     def with_message(cls) -> pw.ModelSelect:

@@ -99,4 +99,4 @@ def retrying(write: Callable[[], T], attempts: int = 6, first_delay: float = 0.2
 
 
 from . import workers  # noqa: E402
-from . import bulk, dossier, housekeeping, mail, reminders  # noqa: E402,F401 - register the tasks with the consumer on import
+from . import bulk, claims_office, dossier, housekeeping, mail, reminders  # noqa: E402,F401 - register the tasks with the consumer on import

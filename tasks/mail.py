@@ -44,6 +44,7 @@ from workflows import dates, notify
 from workflows.attachments import storage_path
 
 from . import database, flask_app, huey, retrying, smtp, workers
+from .claims_office import after_sent
 from .mailer import OutboxConnection, OutboxMessage, mail
 
 log = logging.getLogger("gessin.mail")
@@ -196,6 +197,7 @@ def _deliver(config, email_id: int, session: Session) -> str:
             return "unmarked"  # left `sending`: sent again, flagged, only once this worker is gone
         retrying(lambda: _failed(config, email, owner, exc, uncertain=attempt.uncertain))
         return "failed"
+    after_sent(email_id)  # a claim sent to its claims office is filed once delivered
     return "sent"
 
 

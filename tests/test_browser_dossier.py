@@ -9,7 +9,8 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from models import Attachment, Claim, ClaimDossier, ClaimStatus, DossierState, OutboundEmail, Role, db
+from models import Attachment, Claim, ClaimDossier, ClaimStatus, DossierState, OutboundEmail, Role, db, utcnow
+from workflows import clock
 from workflows.attachments import storage_path, store_attachment
 
 from .conftest import OUTPUT_DIR
@@ -104,17 +105,35 @@ def test_a_lawyer_previews_the_letter_builds_the_dossier_and_sends_it_to_the_cla
     page.click("#record-posting")
     assert page.input_value("#act-interrupt_prescription select[name=means]") == "raccomandata"
 
-    # the dossier to the insurer's claims office, by PEC: the claim is then Richiesta inviata
-    page.once("dialog", lambda dialog: dialog.accept())  # "Inviare la pratica a ...?"
+    # the dossier to the insurer's claims office, by PEC: chosen among the insurer's addresses,
+    # it waits in the outbox and the claim stays Affidata until the PEC is delivered
+    page.once("dialog", lambda dialog: dialog.accept())  # "Inviare la pratica all'ufficio sinistri?"
     assert page.input_value("#office-to") == "sinistri@pec.beta.example.it"
     page.check("#office-dossier")
     for box in page.locator("input[name=attachments]").all():
         box.uncheck()
     assert page.locator("#office-total").inner_text() == f"{row.size / 1048576:.1f}".replace(".", ",") + " MB"
     page.click("#office-send")
-    page.wait_for_selector("text=Inviata all'ufficio sinistri: 1 messaggio in uscita.")
-    assert page.locator(".badge.status-filed").first.inner_text() == "Richiesta inviata"
+    page.wait_for_selector("text=In uscita verso l'ufficio sinistri: 1 messaggio.")
+    assert page.locator(".badge.status-assigned").first.inner_text() == "Affidata"
+    assert "Il messaggio non è ancora partito" in page.locator("#claims-office-sent").inner_text()
     page.screenshot(path=str(OUTPUT_DIR / "lawyer-sends-to-claims-office.png"), full_page=True)
-    [sent] = OutboundEmail.select().where(OutboundEmail.claim == claim, OutboundEmail.recipients == "sinistri@pec.beta.example.it")
+    [sent] = OutboundEmail.select().where(OutboundEmail.claim == claim,
+                                          OutboundEmail.recipients == "sinistri@pec.beta.example.it")
     assert [a.sha256 for a in sent.attachments] == [row.sha256]
+
+    # the SMTP server accepts it (as the worker records it): the PEC then waits for its delivery receipt
+    OutboundEmail.update(status="sent", sent_at=utcnow()).where(OutboundEmail.id == sent.id).execute()
+    db.close()
+    page.reload()
+    today = clock.today().strftime("%d/%m/%Y")
+    waiting = page.locator("#claims-office-sent").inner_text()
+    assert f"PEC inviata il {today}, in attesa della ricevuta di consegna." in waiting
+    receipt = page.locator("#claims-office-sent form")
+    receipt.locator("[name=delivered_on]").fill(today)
+    receipt.locator("[name=delivered_on]").press("Tab")  # the calendar closes, as when the clerk moves on
+    receipt.locator("button[type=submit]").click()
+    page.wait_for_selector("text=Ricevuta di consegna registrata")
+    assert page.locator(".badge.status-filed").first.inner_text() == "Richiesta inviata"
+    assert Claim.get_by_id(claim.id).claim_filed_on == clock.today()
     db.close()

@@ -1,14 +1,17 @@
 """The file sent to the insurer's claims office from the claim page, through the outbox and
-Flask-Mail, to a real SMTP server."""
+Flask-Mail, to a real SMTP server; only to the insurer's registered or approved addresses.
+(When the claim is filed: tests/test_claims_office_delivery.py.)"""
 from __future__ import annotations
 
 import hashlib
 
 import pytest
 
-from models import Attachment, Claim, ClaimStatus, OutboundEmail, OutboundMessage, PrescriptionInterruption, Role, StatusChange
+from models import (Attachment, Claim, ClaimsOfficeSending, ClaimStatus, OutboundEmail, OutboundMessage,
+                    PrescriptionInterruption, Role, StatusChange)
 from tasks import mail
-from workflows import clock
+from workflows import claims_office
+from workflows.errors import InvalidData
 
 from .conftest import csrf_token, login
 from .test_mail import queue, worker_app  # noqa: F401 - fixtures
@@ -41,16 +44,19 @@ def queued(claim):
         "Richiesta di risarcimento")).order_by(OutboundEmail.id))
 
 
-def test_the_form_starts_from_the_insurers_pec_and_the_documents_to_bind(client, desk, entrusted):
+def test_the_form_offers_the_insurers_registered_pec_and_email_and_the_documents_to_bind(client, desk, entrusted):
     login(client, desk.users[Role.LAWYER])
     page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
-    assert f'value="{PEC}"' in page and "PEC della compagnia" in page
+    assert f'<option value="{PEC}">{PEC} (PEC ufficio sinistri)</option>' in page
+    email = "sinistri@compagnia-esempio.it"
+    assert f'<option value="{email}">{email} (E-mail ufficio sinistri)</option>' in page
+    assert 'type="email"' not in page.split('id="claims-office-form"')[1].split("</form>")[0]  # nothing to type
     for doc in documents(entrusted, "denuncia", "mandato"):
         assert f'id="office-doc-{doc.id}"' in page
     assert "Richiesta danni" in page and "art. 148 D.Lgs. 209/2005" in page
 
 
-def test_sent_by_pec_the_chosen_files_arrive_byte_for_byte_and_the_claim_moves_on(
+def test_sent_by_pec_the_chosen_files_arrive_byte_for_byte_and_nothing_is_filed_on_the_servers_acceptance(
         client, desk, entrusted, server, queue, worker_app):
     chosen = documents(entrusted, "denuncia", "mandato")
     login(client, desk.users[Role.LAWYER])
@@ -64,21 +70,69 @@ def test_sent_by_pec_the_chosen_files_arrive_byte_for_byte_and_the_claim_moves_o
     got = [(p.get_filename(), hashlib.sha256(p.get_content()).hexdigest()) for p in message.iter_attachments()]
     assert got == [(d.original_name, d.sha256) for d in chosen]
     saved = Claim.get_by_id(entrusted.id)
-    today = clock.today()
-    assert (saved.status, saved.claim_filed_on) == (ClaimStatus.FILED, today)
-    # the claim letter's receipt interrupts prescription by itself: no second entry
+    # A PEC is delivered when its receipt says so; and its receipt interrupts prescription through
+    # claim_filed_on (the claim letter is a written demand), never as a second entry.
+    assert (saved.status, saved.claim_filed_on) == (ClaimStatus.ASSIGNED, None)
     assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
     sent = StatusChange.get(StatusChange.claim == entrusted, StatusChange.event == "claims_office")
-    assert PEC in sent.note and message["Message-ID"] in sent.note
+    assert PEC in sent.note and "(PEC)" in sent.note and message["Message-ID"] in sent.note
+    assert ClaimsOfficeSending.get(ClaimsOfficeSending.claim == entrusted).kind == "pec"
 
 
-def test_sent_by_plain_email_it_files_the_claim_without_a_second_interruption(client, desk, entrusted):
+def test_sent_by_plain_email_the_click_files_nothing_and_interrupts_nothing(client, desk, entrusted):
     login(client, desk.users[Role.LAWYER])
     send(client, entrusted, to="sinistri@compagnia-esempio.it",
          attachments=[str(d.id) for d in documents(entrusted, "denuncia")])
     saved = Claim.get_by_id(entrusted.id)
-    assert saved.status == ClaimStatus.FILED
+    assert (saved.status, saved.claim_filed_on) == (ClaimStatus.ASSIGNED, None)
+    [row] = queued(entrusted)
+    assert row.status == "pending" and row.claims_office_sending.kind == "email"
+    shown = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert "In uscita verso l" in shown and "La richiesta risulta inviata quando è consegnata" in shown
     assert PrescriptionInterruption.select().where(PrescriptionInterruption.claim == entrusted).count() == 0
+
+
+# ---- only to the insurer's addresses ---------------------------------------------------
+
+def test_an_address_typed_in_the_form_is_refused_and_the_message_says_where_to_add_it(client, desk, entrusted):
+    login(client, desk.users[Role.LAWYER])
+    send(client, entrusted, to="qualcuno@altrove.it", attachments=[str(documents(entrusted, "denuncia")[0].id)])
+    assert queued(entrusted) == [] and ClaimsOfficeSending.select().count() == 0
+    page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert "«qualcuno@altrove.it» non è un indirizzo dell&#39;ufficio sinistri di" in page
+    assert "Anagrafiche &gt; Indirizzi uffici sinistri" in page
+
+
+def test_the_workflow_refuses_an_address_not_registered_for_the_addressee_insurer(desk, entrusted):
+    other = desk.f.insurer()
+    other.claims_pec = "sinistri@pec.altra-compagnia.it"
+    other.save()
+    lawyer = desk.users[Role.LAWYER]
+    doc = documents(entrusted, "denuncia")[0]
+    for address in ("qualcuno@altrove.it", other.claims_pec, "", "non-un-indirizzo"):
+        with pytest.raises(InvalidData) as refused:
+            claims_office.send(entrusted, lawyer, to=address, attachment_ids=[doc.id], message="Testo",
+                               limit=10**8, sender="noreply@gessin.local")
+        assert refused.value.field == "to", address
+    assert OutboundEmail.select().where(OutboundEmail.claims_office_sending.is_null(False)).count() == 0
+
+
+def test_the_registrys_address_is_accepted_whatever_its_case(desk, entrusted):
+    [email_id] = claims_office.send(entrusted, desk.users[Role.LAWYER], to=" Sinistri@PEC.Compagnia-Esempio.it ",
+                                    attachment_ids=[documents(entrusted, "denuncia")[0].id], message="Testo",
+                                    limit=10**8, sender="noreply@gessin.local")
+    assert OutboundEmail.get_by_id(email_id).recipients == PEC
+
+
+def test_an_insurer_with_no_claims_office_address_gets_no_form_to_type_one_in(client, desk, entrusted):
+    desk.insurer.claims_pec = desk.insurer.claims_email = None
+    desk.insurer.save()
+    login(client, desk.users[Role.LAWYER])
+    page = client.get(f"/admin/claim/details/?id={entrusted.id}").get_data(as_text=True)
+    assert 'id="office-no-address"' in page and "ufficio sinistri nel registro: il call center lo aggiunge" in page
+    assert 'name="to"' not in page
+    send(client, entrusted, to=PEC, attachments=[str(documents(entrusted, "denuncia")[0].id)])
+    assert queued(entrusted) == []
 
 
 def test_over_the_limit_it_asks_first_then_sends_numbered_messages_within_it(client, desk, entrusted, app, monkeypatch):

@@ -34,6 +34,7 @@ from models import (
     BulkJob,
     Claim,
     ClaimDossier,
+    ClaimsOfficeSending,
     DeadlineReminder,
     IntakeEvent,
     OutboundEmail,
@@ -116,6 +117,9 @@ def world(f, app):
                                    contact_person="Referente", asp_centre=centre, privacy_notice=notice,
                                    privacy_accepted_at=dt.datetime(2026, 1, 1), status="pending")
     RepairerCentre.create(repairer=repairer_b, asp_centre=centre_b)
+    # a PEC of theirs to a claims office, sent and waiting for its delivery receipt
+    ClaimsOfficeSending.create(claim=their_claims[1], kind="pec", address="sinistri-zzb@pec.example.it",
+                               files_claim=True, accepted_at=dt.datetime(2026, 1, 2, 9))
     for claim in their_claims:  # a ready dossier of theirs, its files on disk
         _ready_dossier(claim, theirs["asp_manager"], storage)
     DeadlineReminder.create(claim=their_claims[0], kind="queue", due_on=dt.date(2026, 1, 3), level="overdue",
@@ -213,7 +217,8 @@ def _generic_form(world, model=None) -> dict:
     """Values a hostile form post would carry: the other side's parties in every picker."""
     data = {"note": "nota zzhack", "reason": "other", "amount": "100", "on_date": "2026-01-10",
             "filed_on": "2026-01-10", "lawyer": world.lawyer_b.id, "missing": "doc:denuncia",
-            "customer_name": "zzhack", "name": "zzhack", "email": "zzhack@example.it"}
+            "customer_name": "zzhack", "name": "zzhack", "email": "zzhack@example.it",
+            "sending": min(world.other_side.get(ClaimsOfficeSending) or [987654]), "delivered_on": "10/01/2026"}
     if model is not None:
         for fk in model._meta.refs:
             ids = world.other_side.get(fk.rel_model)

@@ -1,24 +1,25 @@
 """The file sent to the insurer's claims office by e-mail or PEC, from the claim page.
 
-It leaves through the outbox like every e-mail (retried, sent once), its attachments
-read from storage when it is sent (`notify.attach`: references, never copies). Over
-`MAIL_MAX_ATTACHMENT_BYTES` it goes as numbered messages, each within the limit, or as
-the dossier. The history records what went where with each message's Message-ID; sent
-to a PEC it interrupts the prescription (art. 2943 c.c.: the insurer received a written
-claim); a claim still Affidata moves to Richiesta inviata, the insurer's receipt dated
-today.
+It goes only to an address of the addressee insurer: its registered claims-office PEC or
+e-mail, or one the call centre approved (`insurer_addresses`); an address typed in the form
+is refused. It leaves through the outbox like every e-mail (retried, sent once), its
+attachments read from storage when it is sent (`notify.attach`: references, never copies).
+Over `MAIL_MAX_ATTACHMENT_BYTES` it goes as numbered messages, each within the limit, or as
+the dossier. The history records what went where with each message's Message-ID when it is
+queued; the claim is filed only once the message is delivered (`claims_office_delivery`):
+a message waiting in the outbox has reached nobody.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from models import Attachment, Claim, ClaimDossier, ClaimStatus, StatusChange, User, db, utcnow, validators
+from models import (Attachment, Claim, ClaimDossier, ClaimsOfficeSending, ClaimStatus, OutboundEmail, StatusChange,
+                    User, db, utcnow)
 
-from . import claim_letter, clock, engine, notify
+from . import claim_letter, insurer_addresses, notify
 from .errors import FieldErrors, InvalidData, NotAllowed
 
 log = logging.getLogger("gessin.workflows")
@@ -46,10 +47,9 @@ def may_send(user: User | None, claim: Claim) -> bool:
     return claim_letter.may_prepare(user, claim) and claim.status in SENDABLE
 
 
-def default_to(claim: Claim) -> tuple[str, bool]:
-    """The addressee insurer's PEC, else its claims-office e-mail; and whether it is a PEC."""
-    to = claim_letter.addressee(claim)
-    return (to.pec, True) if to.pec else (to.email, False)
+def addresses(claim: Claim) -> list[insurer_addresses.Address]:
+    """Where the form may send the claim: the addressee insurer's registered and approved addresses."""
+    return insurer_addresses.allowed(claim)
 
 
 def files_of(claim: Claim, attachment_ids) -> list[File]:
@@ -86,13 +86,13 @@ def megabytes(size: int) -> str:
 
 
 def send(claim: Claim, user: User, *, to: str, attachment_ids=(), use_dossier: bool = False, message: str = "",
-         split_ok: bool = False, limit: int, sender: str, today: dt.date | None = None) -> list[int]:
+         split_ok: bool = False, limit: int, sender: str) -> list[int]:
     """Queue the message(s) to the claims office; returns the outbox ids."""
     if not may_send(user, claim):
         raise NotAllowed(_l("La pratica %(number)s non può essere inviata all'ufficio sinistri ora.",
                             number=claim.number))
     errors = FieldErrors()
-    address = errors.check(_address, to)
+    address = errors.check(_address, claim, to)
     files = errors.check(files_of, claim, attachment_ids) or []
     if use_dossier:
         dossier = dossier_file(claim)
@@ -116,39 +116,50 @@ def send(claim: Claim, user: User, *, to: str, attachment_ids=(), use_dossier: b
         raise InvalidData(_l("Gli allegati scelti (%(total)s) superano il limite di %(limit)s per un'e-mail: invia il "
                              "fascicolo, oppure conferma l'invio in %(n)d messaggi numerati.",
                              total=megabytes(total), limit=megabytes(limit), n=len(parts)), "split")
-    return _queue(claim, user, address, parts, message.strip(), sender, today or clock.today())
+    return _queue(claim, user, address, parts, message.strip(), sender)
 
 
-def _address(value) -> str:
-    try:
-        return validators.email((value or "").strip(), "to")
-    except validators.InvalidValue as exc:
-        raise InvalidData(exc.message, "to") from exc
+def _address(claim: Claim, value) -> insurer_addresses.Address:
+    """One of the addressee insurer's addresses, never one typed in the form."""
+    found = insurer_addresses.find(claim, value)
+    if found is not None:
+        return found
+    insurer = insurer_addresses.addressee_insurer(claim)
+    if insurer is None:
+        raise InvalidData(_l("La compagnia a cui va la richiesta non è nel registro: abbinala prima "
+                             "(Anagrafiche > Compagnie da abbinare)."), "to")
+    if not insurer_addresses.of_insurer(insurer):
+        raise InvalidData(_l("%(insurer)s non ha un indirizzo dell'ufficio sinistri nel registro: il call center lo "
+                             "aggiunge in Anagrafiche > Compagnie o in %(where)s.", insurer=insurer.name,
+                             where=insurer_addresses.WHERE_TO_ADD), "to")
+    raise InvalidData(_l("«%(to)s» non è un indirizzo dell'ufficio sinistri di %(insurer)s: scegli uno di quelli "
+                         "registrati, oppure chiedi al call center di approvarlo in %(where)s.",
+                         to=(value or "").strip(), insurer=insurer.name, where=insurer_addresses.WHERE_TO_ADD), "to")
 
 
-def _queue(claim, user, address, parts, body, sender, today) -> list[int]:
-    pec = address.lower() == (claim_letter.addressee(claim).pec or "").lower()
+def _queue(claim, user, to: insurer_addresses.Address, parts, body, sender) -> list[int]:
+    """The messages in the outbox and the history's record of them; the claim is filed only
+    when they are delivered (workflows/claims_office_delivery.py)."""
     subject = f"Richiesta di risarcimento danni - pratica {claim.number}"
+    how = "PEC" if to.is_pec else "e-mail"
     with db.atomic():
+        sending = ClaimsOfficeSending.create(claim=claim, kind=to.kind, address=to.address, sent_by=user,
+                                             files_claim=claim.status == ClaimStatus.ASSIGNED)
         ids = []
         for n, part in enumerate(parts, 1):
             numbered = f"{subject} ({n} di {len(parts)})" if len(parts) > 1 else subject
-            [email_id] = notify.write([(claim.id, [address], numbered, body)])
+            [email_id] = notify.write([(claim.id, [to.address], numbered, body)])
             notify.attach([email_id], [f.as_row() for f in part])
             ids.append(email_id)
+        OutboundEmail.update(claims_office_sending=sending).where(OutboundEmail.id.in_(ids)).execute()
         created = {e.id: e.created_at for e in notify.outbox_rows(ids)}
         names = "; ".join(", ".join(f.name for f in part) for part in parts)
         message_ids = ", ".join(notify.message_id(i, created[i], sender) for i in ids)
         StatusChange.create(claim=claim, at=utcnow(), actor=user, actor_label=str(user), event=SEND_EVENT,
                             from_status=claim.status, to_status=claim.status,
-                            note=f"Inviata all'ufficio sinistri ({'PEC' if pec else 'e-mail'}) {address}: {names}. "
+                            note=f"Inviata all'ufficio sinistri ({how}) {to.address}: {names}. "
                                  f"Message-ID {message_ids}")
-        saved = Claim.get_by_id(claim.id)
-        if saved.status == ClaimStatus.ASSIGNED:  # its receipt interrupts prescription by itself
-            engine.apply("file_claim", saved, user, filed_on=today, procedure=saved.procedure,
-                         note=f"Richiesta danni inviata all'ufficio sinistri il {today:%d/%m/%Y} "
-                              f"({'PEC' if pec else 'e-mail'} a {address}).")
     notify.flush()
-    log.info("claim %s sent to the claims office %s by %s in %d message(s)", claim.number, address, user.login,
-             len(parts))
+    log.info("claim %s queued for the claims office %s (%s) by %s in %d message(s)", claim.number, to.address,
+             to.kind, user.login, len(parts))
     return ids

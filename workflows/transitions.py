@@ -144,6 +144,8 @@ EVENT_LABELS = {event: t.label for event, t in TRANSITIONS.items()} | {
     "upload": _l("Documenti caricati"),
     "insurer_mapped": _l("Compagnia abbinata"),
     "reassessed": _l("Valutazione e compagnia debitrice aggiornate"),  # workflows/who_pays.py, on a form edit
+    "claims_office": _l("Invio all'ufficio sinistri"),  # workflows/claims_office.py
+    "claims_office_delivered": _l("Consegna all'ufficio sinistri"),  # workflows/claims_office_delivery.py
 }
 
 
