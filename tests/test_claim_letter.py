@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from models import Attachment, Claim, Repairer, Role
+from models import Attachment, Claim, InsuranceCompany, Repairer, Role
 from models.validators import InvalidValue
 from workflows import circumstances, claim_letter, claim_letter_items
 from workflows.attachments import store_attachment
@@ -297,7 +297,9 @@ def test_the_letter_says_how_it_travels_by_default_from_the_addressees_pec(claim
     assert claim_letter.compose(claim).means == "pec"
     text = pdf_text(claim_letter.letter_pdf(claim, means="raccomandata"))
     assert "A mezzo raccomandata A/R" in text and "A mezzo PEC" not in text
-    claim.vehicle_b_insurer.claims_pec = None
+    # the addressee (the debtor of workflows/who_pays.py, read from the registry) has no PEC
+    InsuranceCompany.update(claims_pec=None).execute()
+    claim = Claim.get_by_id(claim.id)
     letter = claim_letter.compose(claim)
     assert letter.means == "raccomandata" and "A mezzo raccomandata A/R" in pdf_text(claim_letter.render(letter))
     chosen = claim_letter.compose(claim, means="pec")
