@@ -83,7 +83,7 @@ def test_a_claim_filed_by_hand_meanwhile_keeps_its_date_and_the_delivery_is_only
     [email_id] = queue_to(entrusted, desk.users[Role.LAWYER], EMAIL)
     by_hand = clock.today() - dt.timedelta(days=2)
     engine.apply("file_claim", Claim.get_by_id(entrusted.id), desk.users[Role.ADMIN], filed_on=by_hand,
-                 procedure="ordinary", signed_by_both=False, injuries=False, note="Raccomandata A/R")
+                 procedure="ordinary", signed_by_both=False, personal_injury=False, note="Raccomandata A/R")
     accepted(email_id, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     assert claims_office_delivery.settle(claims_office_delivery.sending_of(email_id)) == "noted"
     saved = Claim.get_by_id(entrusted.id)

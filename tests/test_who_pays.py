@@ -39,7 +39,7 @@ def test_opening_a_claim_gives_it_the_verdict_and_the_debtor_the_procedure_names
     for claim, insurer in ((direct, cars["a"]), (ordinary, cars["b"])):
         assert who_pays.debtor(claim).insurer == insurer
         assert claim_letter.addressee(claim).name == insurer.name
-        assert claims_office.default_to(claim) == (insurer.claims_pec, True)
+        assert claims_office.addresses(claim)[0].address == insurer.claims_pec.lower()  # its PEC first
 
 
 def test_the_debtor_follows_a_change_of_the_facts(f, cars):

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import InsuranceCompany, InsurerAddress, Role, User, utcnow
 
-from . import claim_letter
+from . import who_pays
 from .errors import NotAllowed
 
 log = logging.getLogger("gessin.workflows")
@@ -48,8 +48,8 @@ def may_manage(user: User | None) -> bool:
 
 
 def addressee_insurer(claim) -> InsuranceCompany | None:
-    """The registry insurer the claim letter is addressed to (claim_letter.addressee decides which)."""
-    return getattr(claim, f"vehicle_{claim_letter.addressee(claim).side}_insurer")
+    """The registry insurer the claim letter is addressed to: the debtor of `workflows.who_pays`."""
+    return who_pays.debtor(claim).insurer
 
 
 def of_insurer(insurer: InsuranceCompany | None) -> list[Address]:
