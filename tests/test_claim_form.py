@@ -179,13 +179,13 @@ def test_a_hand_entered_ordinary_claims_debtor_and_letter_addressee_agree(client
     assert typed.direct_compensation is False
     assert (typed.insurer_id, typed.insurer_by_hand) == (insurers["a"].id, True)  # chosen by hand: it wins
     assert claim_letter.addressee(typed).name == "Assicurazioni Alfa"
-    assert claims_office.default_to(typed) == ("sinistri@pec.alfa.example.it", True)
+    assert claims_office.addresses(typed)[0].address == "sinistri@pec.alfa.example.it"  # its PEC first
     page = client.get(f"/admin/claim/details/?id={typed.id}").get_data(as_text=True)
     assert card_row(page, "Compagnia debitrice") == "Assicurazioni Alfa — indicata a mano"
     blank = enter(client, desk, insurers, vehicle_count=3, customer_name="Luisa Bassi")
     assert blank.insurer_id == insurers["b"].id  # was: no debtor, the letter to Beta
     assert claim_letter.addressee(blank).name == "Beta Assicurazioni"
-    assert claims_office.default_to(blank) == ("sinistri@pec.beta.example.it", True)
+    assert claims_office.addresses(blank)[0].address == "sinistri@pec.beta.example.it"
     back = edit(client, typed, desk, insurers, vehicle_count=3, customer_name="Paolo Neri")  # debtor chosen none
     assert (back.insurer_id, back.insurer_by_hand) == (insurers["b"].id, False)
     assert claim_letter.addressee(back).name == "Beta Assicurazioni"
