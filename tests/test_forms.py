@@ -107,9 +107,9 @@ def test_a_refused_filing_keeps_its_checkboxes(client, desk):
     login(client, desk.users[Role.LAWYER])
     response = client.post(f"/admin/claim/act/{claim.id}/file_claim", data={
         "csrf_token": csrf_token(client, "/admin/claim/"), "version": claim.version,
-        "filed_on": "", "injuries": "y"})
+        "filed_on": "", "personal_injury": "y"})
     form = _form(response.get_data(as_text=True), "file_claim")
-    assert "checked" in _input(form, "injuries") and "checked" not in _input(form, "signed_by_both")
+    assert "checked" in _input(form, "personal_injury") and "checked" not in _input(form, "signed_by_both")
     assert "is-invalid" in _input(form, "filed_on")
 
 

@@ -107,7 +107,7 @@ def receive_missing(claim, user, received_on=None, note=None):
 
 def _optional_receipt(errors: FieldErrors, value, sent, name: str):
     """A day of receipt the user may not know yet (None), never before the day it was sent."""
-    if not text(value) and not hasattr(value, "year"):
+    if text(value) is None:  # nothing typed (a date object is kept as it is)
         return None
     day = errors.check(date, value, name, _l("Ricevuta il"))
     _not_before(errors, day, sent, name, _l("La ricezione non può precedere l'invio."))
