@@ -133,11 +133,13 @@ def _verdict_word(applies: bool | None) -> str:
 def reassess_unassessed(batch: int = 500) -> int:
     """Give a verdict and its debtor to every claim that has none (entered by hand before the
     portal assessed such claims); returns how many. Run after a migration (`db-upgrade`)."""
-    done = 0
-    while True:
-        rows = list(Claim.select().where(Claim.direct_compensation_reason.is_null()).order_by(Claim.id).limit(batch))
+    done, after = 0, 0
+    while True:  # paged by id: a claim left without a reason is never read twice
+        rows = list(Claim.select().where(Claim.direct_compensation_reason.is_null(), Claim.id > after)
+                    .order_by(Claim.id).limit(batch))
         if not rows:
             break
+        after = rows[-1].id
         with db.atomic():
             for claim in rows:
                 columns = reassess(claim)
