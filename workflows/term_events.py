@@ -39,6 +39,15 @@ def _not_before(errors: FieldErrors, day, earliest, name: str, message) -> None:
         errors.add(name, message)
 
 
+def _one_day(value, name: str, label, earliest, message):
+    """The one date an event records, typed the Italian way and not before `earliest`."""
+    errors = FieldErrors()
+    day = errors.check(date, value, name, label)
+    _not_before(errors, day, earliest, name, message)
+    errors.raise_if_any()
+    return day
+
+
 def _with_note(words: str, note) -> str:
     return words + (f" {text(note)}" if text(note) else "")
 
@@ -94,11 +103,8 @@ def send_missing(claim, user, sent_on=None, received_on=None, note=None):
 
 
 def receive_missing(claim, user, received_on=None, note=None):
-    errors = FieldErrors()
-    day = errors.check(date, received_on, "received_on", _l("Integrazione ricevuta dalla compagnia il"))
-    _not_before(errors, day, claim.missing_sent_on, "received_on",
-                _l("La compagnia non può ricevere l'integrazione prima che sia inviata."))
-    errors.raise_if_any()
+    day = _one_day(received_on, "received_on", _l("Integrazione ricevuta dalla compagnia il"), claim.missing_sent_on,
+                   _l("La compagnia non può ricevere l'integrazione prima che sia inviata."))
     updates = {"missing_received_on": day}
     return Change(updates=updates, note=_with_note(
         f"Integrazione ricevuta dalla compagnia il {day:%d/%m/%Y}. "
@@ -132,11 +138,8 @@ def refuse_offer(claim, user, refused_on=None, reason=None, note=None):
 
 def fraud_check(claim, user, notified_on=None, note=None):
     """The insurer's anti-fraud communication (art. 148 c.2-bis CdA)."""
-    errors = FieldErrors()
-    day = errors.check(date, notified_on, "notified_on", _l("Comunicazione ricevuta il"))
-    _not_before(errors, day, claim.claim_filed_on, "notified_on",
-                _l("La comunicazione non può precedere la richiesta danni."))
-    errors.raise_if_any()
+    day = _one_day(notified_on, "notified_on", _l("Comunicazione ricevuta il"), claim.claim_filed_on,
+                   _l("La comunicazione non può precedere la richiesta danni."))
     updates = {"fraud_check_on": day}
     return Change(updates=updates, note=_with_note(
         f"La compagnia ha comunicato il {day:%d/%m/%Y} un approfondimento antifrode (art. 148 c.2-bis CdA). "
@@ -160,10 +163,8 @@ def answer_offer(claim, user, answer=None, answered_on=None, received_on=None, n
 
 
 def receive_answer(claim, user, received_on=None, note=None):
-    errors = FieldErrors()
-    day = errors.check(date, received_on, "received_on", _l("Risposta ricevuta dalla compagnia il"))
-    _not_before(errors, day, claim.offer_answered_on, "received_on", _l("La ricezione non può precedere l'invio."))
-    errors.raise_if_any()
+    day = _one_day(received_on, "received_on", _l("Risposta ricevuta dalla compagnia il"), claim.offer_answered_on,
+                   _l("La ricezione non può precedere l'invio."))
     updates = {"answer_received_on": day}
     return Change(updates=updates, note=_with_note(
         f"Risposta all'offerta ricevuta dalla compagnia il {day:%d/%m/%Y}. "
@@ -198,10 +199,8 @@ def end_suspension(claim, user, end_on=None, note=None):
     row = open_suspension(claim)
     if row is None:
         raise InvalidData(_l("Il termine per l'offerta non è sospeso."), "end_on")
-    errors = FieldErrors()
-    day = errors.check(date, end_on, "end_on", _l("Sospensione finita il"))
-    _not_before(errors, day, row.start_on, "end_on", _l("La sospensione non può finire prima di cominciare."))
-    errors.raise_if_any()
+    day = _one_day(end_on, "end_on", _l("Sospensione finita il"), row.start_on,
+                   _l("La sospensione non può finire prima di cominciare."))
     facts = term_facts.of(claim.id)
     after = facts.with_suspensions(
         s if (s.start, s.end) != (row.start_on, None) else deadlines.Suspension(s.start, day, s.why)
