@@ -65,6 +65,8 @@ CLAIM_COLUMNS = (
     "vehicle_b_plate", "vehicle_b_country", "vehicle_b_insurer_id", "vehicle_b_insurer_name", "vehicle_b_policy",
     "vehicle_b_driver", "vehicle_b_circumstances",
     "injuries", "witnesses", "signed_by_both", "estimate_amount", "wincar_assessment",
+    # a WinCar claim claims no personal injury (nor carries its art. 142 declaration); its debtor is the rule's
+    "personal_injury", "art142_declaration", "insurer_by_hand",
     "next_due_on", "next_due_kind", "next_warn_on", "created_at", "updated_at",
 )
 NEXT_NUMBER = ('INSERT INTO claim_counter (year, last) VALUES (%s, 1) '
@@ -199,7 +201,9 @@ class Floor:
                "accident_place": accident["place"], "vehicle_count": accident["vehicle_count"],
                "injuries": accident["injuries"]["any"], "witnesses": accident["witnesses"],
                "signed_by_both": accident["signed_by_both"], "estimate_amount": data["estimate_amount"],
-               "wincar_assessment": data["wincar_assessment"], "next_due_on": due, "next_due_kind": "queue",
+               "wincar_assessment": data["wincar_assessment"], "personal_injury": False, "art142_declaration": False,
+               "insurer_by_hand": False,
+               "next_due_on": due, "next_due_kind": "queue",
                "next_warn_on": due - dt.timedelta(days=1), "created_at": now, "updated_at": now}
         row.update({f"customer_{name}": customer[name] for name in ("name", "fiscal_code", "phone", "email", "address")})
         for side in "ab":

@@ -77,12 +77,12 @@ def test_a_connection_dropped_before_the_request_is_replaced_and_the_post_succee
 def test_a_connection_dropped_during_the_post_is_503_and_says_to_retry(client, shop, database_url, app,
                                                                       monkeypatch):
     centre, _repairer = shop
-    original = intake.assess
+    original = intake.mark_duplicates
 
-    def assess_after_the_drop(claim):
+    def check_after_the_drop(claim):
         terminate_sessions(database_url)
-        return original(claim)  # its query meets the dropped connection
-    monkeypatch.setattr(intake, "assess", assess_after_the_drop)
+        return original(claim)  # its query (the same plate and day) meets the dropped connection
+    monkeypatch.setattr(intake, "mark_duplicates", check_after_the_drop)
     response = post(client, payload(centre))
     assert response.status_code == 503, response.json
     assert _retry_after(response) == RETRY_AFTER_SECONDS
@@ -92,7 +92,7 @@ def test_a_connection_dropped_during_the_post_is_503_and_says_to_retry(client, s
     event = IntakeEvent.get()  # written on a fresh connection
     assert (event.http_status, event.wincar_ref) == (503, "WC-2026-001")
 
-    monkeypatch.setattr(intake, "assess", original)  # WinCar retries, as told
+    monkeypatch.setattr(intake, "mark_duplicates", original)  # WinCar retries, as told
     assert post(client, payload(centre)).status_code == 201
 
 
